@@ -1,0 +1,60 @@
+# husk: `make` builds the static x86_64 binary, `make test` runs every test (root and
+# rootless parts, plus the aarch64 smoke test under qemu-user), `make size` prints bytes.
+X86 := x86_64-unknown-linux-musl
+ARM := aarch64-unknown-linux-musl
+BIN := target/$(X86)/release/husk
+ARM_BIN := target/$(ARM)/release/husk
+PREFIX ?= /usr/local
+DESTDIR ?=
+CARGO ?= cargo
+# Debian packages the tests and benchmarks use (peers, pty and uid tools, qemu-user).
+TEST_DEBS := qemu-user-static util-linux uidmap busybox-static bsdutils procps iproute2
+BENCH_DEBS := hyperfine tini dumb-init catatonit bubblewrap
+
+.PHONY: all build aarch64 test size install demo bench deps debs targets clean lint
+
+all: build
+
+targets:
+	@rustup target list --installed | grep -qx $(X86) || rustup target add $(X86)
+	@rustup target list --installed | grep -qx $(ARM) || rustup target add $(ARM)
+
+deps:
+	@$(MAKE) --no-print-directory debs DEBS="$(TEST_DEBS)"
+
+debs:
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "make deps: missing Debian packages:$$missing (run as root to install)"; fi; \
+	fi
+
+build: targets
+	$(CARGO) build --release --target $(X86)
+
+aarch64: targets
+	$(CARGO) build --release --target $(ARM)
+
+size: build
+	@stat -c %s $(BIN)
+
+test: deps build aarch64
+	$(CARGO) test --release --target $(X86) -- --test-threads=2
+	HUSK_ARM_BIN=$(ARM_BIN) sh tests/aarch64-smoke.sh
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --release --all-targets -- -D warnings
+
+install: build
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/husk
+
+demo: build
+	sh bench/demo.sh $(BIN)
+
+bench: build
+	@$(MAKE) --no-print-directory debs DEBS="$(BENCH_DEBS)"
+	sh bench/run.sh $(BIN)
+
+clean:
+	$(CARGO) clean

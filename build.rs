@@ -1,0 +1,32 @@
+//! Links musl's libc statically (its crt1 calls `__libc_start_main`, which calls husk's
+//! `main`) and embeds the git commit for `--version`.
+use std::process::Command;
+
+fn main() {
+    // A no_std binary gets no libc from std, so ask for musl's own static archive, which
+    // rustup ships beside the target's standard library.
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let target = std::env::var("TARGET").expect("cargo sets TARGET");
+    let sysroot = Command::new(rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .expect("rustc --print sysroot");
+    let sysroot = String::from_utf8(sysroot.stdout).expect("sysroot is UTF-8");
+    println!(
+        "cargo:rustc-link-search=native={}/lib/rustlib/{target}/lib/self-contained",
+        sysroot.trim()
+    );
+    println!("cargo:rustc-link-lib=static=c");
+    let commit = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".to_owned());
+    println!("cargo:rustc-env=HUSK_COMMIT={commit}");
+    println!("cargo:rerun-if-changed=.git/HEAD");
+    println!("cargo:rerun-if-changed=.git/refs/heads");
+}

@@ -1,0 +1,463 @@
+//! argv → `Action`, without copying: values are slices of argv. Options end at `--` or at the
+//! first argument that is not an option, so `husk printf %s -w` runs `printf %s -w`.
+
+use crate::report::Line;
+use crate::spec::{Action, Argv, Env, Init, Spec};
+
+pub const HELP: &str = "\
+Usage: husk [OPTION...] [--] COMMAND [ARG...]
+       husk --pause [OPTION...]
+
+Runs COMMAND as the child of a minimal init: forwards signals to it, reaps
+every zombie, and exits with COMMAND's status (128+N if it died of signal N).
+
+Init options (as in tini):
+  -s              register as a child subreaper when not PID 1 (TINI_SUBREAPER)
+  -p SIGNAL       parent-death signal: act as if SIGNAL was received when the
+                  parent dies
+  -g              send forwarded signals to COMMAND's process group
+                  (TINI_KILL_PROCESS_GROUP)
+  -e CODE         exit with 0 when COMMAND exits with CODE (0-255, repeatable)
+  -v              more messages (repeatable; TINI_VERBOSITY=N sets the level)
+  -w              warn about every reaped process that is not COMMAND
+  -l              show the license and exit
+  -h, --help      show this help and exit
+  --version       show the version and git commit and exit
+
+Beyond tini:
+  --rewrite S:R   forward signal S as signal R; R=0 drops S (repeatable)
+  --grace SECONDS when COMMAND exits and other descendants remain, send them
+                  SIGTERM, wait up to SECONDS, then SIGKILL what is left
+  --pause         run no COMMAND: sleep and reap until SIGTERM or SIGINT
+
+SIGNAL is a name (TERM, SIGTERM, RTMIN+3) or a number. Exit status: COMMAND's;
+125 if husk failed, 126 if COMMAND cannot be executed, 127 if not found.
+";
+
+pub const LICENSE: &str = "\
+husk is released under the MIT License.
+
+Permission is hereby granted, free of charge, to any person obtaining a copy of
+this software and associated documentation files (the \"Software\"), to deal in
+the Software without restriction, including without limitation the rights to
+use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies of
+the Software, and to permit persons to whom the Software is furnished to do so,
+subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS
+FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR
+COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER
+IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN
+CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
+";
+
+/// A command-line error: `husk: <option> [<value>]: <reason>`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct CliError<'a> {
+    pub option: &'a [u8],
+    pub value: Option<&'a [u8]>,
+    pub reason: &'static str,
+}
+
+impl CliError<'_> {
+    pub fn report(&self) {
+        let mut line = Line::new();
+        line.push(self.option);
+        if let Some(v) = self.value {
+            line.push(b" ").push(v);
+        }
+        line.push(b": ").push(self.reason.as_bytes()).print();
+    }
+}
+
+type Result<'a, T> = core::result::Result<T, CliError<'a>>;
+
+fn error<'a, T>(option: &'a [u8], value: Option<&'a [u8]>, reason: &'static str) -> Result<'a, T> {
+    Err(CliError {
+        option,
+        value,
+        reason,
+    })
+}
+
+/// Walks argv, handing out option values from the same or the next argument.
+struct Cursor<'a> {
+    argv: Argv<'a>,
+    next: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn value(&mut self, option: &'a [u8], inline: Option<&'a [u8]>) -> Result<'a, &'a [u8]> {
+        if let Some(v) = inline {
+            return Ok(v);
+        }
+        if self.next >= self.argv.len() {
+            return error(option, None, "missing value");
+        }
+        self.next += 1;
+        Ok(self.argv.get(self.next - 1).to_bytes())
+    }
+}
+
+pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>) -> Result<'a, Action<'a>> {
+    let mut init = Init {
+        subreaper: env.get(b"TINI_SUBREAPER").is_some(),
+        kill_group: env.get(b"TINI_KILL_PROCESS_GROUP").is_some(),
+        ..Init::default()
+    };
+    if let Some(v) = env.get(b"TINI_VERBOSITY") {
+        init.verbosity = leading_number(v.to_bytes());
+    }
+
+    let mut cur = Cursor { argv, next: 1 };
+    while cur.next < argv.len() {
+        let arg = argv.get(cur.next).to_bytes();
+        if arg == b"--" {
+            cur.next += 1;
+            break;
+        }
+        if arg.len() < 2 || arg[0] != b'-' {
+            break;
+        }
+        cur.next += 1;
+        if arg[1] == b'-' {
+            let (name, inline) = match arg.iter().position(|&b| b == b'=') {
+                Some(eq) => (&arg[..eq], Some(&arg[eq + 1..])),
+                None => (arg, None),
+            };
+            match name {
+                b"--help" => return Ok(Action::Help),
+                b"--version" => return Ok(Action::Version),
+                b"--pause" => init.pause = true,
+                b"--rewrite" => {
+                    let v = cur.value(name, inline)?;
+                    let (from, to) = parse_rewrite(v).ok_or(CliError {
+                        option: name,
+                        value: Some(v),
+                        reason: "expected SIGNAL:SIGNAL (the second may be 0)",
+                    })?;
+                    init.rewrite[from as usize] = to;
+                }
+                b"--grace" => {
+                    let v = cur.value(name, inline)?;
+                    init.grace_ms = Some(parse_millis(v).ok_or(CliError {
+                        option: name,
+                        value: Some(v),
+                        reason: "not a number of seconds",
+                    })?);
+                }
+                _ => return error(name, None, "unknown option (see --help)"),
+            }
+            continue;
+        }
+        // A cluster of short options: `-svv`, `-e3`, `-p SIGTERM`.
+        let mut j = 1;
+        while j < arg.len() {
+            let rest = (j + 1 < arg.len()).then(|| &arg[j + 1..]);
+            j += 1;
+            match arg[j - 1] {
+                b'h' => return Ok(Action::Help),
+                b'l' => return Ok(Action::License),
+                b's' => init.subreaper = true,
+                b'g' => init.kill_group = true,
+                b'v' => init.verbosity += 1,
+                b'w' => init.warn_reap = true,
+                b'p' => {
+                    let v = cur.value(b"-p", rest)?;
+                    init.parent_death = signal_number(v).ok_or(CliError {
+                        option: b"-p",
+                        value: Some(v),
+                        reason: "not a signal name or number",
+                    })? as i32;
+                    break;
+                }
+                b'e' => {
+                    let v = cur.value(b"-e", rest)?;
+                    match parse_u64(v) {
+                        Some(code) if code <= 255 => init.remap.insert(code as u8),
+                        _ => return error(b"-e", Some(v), "not an exit code (0-255)"),
+                    }
+                    break;
+                }
+                _ => return error(arg, None, "unknown option (see --help)"),
+            }
+        }
+    }
+
+    let command = argv.tail(cur.next);
+    if command.is_empty() && !init.pause {
+        return error(b"COMMAND", None, "missing (see --help)");
+    }
+    if !command.is_empty() && init.pause {
+        return error(b"--pause", None, "takes no COMMAND");
+    }
+    Ok(Action::Run(Spec { command, init }))
+}
+
+pub fn parse_u64(s: &[u8]) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &b in s {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(n)
+}
+
+/// atoi's reading: the leading digits, 0 when there are none (as tini reads TINI_VERBOSITY).
+fn leading_number(s: &[u8]) -> u32 {
+    let digits = s.iter().take_while(|b| b.is_ascii_digit()).count();
+    parse_u64(&s[..digits]).map_or(0, |n| n.min(u64::from(u32::MAX)) as u32)
+}
+
+/// "5", "0.25", "1.5" seconds → milliseconds.
+pub fn parse_millis(s: &[u8]) -> Option<u64> {
+    let (whole, frac) = match s.iter().position(|&b| b == b'.') {
+        Some(dot) => (&s[..dot], &s[dot + 1..]),
+        None => (s, &b""[..]),
+    };
+    if frac.len() > 3 || (whole.is_empty() && frac.is_empty()) {
+        return None;
+    }
+    let whole = if whole.is_empty() {
+        0
+    } else {
+        parse_u64(whole)?
+    };
+    let mut ms = 0;
+    for i in 0..3 {
+        ms = ms * 10
+            + match frac.get(i) {
+                Some(b) if b.is_ascii_digit() => u64::from(b - b'0'),
+                Some(_) => return None,
+                None => 0,
+            };
+    }
+    whole.checked_mul(1000)?.checked_add(ms)
+}
+
+const SIGNAL_NAMES: [&[u8]; 31] = [
+    b"HUP", b"INT", b"QUIT", b"ILL", b"TRAP", b"ABRT", b"BUS", b"FPE", b"KILL", b"USR1", b"SEGV",
+    b"USR2", b"PIPE", b"ALRM", b"TERM", b"STKFLT", b"CHLD", b"CONT", b"STOP", b"TSTP", b"TTIN",
+    b"TTOU", b"URG", b"XCPU", b"XFSZ", b"VTALRM", b"PROF", b"WINCH", b"IO", b"PWR", b"SYS",
+];
+/// The first real-time signal as glibc numbers them (Podman's SIGRTMIN+3 is 37).
+const SIGRTMIN: u64 = 34;
+const SIGRTMAX: u64 = 64;
+
+/// A signal number 1..=64 from "TERM", "sigterm", "SIGRTMIN+3", "RTMAX-1" or "15".
+pub fn signal_number(s: &[u8]) -> Option<u8> {
+    if let Some(n) = parse_u64(s) {
+        return (1..=SIGRTMAX).contains(&n).then_some(n as u8);
+    }
+    let mut upper = [0u8; 16];
+    if s.len() > upper.len() {
+        return None;
+    }
+    for (u, b) in upper.iter_mut().zip(s) {
+        *u = b.to_ascii_uppercase();
+    }
+    let mut name = &upper[..s.len()];
+    if name.starts_with(b"SIG") {
+        name = &name[3..];
+    }
+    if let Some(i) = SIGNAL_NAMES.iter().position(|n| *n == name) {
+        return Some(i as u8 + 1);
+    }
+    let n = match name {
+        b"IOT" => 6,
+        b"CLD" => 17,
+        b"POLL" => 29,
+        _ if name.starts_with(b"RTMIN") => SIGRTMIN.checked_add(rt_offset(&name[5..], b'+')?)?,
+        _ if name.starts_with(b"RTMAX") => SIGRTMAX.checked_sub(rt_offset(&name[5..], b'-')?)?,
+        _ => return None,
+    };
+    (SIGRTMIN..=SIGRTMAX).contains(&n).then_some(n as u8)
+}
+
+/// "" → 0, "+3" → 3 (with the given sign byte).
+fn rt_offset(s: &[u8], sign: u8) -> Option<u64> {
+    match s.split_first() {
+        None => Some(0),
+        Some((&b, digits)) if b == sign => parse_u64(digits),
+        _ => None,
+    }
+}
+
+/// "TERM:INT" → (15, 2); "USR1:0" → (10, 0).
+fn parse_rewrite(s: &[u8]) -> Option<(u8, u8)> {
+    let colon = s.iter().position(|&b| b == b':')?;
+    let from = signal_number(&s[..colon])?;
+    let to = &s[colon + 1..];
+    let to = if to == b"0" { 0 } else { signal_number(to)? };
+    Some((from, to))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CString;
+
+    struct Owned {
+        _strings: Vec<CString>,
+        ptrs: Vec<*const core::ffi::c_char>,
+    }
+
+    fn owned(items: &[&str]) -> Owned {
+        let strings: Vec<CString> = items.iter().map(|s| CString::new(*s).unwrap()).collect();
+        let mut ptrs: Vec<_> = strings.iter().map(|s| s.as_ptr()).collect();
+        ptrs.push(core::ptr::null());
+        Owned {
+            _strings: strings,
+            ptrs,
+        }
+    }
+
+    fn with_parse<R>(args: &[&str], envs: &[&str], f: impl FnOnce(Result<Action>) -> R) -> R {
+        let a = owned(args);
+        let e = owned(envs);
+        // SAFETY: both arrays are NULL-terminated and outlive the call.
+        let (argv, env) = unsafe {
+            (
+                Argv::new(&a.ptrs[..a.ptrs.len() - 1]),
+                Env::new(e.ptrs.as_ptr()),
+            )
+        };
+        f(parse(argv, env))
+    }
+
+    fn spec_of(args: &[&str], envs: &[&str]) -> (Vec<String>, Init) {
+        with_parse(args, envs, |r| match r {
+            Ok(Action::Run(s)) => {
+                let cmd = (0..s.command.len())
+                    .map(|i| s.command.get(i).to_str().unwrap().to_owned())
+                    .collect();
+                (cmd, s.init)
+            }
+            Ok(_) => panic!("not a run"),
+            Err(e) => panic!("error {e:?}"),
+        })
+    }
+
+    fn err_of(args: &[&str]) -> (String, Option<String>) {
+        with_parse(args, &[], |r| match r {
+            Err(e) => (
+                String::from_utf8(e.option.to_vec()).unwrap(),
+                e.value.map(|v| String::from_utf8(v.to_vec()).unwrap()),
+            ),
+            _ => panic!("expected an error"),
+        })
+    }
+
+    #[test]
+    fn options_stop_at_the_first_non_option() {
+        let (cmd, init) = spec_of(&["husk", "-s", "printf", "%s", "-w"], &[]);
+        assert_eq!(cmd, ["printf", "%s", "-w"]);
+        assert!(init.subreaper && !init.warn_reap);
+        let (cmd, _) = spec_of(&["husk", "--", "-w"], &[]);
+        assert_eq!(cmd, ["-w"]);
+    }
+
+    #[test]
+    fn short_clusters_and_attached_values() {
+        let (_, init) = spec_of(
+            &["husk", "-svvg", "-e3", "-e", "255", "-pSIGKILL", "x"],
+            &[],
+        );
+        assert!(init.subreaper && init.kill_group);
+        assert_eq!(init.verbosity, 2);
+        assert!(init.remap.contains(3) && init.remap.contains(255) && !init.remap.contains(0));
+        assert_eq!(init.parent_death, 9);
+    }
+
+    #[test]
+    fn environment_like_tini() {
+        let (_, init) = spec_of(
+            &["husk", "x"],
+            &[
+                "TINI_SUBREAPER=",
+                "TINI_KILL_PROCESS_GROUP=1",
+                "TINI_VERBOSITY=3x",
+            ],
+        );
+        assert!(init.subreaper && init.kill_group);
+        assert_eq!(init.verbosity, 3);
+    }
+
+    #[test]
+    fn long_options() {
+        let (_, init) = spec_of(
+            &[
+                "husk",
+                "--rewrite",
+                "TERM:INT",
+                "--rewrite=usr1:0",
+                "--grace=1.5",
+                "x",
+            ],
+            &[],
+        );
+        assert_eq!(init.rewrite[15], 2);
+        assert_eq!(init.rewrite[10], 0);
+        assert_eq!(init.rewrite[1], 1);
+        assert_eq!(init.grace_ms, Some(1500));
+        let (cmd, init) = spec_of(&["husk", "--pause"], &[]);
+        assert!(init.pause && cmd.is_empty());
+    }
+
+    #[test]
+    fn errors_name_the_option() {
+        assert_eq!(
+            err_of(&["husk", "-e", "256", "x"]),
+            ("-e".into(), Some("256".into()))
+        );
+        assert_eq!(err_of(&["husk", "-p"]), ("-p".into(), None));
+        assert_eq!(err_of(&["husk", "-sq", "x"]), ("-sq".into(), None));
+        assert_eq!(err_of(&["husk", "--bogus", "x"]), ("--bogus".into(), None));
+        assert_eq!(
+            err_of(&["husk", "--grace", "x1", "y"]),
+            ("--grace".into(), Some("x1".into()))
+        );
+        assert_eq!(
+            err_of(&["husk", "-p", "SIGNOPE", "y"]),
+            ("-p".into(), Some("SIGNOPE".into()))
+        );
+        assert_eq!(err_of(&["husk"]), ("COMMAND".into(), None));
+        assert_eq!(err_of(&["husk", "--pause", "x"]), ("--pause".into(), None));
+    }
+
+    #[test]
+    fn signal_names() {
+        assert_eq!(signal_number(b"TERM"), Some(15));
+        assert_eq!(signal_number(b"sigkill"), Some(9));
+        assert_eq!(signal_number(b"SIGRTMIN+3"), Some(37));
+        assert_eq!(signal_number(b"RTMIN"), Some(34));
+        assert_eq!(signal_number(b"RTMAX-1"), Some(63));
+        assert_eq!(signal_number(b"RTMAX+1"), None);
+        assert_eq!(signal_number(b"RTMIN+31"), None);
+        assert_eq!(signal_number(b"64"), Some(64));
+        assert_eq!(signal_number(b"65"), None);
+        assert_eq!(signal_number(b"0"), None);
+        assert_eq!(signal_number(b"SYS"), Some(31));
+        assert_eq!(signal_number(b""), None);
+    }
+
+    #[test]
+    fn seconds() {
+        assert_eq!(parse_millis(b"2"), Some(2000));
+        assert_eq!(parse_millis(b"0.05"), Some(50));
+        assert_eq!(parse_millis(b".5"), Some(500));
+        assert_eq!(parse_millis(b"1.2345"), None);
+        assert_eq!(parse_millis(b"-1"), None);
+        assert_eq!(parse_millis(b""), None);
+        assert_eq!(parse_millis(b"99999999999999999999"), None);
+    }
+}

@@ -1,0 +1,85 @@
+//! execvp(3) without the C library's copy of the environment: searches PATH the way musl
+//! does (keep looking past EACCES, stop at other errors) using a stack buffer.
+
+use crate::spec::{Argv, Env};
+use crate::sys::{self, Errno};
+use core::ffi::CStr;
+
+const PATH_MAX: usize = 4096;
+const DEFAULT_PATH: &[u8] = b"/usr/local/bin:/bin:/usr/bin";
+
+/// Executes `argv[0]` with `argv` and the environment `env`, looking it up in that
+/// environment's PATH when it has no slash. Returns only on failure.
+pub fn exec(argv: Argv, env: Env) -> Errno {
+    let envp = env.as_ptr();
+    let file = argv.get(0);
+    let name = file.to_bytes();
+    if name.is_empty() {
+        return Errno::NOENT;
+    }
+    if name.contains(&b'/') {
+        // SAFETY: Argv is NULL-terminated by construction; envp is the caller's environment
+        // block, NULL-terminated (Env's contract).
+        return unsafe { sys::execve(file, argv.as_ptr(), envp) };
+    }
+    let path = env.get(b"PATH").map_or(DEFAULT_PATH, CStr::to_bytes);
+    let mut seen_eacces = false;
+    let mut buf = [0u8; PATH_MAX];
+    for dir in path.split(|&b| b == b':') {
+        let Some(full) = join(&mut buf, dir, name) else {
+            continue;
+        };
+        // SAFETY: as above.
+        match unsafe { sys::execve(full, argv.as_ptr(), envp) } {
+            Errno::ACCESS => seen_eacces = true,
+            Errno::NOENT => {}
+            Errno::NOTDIR => {}
+            e => return e,
+        }
+    }
+    if seen_eacces {
+        Errno::ACCESS
+    } else {
+        Errno::NOENT
+    }
+}
+
+/// `dir/name` as a C string in `buf` (an empty dir means the current one); None if too long.
+fn join<'b>(buf: &'b mut [u8; PATH_MAX], dir: &[u8], name: &[u8]) -> Option<&'b CStr> {
+    let dir = if dir.is_empty() { b"." as &[u8] } else { dir };
+    let len = dir.len() + 1 + name.len();
+    if len >= PATH_MAX {
+        return None;
+    }
+    buf[..dir.len()].copy_from_slice(dir);
+    buf[dir.len()] = b'/';
+    buf[dir.len() + 1..len].copy_from_slice(name);
+    buf[len] = 0;
+    CStr::from_bytes_with_nul(&buf[..=len]).ok()
+}
+
+/// The exit status husk reports for a failed exec: 127 when nothing was found, else 126.
+pub fn status_for(errno: Errno) -> i32 {
+    if errno == Errno::NOENT || errno == Errno::NOTDIR {
+        127
+    } else {
+        126
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joins_and_refuses_overflow() {
+        let mut buf = [0u8; PATH_MAX];
+        assert_eq!(
+            join(&mut buf, b"/bin", b"sh").unwrap().to_bytes(),
+            b"/bin/sh"
+        );
+        assert_eq!(join(&mut buf, b"", b"sh").unwrap().to_bytes(), b"./sh");
+        let long = [b'a'; PATH_MAX];
+        assert!(join(&mut buf, &long, b"sh").is_none());
+    }
+}

@@ -1,0 +1,256 @@
+//! The init: start COMMAND, forward every signal to it, reap every zombie, exit with its
+//! status. All signals stay blocked in husk and are taken with sigtimedwait, which works as
+//! PID 1 of a pid namespace (blocked signals are never dropped as "unhandled") and makes a
+//! kill-sent SIGSEGV just another signal to forward.
+
+use crate::exec;
+use crate::report::{self, Line};
+use crate::spec::{Argv, Env, Init, Spec};
+use crate::sys::{
+    self, Errno, SigSet, ALL_SIGNALS, NSIG, SIGCHLD, SIGINT, SIGKILL, SIGSTOP, SIGTERM,
+};
+use rustix::fd::BorrowedFd;
+use rustix::process::{self, Pid, WaitOptions};
+
+/// The signal state husk was started with, given back to COMMAND before exec.
+pub struct Inherited {
+    mask: SigSet,
+    ignored: SigSet,
+}
+
+impl Inherited {
+    /// Blocks every signal and resets inherited SIG_IGN dispositions to SIG_DFL: an ignored
+    /// signal is discarded even while blocked, so husk could neither forward it nor, for an
+    /// ignored SIGCHLD, learn COMMAND's exit status.
+    pub fn take() -> Self {
+        let mask = sys::set_sigmask(ALL_SIGNALS);
+        let mut ignored = 0;
+        for sig in (1..=NSIG).filter(|&s| s != SIGKILL && s != SIGSTOP) {
+            if sys::set_disposition(sig, None) == Ok(sys::SIG_IGN) {
+                let _ = sys::set_disposition(sig, Some(sys::SIG_DFL));
+                ignored |= sys::sigbit(sig);
+            }
+        }
+        Inherited { mask, ignored }
+    }
+
+    /// In a child about to exec: the dispositions and mask husk inherited.
+    pub fn restore(&self) {
+        for sig in (1..=NSIG).filter(|&s| self.ignored & sys::sigbit(s) != 0) {
+            let _ = sys::set_disposition(sig, Some(sys::SIG_IGN));
+        }
+        sys::set_sigmask(self.mask);
+    }
+}
+
+pub fn run(spec: &Spec, env: Env) -> i32 {
+    let init = &spec.init;
+    let parent = process::getppid();
+    let inherited = Inherited::take();
+    if init.parent_death != 0 {
+        // SAFETY: parent_death was checked by the parser to be 1..=64; husk uses no libc
+        // signal machinery that reserved numbers could disturb.
+        let sig = unsafe { rustix::process::Signal::from_raw_unchecked(init.parent_death) };
+        if let Err(e) = process::set_parent_process_death_signal(Some(sig)) {
+            report::failed(&[b"-p"], e);
+            return 125;
+        }
+        // The parent may have died before the prctl took effect.
+        if process::getppid() != parent {
+            let _ = sys::kill(process::getpid().as_raw_nonzero().get(), init.parent_death);
+        }
+    }
+    let pid1 = process::getpid().is_init();
+    if init.subreaper && !pid1 {
+        if let Err(e) = process::set_child_subreaper(Some(process::getpid())) {
+            report::failed(&[b"-s: PR_SET_CHILD_SUBREAPER"], e);
+            return 125;
+        }
+    } else if !pid1 && init.verbosity >= 1 {
+        report::say(&[b"not PID 1 and not a subreaper (-s): orphans will not be reaped"]);
+    }
+    let child = if init.pause {
+        0
+    } else {
+        match spawn(spec.command, env, &inherited) {
+            Ok(pid) => pid,
+            Err(status) => return status,
+        }
+    };
+    supervise(init, child)
+}
+
+/// Forks and execs COMMAND in its own process group (in the terminal's foreground when husk
+/// holds it). Exec errors come back over a CLOEXEC pipe; returns the pid or an exit status.
+fn spawn(command: Argv, env: Env, inherited: &Inherited) -> Result<i32, i32> {
+    // SAFETY: fd 0 is only borrowed for the ioctls below; a closed fd just fails them.
+    let stdin = unsafe { BorrowedFd::borrow_raw(0) };
+    let foreground = rustix::termios::tcgetpgrp(stdin) == Ok(process::getpgrp());
+    let (status_rd, status_wr) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+        .map_err(|e| {
+            report::failed(&[b"pipe"], e);
+            125
+        })?;
+    let husk_pid = process::getpid();
+    let pid = sys::clone(0).map_err(|e| {
+        report::failed(&[b"fork"], e);
+        125
+    })?;
+    if pid == 0 {
+        drop(status_rd);
+        let _ = process::setpgid(None, None);
+        if foreground {
+            let _ = rustix::termios::tcsetpgrp(stdin, process::getpid());
+        }
+        let mut listen_pid = [0u8; 32];
+        rewrite_listen_pid(env, husk_pid, &mut listen_pid);
+        inherited.restore();
+        let errno = exec::exec(command, env);
+        report::write_all(
+            rustix::fd::AsRawFd::as_raw_fd(&status_wr),
+            &errno.raw_os_error().to_ne_bytes(),
+        );
+        sys::exit(exec::status_for(errno));
+    }
+    drop(status_wr);
+    // Both sides set the group, so -g works whichever runs first.
+    let _ = process::setpgid(Pid::from_raw(pid), Pid::from_raw(pid));
+    let mut buf = [0u8; 4];
+    let mut got = 0;
+    while got < buf.len() {
+        match rustix::io::read(&status_rd, &mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(rustix::io::Errno::INTR) => {}
+            Err(_) => break,
+        }
+    }
+    if got < buf.len() {
+        return Ok(pid);
+    }
+    let errno = Errno::from_raw_os_error(i32::from_ne_bytes(buf));
+    let _ = process::waitpid(Pid::from_raw(pid), WaitOptions::empty());
+    report::failed(&[command.get(0).to_bytes()], errno);
+    Err(exec::status_for(errno))
+}
+
+/// Socket activation: when LISTEN_PID names husk, the sockets are meant for COMMAND, so the
+/// child's copy of the environment says COMMAND's pid instead (sd_listen_fds checks it).
+fn rewrite_listen_pid(env: Env, husk_pid: Pid, buf: &mut [u8; 32]) {
+    let Some((index, value)) = env.find(b"LISTEN_PID") else {
+        return;
+    };
+    let mut digits = [0u8; 20];
+    if value.to_bytes() != report::fmt_u64(husk_pid.as_raw_nonzero().get() as u64, &mut digits) {
+        return;
+    }
+    let own = report::fmt_u64(process::getpid().as_raw_nonzero().get() as u64, &mut digits);
+    let prefix = b"LISTEN_PID=";
+    buf[..prefix.len()].copy_from_slice(prefix);
+    buf[prefix.len()..prefix.len() + own.len()].copy_from_slice(own);
+    // SAFETY: this runs in the forked child, which owns its copy of the environment array;
+    // index is in bounds (found by Env::find) and buf outlives the exec that reads it.
+    unsafe { *(env.as_ptr() as *mut *const u8).add(index) = buf.as_ptr() };
+}
+
+/// The loop: wait for a signal; reap on SIGCHLD, forward anything else. Ends when COMMAND
+/// has exited (detected while reaping, so coalesced SIGCHLDs never lose it).
+fn supervise(init: &Init, child: i32) -> i32 {
+    let status = loop {
+        match sys::sigtimedwait(ALL_SIGNALS, None) {
+            None => {}
+            Some(SIGCHLD) => {
+                if let Some(status) = reap(init, child) {
+                    break status;
+                }
+            }
+            Some(SIGTERM | SIGINT) if init.pause => return 0,
+            Some(_) if init.pause => {}
+            Some(sig) => forward(init, child, sig),
+        }
+    };
+    if let Some(ms) = init.grace_ms {
+        shut_down(init, ms);
+    }
+    match status {
+        s if s <= 255 && init.remap.contains(s as u8) => 0,
+        s => s,
+    }
+}
+
+fn forward(init: &Init, child: i32, sig: i32) {
+    let sig = i32::from(init.rewrite[sig as usize]);
+    if sig != 0 {
+        let _ = sys::kill(if init.kill_group { -child } else { child }, sig);
+    }
+}
+
+/// Reaps every exited child; returns COMMAND's exit status if it was among them.
+fn reap(init: &Init, child: i32) -> Option<i32> {
+    let mut status = None;
+    while let Ok(Some((pid, st))) = process::wait(WaitOptions::NOHANG) {
+        let pid = pid.as_raw_nonzero().get();
+        if pid == child {
+            status = Some(match st.terminating_signal() {
+                Some(sig) => 128 + sig,
+                None => st.exit_status().unwrap_or(0),
+            });
+        } else if init.warn_reap {
+            Line::new()
+                .push(b"reaped zombie process ")
+                .num(pid.into())
+                .print();
+        }
+    }
+    status
+}
+
+/// `--grace`: SIGTERM every remaining descendant, reap for up to `ms`, SIGKILL the rest.
+fn shut_down(init: &Init, ms: u64) {
+    reap(init, 0);
+    if !has_children() {
+        return;
+    }
+    signal_descendants(SIGTERM);
+    let mut left = ms;
+    while has_children() {
+        let start = sys::monotonic_ms();
+        if sys::sigtimedwait(sys::sigbit(SIGCHLD), Some(left)).is_some() {
+            reap(init, 0);
+        }
+        left = left.saturating_sub(sys::monotonic_ms() - start);
+        if left == 0 {
+            break;
+        }
+    }
+    if has_children() {
+        if init.verbosity >= 1 {
+            report::say(&[b"grace period over: sending SIGKILL"]);
+        }
+        signal_descendants(SIGKILL);
+        while let Ok(Some(_)) = process::wait(WaitOptions::empty()) {}
+    }
+}
+
+fn has_children() -> bool {
+    // With WNOHANG, Ok(None) means children exist and none has exited; ECHILD means none.
+    !matches!(
+        process::wait(WaitOptions::NOHANG),
+        Err(rustix::io::Errno::CHILD)
+    )
+}
+
+/// As PID 1, kill(-1) reaches every other process of the namespace. As a subreaper it would
+/// reach the whole host, so walk /proc for processes whose ancestry leads to husk instead.
+fn signal_descendants(sig: i32) {
+    let me = process::getpid().as_raw_nonzero().get();
+    if me == 1 {
+        let _ = sys::kill(-1, sig);
+        return;
+    }
+    crate::procfs::for_each_pid(|pid| {
+        if crate::procfs::descends_from(pid, me) {
+            let _ = sys::kill(pid, sig);
+        }
+    });
+}

@@ -1,0 +1,43 @@
+//! husk: a minimal init for containers, and a namespace sandbox.
+//!
+//! Data flows one way: argv → `cli` → `Spec` → `init` → exit code. `sys` is the leaf every
+//! module may use for the syscalls rustix lacks.
+#![cfg_attr(not(test), no_std)]
+
+pub mod cli;
+pub mod exec;
+pub mod init;
+pub mod procfs;
+pub mod report;
+pub mod spec;
+pub mod sys;
+
+use spec::{Action, Argv, Env};
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+const COMMIT: &str = env!("HUSK_COMMIT");
+
+/// The whole program: parses argv and runs; returns the exit status.
+pub fn run(argv: Argv, env: Env) -> i32 {
+    match cli::parse(argv, env) {
+        Err(e) => {
+            e.report();
+            125
+        }
+        Ok(Action::Help) => {
+            report::write_all(1, cli::HELP.as_bytes());
+            0
+        }
+        Ok(Action::License) => {
+            report::write_all(1, cli::LICENSE.as_bytes());
+            0
+        }
+        Ok(Action::Version) => {
+            for part in ["husk ", VERSION, " (commit ", COMMIT, ")\n"] {
+                report::write_all(1, part.as_bytes());
+            }
+            0
+        }
+        Ok(Action::Run(spec)) => init::run(&spec, env),
+    }
+}

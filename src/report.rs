@@ -1,0 +1,120 @@
+//! Everything husk prints: one-line messages on stderr assembled in a stack buffer and
+//! written with a single write(2), so lines from several processes never interleave.
+//! No core::fmt: numbers are formatted by hand.
+
+use crate::sys::Errno;
+
+const CAP: usize = 4608; // PATH_MAX plus room for the option and the reason
+
+pub struct Line {
+    buf: [u8; CAP],
+    len: usize,
+}
+
+impl Line {
+    /// A line starting with "husk: ".
+    pub fn new() -> Self {
+        let mut line = Line {
+            buf: [0; CAP],
+            len: 0,
+        };
+        line.push(b"husk: ");
+        line
+    }
+
+    /// Appends bytes; what does not fit is cut, keeping room for the newline.
+    pub fn push(&mut self, s: &[u8]) -> &mut Self {
+        let room = CAP - 1 - self.len;
+        let n = s.len().min(room);
+        self.buf[self.len..self.len + n].copy_from_slice(&s[..n]);
+        self.len += n;
+        self
+    }
+
+    pub fn num(&mut self, n: i64) -> &mut Self {
+        let mut digits = [0u8; 20];
+        if n < 0 {
+            self.push(b"-");
+        }
+        let s = fmt_u64(n.unsigned_abs(), &mut digits);
+        self.push(s)
+    }
+
+    /// Writes the line and a newline to stderr.
+    pub fn print(&mut self) {
+        self.buf[self.len] = b'\n';
+        write_all(2, &self.buf[..self.len + 1]);
+    }
+}
+
+impl Default for Line {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// `husk: <what>: <errno text>`.
+pub fn failed(what: &[&[u8]], errno: Errno) {
+    let mut line = Line::new();
+    for part in what {
+        line.push(part);
+    }
+    line.push(b": ").push(crate::sys::errno_text(errno)).print();
+}
+
+/// `husk: <parts...>`.
+pub fn say(parts: &[&[u8]]) {
+    let mut line = Line::new();
+    for part in parts {
+        line.push(part);
+    }
+    line.print();
+}
+
+/// Writes all of `bytes` to `fd`, retrying short writes and EINTR; other errors are dropped
+/// (there is nowhere left to report them).
+pub fn write_all(fd: i32, mut bytes: &[u8]) {
+    // SAFETY: fd is a descriptor number the caller names; it is only borrowed for the write.
+    let fd = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };
+    while !bytes.is_empty() {
+        match rustix::io::write(fd, bytes) {
+            Ok(0) => return,
+            Ok(n) => bytes = &bytes[n..],
+            Err(rustix::io::Errno::INTR) => {}
+            Err(_) => return,
+        }
+    }
+}
+
+/// Decimal digits of `n` in the tail of `buf`.
+pub fn fmt_u64(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[i..];
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_numbers() {
+        let mut b = [0; 20];
+        assert_eq!(fmt_u64(0, &mut b), b"0");
+        assert_eq!(fmt_u64(1234567890123, &mut b), b"1234567890123");
+        assert_eq!(fmt_u64(u64::MAX, &mut b), b"18446744073709551615");
+    }
+
+    #[test]
+    fn line_is_cut_not_overflowed() {
+        let mut line = Line::new();
+        line.push(&[b'x'; 10000]).num(-5);
+        assert_eq!(line.len, CAP - 1);
+    }
+}

@@ -1,0 +1,160 @@
+//! What the command line asked for: borrowed views of argv and the environment, and the
+//! `Spec` the parser fills. Nothing here allocates; lists have fixed capacity.
+
+use core::ffi::{c_char, CStr};
+
+/// A run of argv entries, borrowed from the process's own argv. The entry after the last is
+/// always NULL (argv[argc] is NULL, and every view ends where argv ends), so the view can be
+/// handed to execve as it is.
+#[derive(Clone, Copy)]
+pub struct Argv<'a> {
+    ptrs: &'a [*const c_char],
+}
+
+impl<'a> Argv<'a> {
+    /// # Safety
+    /// `ptrs` must hold valid NUL-terminated strings that outlive `'a`, and the pointer just
+    /// past the slice must be a readable NULL.
+    pub unsafe fn new(ptrs: &'a [*const c_char]) -> Self {
+        Argv { ptrs }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ptrs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ptrs.is_empty()
+    }
+
+    pub fn get(&self, i: usize) -> &'a CStr {
+        // SAFETY: Argv::new's contract: every entry is a valid C string living for 'a.
+        unsafe { CStr::from_ptr(self.ptrs[i]) }
+    }
+
+    /// The entries from `i` on (still NULL-terminated).
+    pub fn tail(&self, i: usize) -> Argv<'a> {
+        Argv {
+            ptrs: &self.ptrs[i.min(self.ptrs.len())..],
+        }
+    }
+
+    /// The NULL-terminated pointer array, for execve.
+    pub fn as_ptr(&self) -> *const *const c_char {
+        self.ptrs.as_ptr()
+    }
+}
+
+/// The environment block, NULL-terminated, borrowed from the process.
+#[derive(Clone, Copy)]
+pub struct Env<'a> {
+    ptr: *const *const c_char,
+    _life: core::marker::PhantomData<&'a CStr>,
+}
+
+impl<'a> Env<'a> {
+    /// # Safety
+    /// `ptr` must be a NULL-terminated array of valid C strings that outlive `'a`.
+    pub unsafe fn new(ptr: *const *const c_char) -> Self {
+        Env {
+            ptr,
+            _life: core::marker::PhantomData,
+        }
+    }
+
+    pub fn as_ptr(&self) -> *const *const c_char {
+        self.ptr
+    }
+
+    /// Index and value of the first `NAME=value` entry.
+    pub fn find(&self, name: &[u8]) -> Option<(usize, &'a CStr)> {
+        let mut i = 0;
+        loop {
+            // SAFETY: the array is NULL-terminated and we stop at the NULL (Env::new).
+            let p = unsafe { *self.ptr.add(i) };
+            if p.is_null() {
+                return None;
+            }
+            // SAFETY: non-null entries are valid C strings living for 'a.
+            let entry = unsafe { CStr::from_ptr(p) };
+            let bytes = entry.to_bytes();
+            if bytes.len() > name.len() && bytes.starts_with(name) && bytes[name.len()] == b'=' {
+                // SAFETY: the suffix of a C string after a byte inside it is a C string.
+                let value = unsafe { CStr::from_ptr(p.add(name.len() + 1)) };
+                return Some((i, value));
+            }
+            i += 1;
+        }
+    }
+
+    pub fn get(&self, name: &[u8]) -> Option<&'a CStr> {
+        self.find(name).map(|(_, v)| v)
+    }
+}
+
+/// A set of exit codes 0..=255.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+pub struct CodeSet([u64; 4]);
+
+impl CodeSet {
+    pub fn insert(&mut self, code: u8) {
+        self.0[(code / 64) as usize] |= 1 << (code % 64);
+    }
+    pub fn contains(&self, code: u8) -> bool {
+        self.0[(code / 64) as usize] & (1 << (code % 64)) != 0
+    }
+}
+
+/// Everything the init loop needs.
+pub struct Init {
+    /// PR_SET_CHILD_SUBREAPER when not PID 1 (`-s`, TINI_SUBREAPER).
+    pub subreaper: bool,
+    /// Parent-death signal (`-p`), 0 for none.
+    pub parent_death: i32,
+    /// Forward to the payload's process group instead of its pid (`-g`).
+    pub kill_group: bool,
+    /// Exit codes reported as 0 (`-e`).
+    pub remap: CodeSet,
+    pub verbosity: u32,
+    /// Warn for each reaped process that is not the payload (`-w`).
+    pub warn_reap: bool,
+    /// Signal N is forwarded as rewrite[N]; 0 drops it (`--rewrite`).
+    pub rewrite: [u8; 65],
+    /// After the payload exits: SIGTERM the rest, wait this long, SIGKILL (`--grace`).
+    pub grace_ms: Option<u64>,
+    /// No payload: sleep and reap until SIGTERM or SIGINT (`--pause`).
+    pub pause: bool,
+}
+
+impl Default for Init {
+    fn default() -> Self {
+        let mut rewrite = [0u8; 65];
+        for (i, r) in rewrite.iter_mut().enumerate() {
+            *r = i as u8;
+        }
+        Init {
+            subreaper: false,
+            parent_death: 0,
+            kill_group: false,
+            remap: CodeSet::default(),
+            verbosity: 0,
+            warn_reap: false,
+            rewrite,
+            grace_ms: None,
+            pause: false,
+        }
+    }
+}
+
+pub struct Spec<'a> {
+    /// COMMAND and its arguments; empty only with `--pause`.
+    pub command: Argv<'a>,
+    pub init: Init,
+}
+
+pub enum Action<'a> {
+    Run(Spec<'a>),
+    Help,
+    Version,
+    License,
+}

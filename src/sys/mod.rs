@@ -1,0 +1,197 @@
+//! The syscalls rustix does not offer (or offers only in its hidden runtime module): process
+//! creation, execve, the raw signal calls with the kernel's 64-bit signal set, and kill with
+//! any signal number. Each wraps one system call through musl's `syscall(2)`, so no assembly
+//! is needed on either architecture. Errors come back as rustix's `Errno`.
+
+use core::ffi::{c_char, c_int, c_long, CStr};
+use linux_raw_sys::general as k;
+
+extern "C" {
+    fn syscall(number: c_long, ...) -> c_long;
+    fn __errno_location() -> *mut c_int;
+    fn strerror(errnum: c_int) -> *const c_char;
+}
+
+pub use rustix::io::Errno;
+
+/// The C library's text for an errno, e.g. "No such file or directory".
+pub fn errno_text(e: Errno) -> &'static [u8] {
+    // SAFETY: musl's strerror returns a pointer to a static NUL-terminated string for any
+    // value (unknown values get a generic message) and never writes to it afterwards.
+    unsafe { CStr::from_ptr(strerror(e.raw_os_error())) }.to_bytes()
+}
+
+fn check(ret: c_long) -> Result<c_long, Errno> {
+    if ret == -1 {
+        // SAFETY: __errno_location returns the calling thread's errno slot, always valid.
+        Err(Errno::from_raw_os_error(unsafe { *__errno_location() }))
+    } else {
+        Ok(ret)
+    }
+}
+
+/// clone(2) without a new stack, so it returns twice like fork(2): 0 in the child, the
+/// child's pid in the parent. `flags` may carry CLONE_NEW* bits; the exit signal is SIGCHLD.
+/// The child must not rely on libc state that caches the pid (husk uses none).
+pub fn clone(flags: u64) -> Result<i32, Errno> {
+    let flags = flags | u64::from(k::SIGCHLD);
+    // SAFETY: with a null stack the child continues on a copy of the parent's stack, exactly
+    // as after fork; the remaining pointer arguments are null, so nothing is written.
+    check(unsafe {
+        syscall(
+            k::__NR_clone as c_long,
+            flags,
+            0usize,
+            0usize,
+            0usize,
+            0usize,
+        )
+    })
+    .map(|p| p as i32)
+}
+
+/// execve(2). Returns only on failure.
+///
+/// # Safety
+/// `argv` and `envp` must be NULL-terminated arrays of valid NUL-terminated strings.
+pub unsafe fn execve(path: &CStr, argv: *const *const c_char, envp: *const *const c_char) -> Errno {
+    // SAFETY: path is NUL-terminated; argv and envp are valid by the caller's contract.
+    let ret = unsafe { syscall(k::__NR_execve as c_long, path.as_ptr(), argv, envp) };
+    check(ret).err().unwrap_or(Errno::NOEXEC)
+}
+
+/// exit_group(2): ends the process at once, running no exit handlers.
+pub fn exit(code: i32) -> ! {
+    // SAFETY: exit_group takes an int and does not return.
+    unsafe { syscall(k::__NR_exit_group as c_long, code as c_long) };
+    // SAFETY: exit_group(2) never returns.
+    unsafe { core::hint::unreachable_unchecked() }
+}
+
+/// The kernel's signal set: bit N-1 stands for signal N (1..=64).
+pub type SigSet = u64;
+/// Every signal, 1 to 64 (the kernel never blocks SIGKILL and SIGSTOP, whatever is asked).
+pub const ALL_SIGNALS: SigSet = !0;
+/// The highest signal number.
+pub const NSIG: i32 = 64;
+pub const SIGCHLD: i32 = k::SIGCHLD as i32;
+pub const SIGKILL: i32 = k::SIGKILL as i32;
+pub const SIGSTOP: i32 = k::SIGSTOP as i32;
+pub const SIGTERM: i32 = k::SIGTERM as i32;
+pub const SIGINT: i32 = k::SIGINT as i32;
+
+pub const fn sigbit(sig: i32) -> SigSet {
+    1 << (sig - 1)
+}
+
+/// rt_sigprocmask(2) with SIG_SETMASK; returns the previous mask.
+pub fn set_sigmask(mask: SigSet) -> SigSet {
+    let mut old: SigSet = 0;
+    // SAFETY: both pointers refer to live 8-byte sets and the size argument says 8.
+    unsafe {
+        syscall(
+            k::__NR_rt_sigprocmask as c_long,
+            k::SIG_SETMASK as c_long,
+            &mask as *const SigSet,
+            &mut old as *mut SigSet,
+            8usize,
+        )
+    };
+    old
+}
+
+/// The kernel's `struct sigaction` on x86_64 and aarch64 (both define SA_RESTORER).
+#[repr(C)]
+struct KernelSigaction {
+    handler: usize,
+    flags: u64,
+    restorer: usize,
+    mask: SigSet,
+}
+
+pub const SIG_DFL: usize = 0;
+pub const SIG_IGN: usize = 1;
+
+/// rt_sigaction(2) limited to the two dispositions husk uses, SIG_DFL and SIG_IGN (neither
+/// needs a restorer). Returns the previous handler value.
+pub fn set_disposition(sig: i32, handler: Option<usize>) -> Result<usize, Errno> {
+    let new = KernelSigaction {
+        handler: handler.unwrap_or(0),
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
+    let mut old = KernelSigaction {
+        handler: 0,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
+    let new_ptr = match handler {
+        Some(_) => &new as *const KernelSigaction,
+        None => core::ptr::null(),
+    };
+    // SAFETY: new_ptr is null or points to a valid struct; old is writable; sizes match the
+    // kernel's layout for this architecture.
+    check(unsafe {
+        syscall(
+            k::__NR_rt_sigaction as c_long,
+            sig as c_long,
+            new_ptr,
+            &mut old as *mut _,
+            8usize,
+        )
+    })?;
+    Ok(old.handler)
+}
+
+/// rt_sigtimedwait(2) on `set`: Some(signal) when one was taken, None when `timeout_ms`
+/// (if any) ran out or a stop/continue interrupted the wait.
+pub fn sigtimedwait(set: SigSet, timeout_ms: Option<u64>) -> Option<i32> {
+    let mut info = [0u64; 16]; // siginfo_t is 128 bytes
+    let ts = timeout_ms.map(|ms| k::__kernel_timespec {
+        tv_sec: (ms / 1000) as _,
+        tv_nsec: ((ms % 1000) * 1_000_000) as _,
+    });
+    let ts_ptr = match &ts {
+        Some(t) => t as *const k::__kernel_timespec,
+        None => core::ptr::null(),
+    };
+    // SAFETY: set and info are live buffers of the sizes the kernel expects; ts_ptr is null
+    // or a valid timespec.
+    let ret = unsafe {
+        syscall(
+            k::__NR_rt_sigtimedwait as c_long,
+            &set as *const SigSet,
+            info.as_mut_ptr(),
+            ts_ptr,
+            8usize,
+        )
+    };
+    check(ret).ok().map(|s| s as i32)
+}
+
+/// kill(2) with any signal number (rustix's `Signal` refuses real-time ones).
+/// A negative `pid` names a process group, -1 every process the caller may signal.
+pub fn kill(pid: i32, sig: i32) -> Result<(), Errno> {
+    // SAFETY: kill takes two integers.
+    check(unsafe { syscall(k::__NR_kill as c_long, pid as c_long, sig as c_long) }).map(drop)
+}
+
+/// clock_gettime(2) on CLOCK_MONOTONIC in milliseconds. A plain syscall: rustix's version
+/// goes through the vDSO, whose ELF parsing costs more bytes than the call costs time here.
+pub fn monotonic_ms() -> u64 {
+    let mut ts = k::__kernel_timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: ts is a writable timespec of the kernel's layout.
+    unsafe {
+        syscall(
+            k::__NR_clock_gettime as c_long,
+            k::CLOCK_MONOTONIC as c_long,
+            &mut ts as *mut _,
+        )
+    };
+    ts.tv_sec as u64 * 1000 + ts.tv_nsec as u64 / 1_000_000
+}

@@ -1,0 +1,512 @@
+//! The init, run as the real binary: as root and as an unprivileged user, as a plain child,
+//! as a subreaper and as PID 1 of a pid namespace.
+
+mod common;
+use common::*;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+#[test]
+fn exit_codes_pass_through() {
+    as_each_user("exit codes", |u| {
+        for (script, want) in [
+            ("exit 0", 0),
+            ("exit 3", 3),
+            ("exit 255", 255),
+            ("kill -9 $$", 137),
+            ("kill -15 $$", 143),
+        ] {
+            let out = run(husk_as(u, &["--", "sh", "-c", script]), 10);
+            assert_eq!(code(out.status), want, "{u:?} {script}");
+            assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+        }
+    });
+}
+
+#[test]
+fn own_failures_are_125_126_127_with_one_line() {
+    let not_exec = scratch().join("not-executable");
+    std::fs::write(&not_exec, "#!/bin/sh\n").unwrap();
+    let not_exec = not_exec.to_str().unwrap().to_owned();
+    as_each_user("failures", |u| {
+        let cases: [(&[&str], i32, &str); 7] = [
+            (
+                &["-x", "true"],
+                125,
+                "husk: -x: unknown option (see --help)\n",
+            ),
+            (&["-e"], 125, "husk: -e: missing value\n"),
+            (
+                &["-e", "300", "true"],
+                125,
+                "husk: -e 300: not an exit code (0-255)\n",
+            ),
+            (
+                &["-p", "SIGFOO", "true"],
+                125,
+                "husk: -p SIGFOO: not a signal name or number\n",
+            ),
+            (&[], 125, "husk: COMMAND: missing (see --help)\n"),
+            (
+                &["/nonexistent/cmd"],
+                127,
+                "husk: /nonexistent/cmd: No such file or directory\n",
+            ),
+            (
+                &["no-such-command-anywhere"],
+                127,
+                "husk: no-such-command-anywhere: No such file or directory\n",
+            ),
+        ];
+        for (args, want, msg) in cases {
+            let out = run(husk_as(u, args), 10);
+            assert_eq!(code(out.status), want, "{args:?}");
+            assert_eq!(text(&out.stderr), msg);
+        }
+        let out = run(husk_as(u, &[&not_exec]), 10);
+        assert_eq!(code(out.status), 126);
+        assert_eq!(
+            text(&out.stderr),
+            format!("husk: {not_exec}: Permission denied\n")
+        );
+    });
+}
+
+#[test]
+fn argv_env_and_cwd_are_passed_intact() {
+    as_each_user("argv", |u| {
+        let mut cmd = husk_as(u, &["printf", "[%s]", "a b", "", "-w", "--", "-v"]);
+        let out = run(cmd, 10);
+        assert_eq!(text(&out.stdout), "[a b][][-w][--][-v]");
+        cmd = husk_as(u, &["-s", "sh", "-c", "echo \"$HUSK_T\"; pwd"]);
+        cmd.env("HUSK_T", "x y=z").current_dir("/usr");
+        let out = run(cmd, 10);
+        assert_eq!(text(&out.stdout), "x y=z\n/usr\n");
+    });
+}
+
+#[test]
+fn options_stop_at_command() {
+    let out = run(husk_as(User::Unprivileged, &["printf", "%s", "-w"]), 10);
+    assert_eq!(text(&out.stdout), "-w");
+    assert!(out.stderr.is_empty());
+}
+
+#[test]
+fn works_with_sigchld_ignored_and_signals_blocked() {
+    as_each_user("inherited signal state", |u| {
+        let mut cmd = husk_as(u, &["sh", "-c", "exit 5"]);
+        with_signal_state(&mut cmd, &[libc::SIGCHLD], &[libc::SIGTERM, libc::SIGCHLD]);
+        assert_eq!(code(run(cmd, 10).status), 5, "{u:?}");
+    });
+}
+
+#[test]
+fn payload_gets_the_inherited_mask_and_dispositions() {
+    let status = |cmd: Command| {
+        let out = run(cmd, 10);
+        let s = text(&out.stdout);
+        let get = |k: &str| {
+            s.lines()
+                .find(|l| l.starts_with(k))
+                .unwrap()
+                .split_whitespace()
+                .nth(1)
+                .unwrap()
+                .to_owned()
+        };
+        (get("SigBlk:"), get("SigIgn:"))
+    };
+    let mut plain = Command::new("cat");
+    plain.arg("/proc/self/status");
+    with_signal_state(
+        &mut plain,
+        &[libc::SIGCHLD, libc::SIGUSR1, libc::SIGTTOU],
+        &[libc::SIGUSR2, libc::SIGHUP],
+    );
+    let want = status(plain);
+    assert_ne!(want.1, "0000000000000000");
+    assert_ne!(want.0, "0000000000000000");
+    as_each_user("inherited mask", |u| {
+        let mut cmd = husk_as(u, &["cat", "/proc/self/status"]);
+        with_signal_state(
+            &mut cmd,
+            &[libc::SIGCHLD, libc::SIGUSR1, libc::SIGTTOU],
+            &[libc::SIGUSR2, libc::SIGHUP],
+        );
+        assert_eq!(status(cmd), want, "{u:?}");
+        let mut bare = Command::new("cat");
+        bare.arg("/proc/self/status");
+        assert_eq!(
+            status(husk_as(u, &["cat", "/proc/self/status"])),
+            status(bare)
+        );
+    });
+}
+
+/// A payload that reports each signal it receives and exits 0 on SIGTERM.
+const TRAPS: &str = r#"for s in INT HUP USR1 USR2 WINCH QUIT SEGV BUS FPE ILL ABRT TRAP SYS 37; do trap "echo got $s" $s; done
+trap 'echo got TERM; exit 0' TERM
+echo ready
+while :; do sleep 1 & wait $!; done"#;
+
+const FORWARDED: [(i32, &str); 14] = [
+    (libc::SIGINT, "INT"),
+    (libc::SIGHUP, "HUP"),
+    (libc::SIGUSR1, "USR1"),
+    (libc::SIGUSR2, "USR2"),
+    (libc::SIGWINCH, "WINCH"),
+    (libc::SIGQUIT, "QUIT"),
+    (libc::SIGSEGV, "SEGV"),
+    (libc::SIGBUS, "BUS"),
+    (libc::SIGFPE, "FPE"),
+    (libc::SIGILL, "ILL"),
+    (libc::SIGABRT, "ABRT"),
+    (libc::SIGTRAP, "TRAP"),
+    (libc::SIGSYS, "SYS"),
+    (37, "37"),
+];
+
+fn check_forwarding(mut cmd: Command, husk_pid: impl Fn(u32) -> u32, label: &str) {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = Lines::new(child.stdout.take().unwrap());
+    lines.expect("ready");
+    let pid = husk_pid(child.id());
+    for (sig, name) in FORWARDED {
+        kill(pid, sig);
+        assert_eq!(lines.next(10), format!("got {name}"), "{label}");
+    }
+    kill(pid, libc::SIGTERM);
+    assert_eq!(lines.next(10), "got TERM", "{label}");
+    assert_eq!(code(wait_for(&mut child, 10)), 0, "{label}");
+}
+
+#[test]
+fn forwards_every_signal_as_a_plain_child() {
+    as_each_user("forwarding", |u| {
+        check_forwarding(
+            husk_as(u, &["sh", "-c", TRAPS]),
+            |p| p,
+            &format!("{u:?} child"),
+        );
+    });
+}
+
+/// husk as PID 1 of a new pid namespace made by unshare(1); returns the command and a way
+/// to find husk's host pid from unshare's.
+fn as_pid1(u: User, args: &[&str]) -> Command {
+    let mut all = pid_namespace_args(u);
+    let husk = husk();
+    all.push(husk.to_str().unwrap());
+    all.extend_from_slice(args);
+    command_as(u, Path::new("unshare"), &all)
+}
+
+fn husk_under_unshare(unshare: u32) -> u32 {
+    let mut found = 0;
+    assert!(eventually(10, || {
+        found = children_of(unshare).first().copied().unwrap_or(0);
+        found != 0
+    }));
+    found
+}
+
+#[test]
+fn forwards_every_signal_as_pid1() {
+    as_each_user("forwarding as PID 1", |u| {
+        if !can_unshare_as(u) {
+            println!("SKIP forwarding as PID 1 ({u:?}): unshare of a pid namespace fails here");
+            return;
+        }
+        check_forwarding(
+            as_pid1(u, &["sh", "-c", TRAPS]),
+            husk_under_unshare,
+            &format!("{u:?} pid1"),
+        );
+    });
+}
+
+#[test]
+fn kill_group_reaches_grandchildren() {
+    as_each_user("-g", |u| {
+        for (flag, reaches) in [("-g", true), ("-s", false)] {
+            let mut child = husk_as(u, &[flag, "sh", "-c", "sleep 60 & echo $!; wait"])
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let lines = Lines::new(child.stdout.take().unwrap());
+            let grandchild: u32 = lines.next(10).parse().unwrap();
+            kill(child.id(), libc::SIGTERM);
+            assert_eq!(code(wait_for(&mut child, 10)), 143);
+            assert_eq!(
+                eventually(5, || !alive(grandchild)),
+                reaches,
+                "{u:?} {flag}"
+            );
+            kill(grandchild, libc::SIGKILL);
+        }
+    });
+}
+
+const ORPHANS: &str = r#"sh -c 'i=0; while [ $i -lt 1000 ]; do sleep 0.2 & i=$((i+1)); done'; echo spawned; read x; exit 0"#;
+
+fn check_orphans(mut cmd: Command, husk_pid: impl Fn(u32) -> u32, label: &str) {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = Lines::new(child.stdout.take().unwrap());
+    lines.expect("spawned");
+    let pid = husk_pid(child.id());
+    // Only the payload itself may remain: every orphan exited and was reaped.
+    assert!(
+        eventually(30, || children_of(pid).len() == 1 && zombies_of(pid) == 0),
+        "{label}: {} children, {} zombies",
+        children_of(pid).len(),
+        zombies_of(pid)
+    );
+    drop(child.stdin.take());
+    assert_eq!(code(wait_for(&mut child, 10)), 0);
+}
+
+#[test]
+fn reaps_a_thousand_orphans_as_subreaper_and_pid1() {
+    as_each_user("orphans", |u| {
+        check_orphans(
+            husk_as(u, &["-s", "sh", "-c", ORPHANS]),
+            |p| p,
+            &format!("{u:?} -s"),
+        );
+        let mut env_cmd = husk_as(u, &["sh", "-c", ORPHANS]);
+        env_cmd.env("TINI_SUBREAPER", "1");
+        check_orphans(env_cmd, |p| p, &format!("{u:?} TINI_SUBREAPER"));
+        if can_unshare_as(u) {
+            check_orphans(
+                as_pid1(u, &["sh", "-c", ORPHANS]),
+                husk_under_unshare,
+                &format!("{u:?} pid1"),
+            );
+        } else {
+            println!("SKIP orphans as PID 1 ({u:?}): unshare of a pid namespace fails here");
+        }
+    });
+}
+
+#[test]
+fn remaps_exit_codes() {
+    as_each_user("-e", |u| {
+        assert_eq!(
+            code(run(husk_as(u, &["-e", "3", "-e143", "sh", "-c", "exit 3"]), 10).status),
+            0
+        );
+        assert_eq!(
+            code(run(husk_as(u, &["-e", "3", "-e143", "sh", "-c", "kill $$"]), 10).status),
+            0
+        );
+        assert_eq!(
+            code(run(husk_as(u, &["-e", "3", "sh", "-c", "exit 4"]), 10).status),
+            4
+        );
+    });
+}
+
+#[test]
+fn parent_death_signal_reaches_the_payload() {
+    as_each_user("-p", |u| {
+        let inner = format!("{} -p SIGUSR1 -- sh -c 'trap \"exit 0\" USR1; echo $$; while :; do sleep 1 & wait $!; done' & sleep 0.3", husk().display());
+        let mut child = command_as(u, Path::new("sh"), &["-c", &inner])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let lines = Lines::new(child.stdout.take().unwrap());
+        let payload: u32 = lines.next(10).parse().unwrap();
+        wait_for(&mut child, 10);
+        assert!(
+            eventually(10, || !alive(payload)),
+            "{u:?}: payload survived its grandparent"
+        );
+    });
+}
+
+#[test]
+fn rewrites_and_drops_signals() {
+    as_each_user("--rewrite", |u| {
+        let mut child = husk_as(
+            u,
+            &[
+                "--rewrite",
+                "TERM:USR1",
+                "--rewrite=HUP:0",
+                "sh",
+                "-c",
+                TRAPS,
+            ],
+        )
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+        let lines = Lines::new(child.stdout.take().unwrap());
+        lines.expect("ready");
+        kill(child.id(), libc::SIGHUP);
+        kill(child.id(), libc::SIGTERM);
+        assert_eq!(lines.next(10), "got USR1");
+        kill(child.id(), libc::SIGINT);
+        assert_eq!(lines.next(10), "got INT");
+        for payload in children_of(child.id()) {
+            kill(payload, libc::SIGKILL);
+        }
+        assert_eq!(code(wait_for(&mut child, 10)), 137);
+    });
+}
+
+#[test]
+fn grace_terminates_then_kills_leftovers() {
+    let stubborn = r#"(trap "" TERM; exec sleep 60) & echo $!"#;
+    let polite = "sleep 60 & echo $!";
+    as_each_user("--grace", |u| {
+        for (args, script, survives) in [
+            (&["-s"][..], stubborn, true),
+            (&["-s", "--grace", "0.5"][..], stubborn, false),
+            (&["-s", "--grace", "30"][..], polite, false),
+        ] {
+            let mut all = args.to_vec();
+            all.extend(["sh", "-c", script]);
+            let mut child = husk_as(u, &all).stdout(Stdio::piped()).spawn().unwrap();
+            let lines = Lines::new(child.stdout.take().unwrap());
+            let leftover: u32 = lines.next(10).parse().unwrap();
+            // A polite leftover dies at the SIGTERM, long before the 30 s grace ends.
+            assert_eq!(code(wait_for(&mut child, 20)), 0, "{u:?} {args:?}");
+            assert_eq!(alive(leftover), survives, "{u:?} {args:?}");
+            kill(leftover, libc::SIGKILL);
+        }
+        if can_unshare_as(u) {
+            let out = run(as_pid1(u, &["--grace", "0.5", "sh", "-c", stubborn]), 20);
+            assert_eq!(code(out.status), 0);
+        }
+    });
+}
+
+#[test]
+fn pause_sleeps_until_term() {
+    as_each_user("--pause", |u| {
+        let mut child = husk_as(u, &["--pause"]).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        kill(child.id(), libc::SIGUSR1);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert!(child.try_wait().unwrap().is_none());
+        kill(child.id(), libc::SIGTERM);
+        assert_eq!(code(wait_for(&mut child, 10)), 0);
+    });
+}
+
+#[test]
+fn socket_activation_pid_is_rewritten() {
+    let script = format!(
+        "export LISTEN_PID=$$; exec {} sh -c 'echo $LISTEN_PID $$'",
+        husk().display()
+    );
+    let out = run(
+        command_as(User::Unprivileged, Path::new("sh"), &["-c", &script]),
+        10,
+    );
+    let s = text(&out.stdout);
+    let mut it = s.split_whitespace();
+    assert_eq!(it.next(), it.next(), "{s}");
+    let out = run(
+        {
+            let mut c = husk_as(User::Unprivileged, &["sh", "-c", "echo $LISTEN_PID"]);
+            c.env("LISTEN_PID", "1");
+            c
+        },
+        10,
+    );
+    assert_eq!(text(&out.stdout), "1\n");
+}
+
+#[test]
+fn verbosity_and_reap_warnings() {
+    let out = run(husk_as(User::Unprivileged, &["-v", "true"]), 10);
+    assert!(
+        text(&out.stderr).contains("orphans will not be reaped"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(husk_as(User::Unprivileged, &["true"]), 10);
+    assert!(out.stderr.is_empty());
+    let out = run(
+        husk_as(
+            User::Unprivileged,
+            &["-s", "-w", "sh", "-c", "sh -c 'sleep 0.1 &'; sleep 0.5"],
+        ),
+        10,
+    );
+    assert!(
+        text(&out.stderr).contains("husk: reaped zombie process "),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn terminal_foreground_and_ctrl_c() {
+    as_each_user("terminal", |u| {
+        let payload = r#"set -- $(sed 's/.*) //' /proc/$$/stat); echo "pgrp=$3 tpgid=$6 pid=$$"; echo ready; exec sleep 30"#;
+        let inner = format!(
+            "{} sh -c '{}'",
+            husk().display(),
+            payload.replace('\'', r"'\''")
+        );
+        let mut child = command_as(u, Path::new("script"), &["-qec", &inner, "/dev/null"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let lines = Lines::new(child.stdout.take().unwrap());
+        let info = lines.next(10);
+        let f: Vec<&str> = info
+            .trim()
+            .split(' ')
+            .map(|kv| kv.split('=').nth(1).unwrap())
+            .collect();
+        assert_eq!(f[0], f[1], "{u:?}: payload not in the foreground: {info}");
+        assert_eq!(
+            f[0], f[2],
+            "{u:?}: payload not its own group leader: {info}"
+        );
+        assert_eq!(lines.next(10).trim(), "ready");
+        use std::io::Write;
+        child.stdin.as_mut().unwrap().write_all(b"\x03").unwrap();
+        assert_eq!(code(wait_for(&mut child, 10)), 130, "{u:?}");
+    });
+}
+
+#[test]
+fn help_version_license() {
+    let out = run(husk_as(User::Unprivileged, &["--help"]), 10);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let usage = readme
+        .split("<!-- usage -->\n```\n")
+        .nth(1)
+        .expect("README has a usage block");
+    assert_eq!(
+        usage.split("```").next().unwrap(),
+        help,
+        "README's usage block differs from --help"
+    );
+    let out = run(husk_as(User::Unprivileged, &["--version"]), 10);
+    assert!(text(&out.stdout).starts_with(concat!(
+        "husk ",
+        env!("CARGO_PKG_VERSION"),
+        " (commit "
+    )));
+    let out = run(husk_as(User::Unprivileged, &["-l"]), 10);
+    assert!(text(&out.stdout).contains("MIT License"));
+}
