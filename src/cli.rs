@@ -2,14 +2,18 @@
 //! first argument that is not an option, so `husk printf %s -w` runs `printf %s -w`.
 
 use crate::report::Line;
-use crate::spec::{Action, Argv, Env, Init, Spec};
+use crate::spec::{Action, Argv, Env, EnvOp, IdRange, Init, MountOp, OpKind, Sandbox, Spec};
+use core::ffi::CStr;
+use linux_raw_sys::general as k;
 
 pub const HELP: &str = "\
 Usage: husk [OPTION...] [--] COMMAND [ARG...]
+       husk --rootfs DIR [OPTION...] [--] COMMAND [ARG...]
        husk --pause [OPTION...]
 
 Runs COMMAND as the child of a minimal init: forwards signals to it, reaps
 every zombie, and exits with COMMAND's status (128+N if it died of signal N).
+With sandbox options, COMMAND runs in new namespaces under husk as PID 1.
 
 Init options (as in tini):
   -s              register as a child subreaper when not PID 1 (TINI_SUBREAPER)
@@ -29,6 +33,27 @@ Beyond tini:
   --grace SECONDS when COMMAND exits and other descendants remain, send them
                   SIGTERM, wait up to SECONDS, then SIGKILL what is left
   --pause         run no COMMAND: sleep and reap until SIGTERM or SIGINT
+
+Sandbox (bubblewrap's names; mounts are applied in the order given):
+  --rootfs DIR    all namespaces; DIR read-only as /, fresh /proc, /dev, /tmp
+  --rw            with --rootfs: keep DIR writable
+  --unshare-all   user, mount, pid, net, ipc, uts, cgroup namespaces
+  --unshare-user, --unshare-user-try, --unshare-ipc, --unshare-pid,
+  --unshare-net, --unshare-uts, --unshare-cgroup, --unshare-cgroup-try,
+  --unshare-time  one namespace each
+  --share-net     keep the host's network
+  --netns PATH    join this network namespace (as from ip netns add)
+  --bind SRC DEST, --ro-bind SRC DEST, --dev-bind SRC DEST (and -try forms)
+                  bind SRC (recursively; nosuid, and nodev unless --dev-bind)
+  --remount-ro DEST, --proc DEST, --dev DEST, --tmpfs DEST, --mqueue DEST,
+  --dir DEST, --symlink TARGET DEST, --chmod OCTAL PATH
+  --perms OCTAL, --size BYTES   mode and size for the next --tmpfs or --dir
+  --uid N, --gid N              ids inside (default 0, the caller mapped)
+  --uid-map IN:OUT:COUNT, --gid-map IN:OUT:COUNT   id ranges (repeatable)
+  --hostname NAME (default husk), --chdir DIR, --setenv VAR VALUE,
+  --unsetenv VAR, --clearenv, --argv0 VALUE, --new-session, --die-with-parent
+  --monotonic-offset SECONDS, --boottime-offset SECONDS   time namespace
+  --info-fd FD, --json-status-fd FD   bubblewrap's JSON status
 
 SIGNAL is a name (TERM, SIGTERM, RTMIN+3) or a number. Exit status: COMMAND's;
 125 if husk failed, 126 if COMMAND cannot be executed, 127 if not found.
@@ -91,6 +116,15 @@ struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
+    /// The next argument as a C string (sandbox options take whole arguments).
+    fn arg(&mut self, option: &'a [u8]) -> Result<'a, &'a CStr> {
+        if self.next >= self.argv.len() {
+            return error(option, None, "missing value");
+        }
+        self.next += 1;
+        Ok(self.argv.get(self.next - 1))
+    }
+
     fn value(&mut self, option: &'a [u8], inline: Option<&'a [u8]>) -> Result<'a, &'a [u8]> {
         if let Some(v) = inline {
             return Ok(v);
@@ -113,7 +147,11 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>) -> Result<'a, Action<'a>> {
         init.verbosity = leading_number(v.to_bytes());
     }
 
+    let mut sb = Sandbox::default();
+    let mut pending_perms: Option<u32> = None;
+    let mut pending_size: Option<u64> = None;
     let mut cur = Cursor { argv, next: 1 };
+    let (mut explicit_namespaces, mut share_net) = (false, false);
     while cur.next < argv.len() {
         let arg = argv.get(cur.next).to_bytes();
         if arg == b"--" {
@@ -150,7 +188,21 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>) -> Result<'a, Action<'a>> {
                         reason: "not a number of seconds",
                     })?);
                 }
-                _ => return error(name, None, "unknown option (see --help)"),
+                _ => {
+                    if inline.is_some() {
+                        return error(name, inline, "unknown option (see --help)");
+                    }
+                    sandbox_option(
+                        name,
+                        &mut cur,
+                        &mut sb,
+                        &mut pending_perms,
+                        &mut pending_size,
+                    )?;
+                    explicit_namespaces |= name.starts_with(b"--unshare-");
+                    share_net |= name == b"--share-net";
+                    sb.enabled = true;
+                }
             }
             continue;
         }
@@ -195,7 +247,275 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>) -> Result<'a, Action<'a>> {
     if !command.is_empty() && init.pause {
         return error(b"--pause", None, "takes no COMMAND");
     }
-    Ok(Action::Run(Spec { command, init }))
+    if pending_perms.is_some() || pending_size.is_some() {
+        return error(
+            b"--perms/--size",
+            None,
+            "must come before the option they apply to",
+        );
+    }
+    if sb.uid.is_some_and(|u| u != 0) || sb.gid.is_some_and(|g| g != 0) || !sb.uid_map.is_empty() {
+        sb.namespaces |= u64::from(k::CLONE_NEWUSER);
+    }
+    if sb.rootfs.is_some() && !explicit_namespaces {
+        sb.namespaces |= ALL_NAMESPACES;
+        sb.time = true;
+    }
+    if share_net {
+        sb.namespaces &= !u64::from(k::CLONE_NEWNET);
+    }
+    if sb.enabled
+        && sb.namespaces & u64::from(k::CLONE_NEWNS) == 0
+        && (sb.rootfs.is_some() || !sb.ops.is_empty())
+    {
+        sb.namespaces |= u64::from(k::CLONE_NEWNS);
+    }
+    Ok(Action::Run(Spec {
+        command,
+        init,
+        sandbox: sb,
+    }))
+}
+
+const ALL_NAMESPACES: u64 = (k::CLONE_NEWUSER
+    | k::CLONE_NEWNS
+    | k::CLONE_NEWPID
+    | k::CLONE_NEWNET
+    | k::CLONE_NEWIPC
+    | k::CLONE_NEWUTS
+    | k::CLONE_NEWCGROUP) as u64;
+
+/// The bubblewrap-style options. Two-operand options take the next two arguments.
+fn sandbox_option<'a>(
+    name: &'a [u8],
+    cur: &mut Cursor<'a>,
+    sb: &mut Sandbox<'a>,
+    perms: &mut Option<u32>,
+    size: &mut Option<u64>,
+) -> Result<'a, ()> {
+    let ns = |sb: &mut Sandbox, flag: u32| sb.namespaces |= u64::from(flag);
+    let bind = |read_only, devices, optional| OpKind::Bind {
+        read_only,
+        devices,
+        optional,
+    };
+    let kind = match name {
+        b"--bind" => Some(bind(false, false, false)),
+        b"--bind-try" => Some(bind(false, false, true)),
+        b"--ro-bind" => Some(bind(true, false, false)),
+        b"--ro-bind-try" => Some(bind(true, false, true)),
+        b"--dev-bind" => Some(bind(false, true, false)),
+        b"--dev-bind-try" => Some(bind(false, true, true)),
+        b"--symlink" => Some(OpKind::Symlink),
+        b"--chmod" => Some(OpKind::Chmod),
+        b"--remount-ro" => Some(OpKind::RemountRo),
+        b"--proc" => Some(OpKind::Proc),
+        b"--dev" => Some(OpKind::Dev),
+        b"--tmpfs" => Some(OpKind::Tmpfs),
+        b"--mqueue" => Some(OpKind::Mqueue),
+        b"--dir" => Some(OpKind::Dir),
+        _ => None,
+    };
+    if let Some(kind) = kind {
+        let (source, dest, mode) = match kind {
+            OpKind::Bind { .. } | OpKind::Symlink => (Some(cur.arg(name)?), cur.arg(name)?, None),
+            OpKind::Chmod => {
+                let mode = cur.arg(name)?;
+                let m = parse_octal(mode.to_bytes()).ok_or(CliError {
+                    option: name,
+                    value: Some(mode.to_bytes()),
+                    reason: "not an octal mode",
+                })?;
+                (None, cur.arg(name)?, Some(m))
+            }
+            _ => (None, cur.arg(name)?, None),
+        };
+        if size.is_some() && kind != OpKind::Tmpfs {
+            return error(name, None, "--size applies only to --tmpfs");
+        }
+        let op = MountOp {
+            kind,
+            option: name,
+            source,
+            dest,
+            perms: mode.or(perms.take()),
+            size: size.take(),
+        };
+        return sb
+            .ops
+            .push(op)
+            .or(error(name, None, "too many mount options (max 256)"));
+    }
+    match name {
+        b"--rootfs" => sb.rootfs = Some(cur.arg(name)?),
+        b"--rw" => sb.rw = true,
+        b"--unshare-all" => {
+            sb.namespaces |= ALL_NAMESPACES;
+            sb.user_try = true;
+            sb.cgroup_try = true;
+        }
+        b"--share-net" => {}
+        b"--unshare-user" => ns(sb, k::CLONE_NEWUSER),
+        b"--unshare-user-try" => {
+            ns(sb, k::CLONE_NEWUSER);
+            sb.user_try = true;
+        }
+        b"--unshare-ipc" => ns(sb, k::CLONE_NEWIPC),
+        b"--unshare-pid" => ns(sb, k::CLONE_NEWPID),
+        b"--unshare-net" => ns(sb, k::CLONE_NEWNET),
+        b"--unshare-uts" => ns(sb, k::CLONE_NEWUTS),
+        b"--unshare-cgroup" => ns(sb, k::CLONE_NEWCGROUP),
+        b"--unshare-cgroup-try" => {
+            ns(sb, k::CLONE_NEWCGROUP);
+            sb.cgroup_try = true;
+        }
+        b"--unshare-time" => sb.time = true,
+        b"--netns" => sb.netns = Some(cur.arg(name)?),
+        b"--hostname" => sb.hostname = Some(cur.arg(name)?),
+        b"--chdir" => sb.chdir = Some(cur.arg(name)?),
+        b"--setenv" => {
+            let var = cur.arg(name)?;
+            let value = cur.arg(name)?;
+            if var.to_bytes().is_empty() || var.to_bytes().contains(&b'=') {
+                return error(name, Some(var.to_bytes()), "not a variable name");
+            }
+            sb.env_ops
+                .push(EnvOp::Set(var, value))
+                .or(error(name, None, "too many (max 128)"))?;
+        }
+        b"--unsetenv" => {
+            let var = cur.arg(name)?;
+            sb.env_ops
+                .push(EnvOp::Unset(var))
+                .or(error(name, None, "too many (max 128)"))?;
+        }
+        b"--clearenv" => sb.clearenv = true,
+        b"--argv0" => sb.argv0 = Some(cur.arg(name)?),
+        b"--die-with-parent" => sb.die_with_parent = true,
+        b"--new-session" => sb.new_session = true,
+        b"--uid" | b"--gid" => {
+            let v = cur.arg(name)?.to_bytes();
+            let id = parse_u64(v)
+                .filter(|&n| n < u64::from(u32::MAX))
+                .ok_or(CliError {
+                    option: name,
+                    value: Some(v),
+                    reason: "not an id",
+                })? as u32;
+            if name == b"--uid" {
+                sb.uid = Some(id);
+            } else {
+                sb.gid = Some(id);
+            }
+        }
+        b"--uid-map" | b"--gid-map" => {
+            let v = cur.arg(name)?.to_bytes();
+            let range = parse_id_range(v).ok_or(CliError {
+                option: name,
+                value: Some(v),
+                reason: "expected INSIDE:OUTSIDE:COUNT",
+            })?;
+            let list = if name == b"--uid-map" {
+                &mut sb.uid_map
+            } else {
+                &mut sb.gid_map
+            };
+            list.push(range)
+                .or(error(name, None, "too many ranges (max 8)"))?;
+        }
+        b"--monotonic-offset" | b"--boottime-offset" => {
+            let v = cur.arg(name)?.to_bytes();
+            let secs = parse_i64(v).ok_or(CliError {
+                option: name,
+                value: Some(v),
+                reason: "not a number of seconds",
+            })?;
+            sb.time = true;
+            if name == b"--monotonic-offset" {
+                sb.monotonic_offset = secs;
+            } else {
+                sb.boottime_offset = secs;
+            }
+        }
+        b"--info-fd" | b"--json-status-fd" => {
+            let v = cur.arg(name)?.to_bytes();
+            let fd = parse_u64(v).filter(|&n| n < 1 << 20).ok_or(CliError {
+                option: name,
+                value: Some(v),
+                reason: "not a file descriptor",
+            })? as i32;
+            if name == b"--info-fd" {
+                sb.info_fd = Some(fd);
+            } else {
+                sb.json_status_fd = Some(fd);
+            }
+        }
+        b"--perms" => {
+            let v = cur.arg(name)?.to_bytes();
+            *perms = Some(parse_octal(v).ok_or(CliError {
+                option: name,
+                value: Some(v),
+                reason: "not an octal mode",
+            })?);
+        }
+        b"--size" => {
+            let v = cur.arg(name)?.to_bytes();
+            *size = Some(parse_size(v).ok_or(CliError {
+                option: name,
+                value: Some(v),
+                reason: "not a size in bytes",
+            })?);
+        }
+        _ => return error(name, None, "unknown option (see --help)"),
+    }
+    Ok(())
+}
+
+fn parse_octal(s: &[u8]) -> Option<u32> {
+    if s.is_empty() || s.len() > 5 {
+        return None;
+    }
+    let mode = s.iter().try_fold(0u32, |m, &b| {
+        (b'0'..=b'7')
+            .contains(&b)
+            .then(|| m * 8 + u32::from(b - b'0'))
+    })?;
+    (mode <= 0o7777).then_some(mode)
+}
+
+fn parse_i64(s: &[u8]) -> Option<i64> {
+    match s.split_first() {
+        Some((b'-', rest)) => parse_u64(rest)
+            .and_then(|n| i64::try_from(n).ok())
+            .map(|n| -n),
+        _ => parse_u64(s).and_then(|n| i64::try_from(n).ok()),
+    }
+}
+
+/// Bytes, with an optional K, M or G suffix (powers of 1024).
+pub fn parse_size(s: &[u8]) -> Option<u64> {
+    let (digits, shift) = match s.last()? {
+        b'k' | b'K' => (&s[..s.len() - 1], 10),
+        b'm' | b'M' => (&s[..s.len() - 1], 20),
+        b'g' | b'G' => (&s[..s.len() - 1], 30),
+        _ => (s, 0),
+    };
+    parse_u64(digits)?.checked_mul(1 << shift)
+}
+
+fn parse_id_range(s: &[u8]) -> Option<IdRange> {
+    let mut parts = s.split(|&b| b == b':');
+    let mut next = || {
+        parse_u64(parts.next()?)
+            .filter(|&n| n <= u64::from(u32::MAX))
+            .map(|n| n as u32)
+    };
+    let range = IdRange {
+        inside: next()?,
+        outside: next()?,
+        count: next()?,
+    };
+    (parts.next().is_none() && range.count > 0).then_some(range)
 }
 
 pub fn parse_u64(s: &[u8]) -> Option<u64> {

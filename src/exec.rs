@@ -8,11 +8,10 @@ use core::ffi::CStr;
 const PATH_MAX: usize = 4096;
 const DEFAULT_PATH: &[u8] = b"/usr/local/bin:/bin:/usr/bin";
 
-/// Executes `argv[0]` with `argv` and the environment `env`, looking it up in that
+/// Executes `file` with `argv` and the environment `env`, looking `file` up in that
 /// environment's PATH when it has no slash. Returns only on failure.
-pub fn exec(argv: Argv, env: Env) -> Errno {
+pub fn exec(file: &CStr, argv: Argv, env: Env) -> Errno {
     let envp = env.as_ptr();
-    let file = argv.get(0);
     let name = file.to_bytes();
     if name.is_empty() {
         return Errno::NOENT;

@@ -5,11 +5,12 @@
 
 use crate::exec;
 use crate::report::{self, Line};
-use crate::spec::{Argv, Env, Init, Spec};
+use crate::spec::{Argv, Env, Init};
 use crate::sys::{
     self, Errno, SigSet, ALL_SIGNALS, NSIG, SIGCHLD, SIGINT, SIGKILL, SIGSTOP, SIGTERM,
 };
-use rustix::fd::BorrowedFd;
+use core::ffi::CStr;
+use rustix::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use rustix::process::{self, Pid, WaitOptions};
 
 /// The signal state husk was started with, given back to COMMAND before exec.
@@ -43,10 +44,32 @@ impl Inherited {
     }
 }
 
-pub fn run(spec: &Spec, env: Env) -> i32 {
-    let init = &spec.init;
+/// What to start: COMMAND, the file to execute (argv[0] unless `--argv0` changed it), and
+/// its environment.
+pub struct Payload<'a> {
+    pub argv: Argv<'a>,
+    pub program: &'a CStr,
+    pub env: Env<'a>,
+    /// setsid() instead of a new process group (`--new-session`).
+    pub new_session: bool,
+}
+
+impl<'a> Payload<'a> {
+    pub fn plain(argv: Argv<'a>, env: Env<'a>) -> Self {
+        let program = if argv.is_empty() { c"" } else { argv.get(0) };
+        Payload {
+            argv,
+            program,
+            env,
+            new_session: false,
+        }
+    }
+}
+
+/// Runs the init: `inherited` is the signal state taken at start; `started`, if given,
+/// gets one byte once COMMAND has been executed (the sandbox monitor waits for it).
+pub fn run(init: &Init, payload: &Payload, inherited: &Inherited, started: Option<OwnedFd>) -> i32 {
     let parent = process::getppid();
-    let inherited = Inherited::take();
     if init.parent_death != 0 {
         // SAFETY: parent_death was checked by the parser to be 1..=64; husk uses no libc
         // signal machinery that reserved numbers could disturb.
@@ -72,17 +95,21 @@ pub fn run(spec: &Spec, env: Env) -> i32 {
     let child = if init.pause {
         0
     } else {
-        match spawn(spec.command, env, &inherited) {
+        match spawn(payload, inherited) {
             Ok(pid) => pid,
             Err(status) => return status,
         }
     };
+    if let Some(fd) = started {
+        report::write_all(fd.as_raw_fd(), b"1");
+    }
     supervise(init, child)
 }
 
 /// Forks and execs COMMAND in its own process group (in the terminal's foreground when husk
 /// holds it). Exec errors come back over a CLOEXEC pipe; returns the pid or an exit status.
-fn spawn(command: Argv, env: Env, inherited: &Inherited) -> Result<i32, i32> {
+fn spawn(payload: &Payload, inherited: &Inherited) -> Result<i32, i32> {
+    let env = payload.env;
     // SAFETY: fd 0 is only borrowed for the ioctls below; a closed fd just fails them.
     let stdin = unsafe { BorrowedFd::borrow_raw(0) };
     let foreground = rustix::termios::tcgetpgrp(stdin) == Ok(process::getpgrp());
@@ -98,14 +125,18 @@ fn spawn(command: Argv, env: Env, inherited: &Inherited) -> Result<i32, i32> {
     })?;
     if pid == 0 {
         drop(status_rd);
-        let _ = process::setpgid(None, None);
-        if foreground {
+        if payload.new_session {
+            let _ = process::setsid();
+        } else {
+            let _ = process::setpgid(None, None);
+        }
+        if foreground && !payload.new_session {
             let _ = rustix::termios::tcsetpgrp(stdin, process::getpid());
         }
         let mut listen_pid = [0u8; 32];
         rewrite_listen_pid(env, husk_pid, &mut listen_pid);
         inherited.restore();
-        let errno = exec::exec(command, env);
+        let errno = exec::exec(payload.program, payload.argv, env);
         report::write_all(
             rustix::fd::AsRawFd::as_raw_fd(&status_wr),
             &errno.raw_os_error().to_ne_bytes(),
@@ -130,7 +161,7 @@ fn spawn(command: Argv, env: Env, inherited: &Inherited) -> Result<i32, i32> {
     }
     let errno = Errno::from_raw_os_error(i32::from_ne_bytes(buf));
     let _ = process::waitpid(Pid::from_raw(pid), WaitOptions::empty());
-    report::failed(&[command.get(0).to_bytes()], errno);
+    report::failed(&[payload.program.to_bytes()], errno);
     Err(exec::status_for(errno))
 }
 

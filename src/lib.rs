@@ -1,6 +1,7 @@
 //! husk: a minimal init for containers, and a namespace sandbox.
 //!
-//! Data flows one way: argv → `cli` → `Spec` → `init` → exit code. `sys` is the leaf every
+//! Data flows one way: argv → `cli` → `Spec` → `sandbox` (optional) → `init` → exit
+//! code. `sys` is the leaf every
 //! module may use for the syscalls rustix lacks.
 #![cfg_attr(not(test), no_std)]
 
@@ -9,6 +10,7 @@ pub mod exec;
 pub mod init;
 pub mod procfs;
 pub mod report;
+pub mod sandbox;
 pub mod spec;
 pub mod sys;
 
@@ -38,6 +40,18 @@ pub fn run(argv: Argv, env: Env) -> i32 {
             }
             0
         }
-        Ok(Action::Run(spec)) => init::run(&spec, env),
+        Ok(Action::Run(spec)) => {
+            let inherited = init::Inherited::take();
+            if spec.sandbox.enabled {
+                sandbox::run(&spec, env, &inherited)
+            } else {
+                init::run(
+                    &spec.init,
+                    &init::Payload::plain(spec.command, env),
+                    &inherited,
+                    None,
+                )
+            }
+        }
     }
 }

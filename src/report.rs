@@ -14,12 +14,17 @@ pub struct Line {
 impl Line {
     /// A line starting with "husk: ".
     pub fn new() -> Self {
-        let mut line = Line {
-            buf: [0; CAP],
-            len: 0,
-        };
+        let mut line = Self::empty();
         line.push(b"husk: ");
         line
+    }
+
+    /// An empty buffer, for output that is not a message (JSON status, proc files).
+    pub fn empty() -> Self {
+        Line {
+            buf: [0; CAP],
+            len: 0,
+        }
     }
 
     /// Appends bytes; what does not fit is cut, keeping room for the newline.
@@ -40,10 +45,19 @@ impl Line {
         self.push(s)
     }
 
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
     /// Writes the line and a newline to stderr.
     pub fn print(&mut self) {
+        self.write_line(2);
+    }
+
+    /// Writes the line and a newline to `fd`.
+    pub fn write_line(&mut self, fd: i32) {
         self.buf[self.len] = b'\n';
-        write_all(2, &self.buf[..self.len + 1]);
+        write_all(fd, &self.buf[..self.len + 1]);
     }
 }
 

@@ -150,11 +150,146 @@ pub struct Spec<'a> {
     /// COMMAND and its arguments; empty only with `--pause`.
     pub command: Argv<'a>,
     pub init: Init,
+    pub sandbox: Sandbox<'a>,
 }
 
+// Run is large (fixed-capacity lists instead of a heap) and lives once on main's stack.
+#[allow(clippy::large_enum_variant)]
 pub enum Action<'a> {
     Run(Spec<'a>),
     Help,
     Version,
     License,
+}
+
+/// One step of building the new root, executed in order (bubblewrap's SetupOp).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpKind {
+    /// `--bind`, `--ro-bind`, `--dev-bind` (and their `-try` forms).
+    Bind {
+        read_only: bool,
+        devices: bool,
+        optional: bool,
+    },
+    RemountRo,
+    Proc,
+    Dev,
+    Tmpfs,
+    Mqueue,
+    Dir,
+    Symlink,
+    Chmod,
+}
+
+/// A mount operation: the option that asked for it, and its operands.
+#[derive(Clone, Copy)]
+pub struct MountOp<'a> {
+    pub kind: OpKind,
+    /// The option as given (`--ro-bind`), for messages.
+    pub option: &'a [u8],
+    /// Bind source or symlink target.
+    pub source: Option<&'a CStr>,
+    /// Path inside the new root.
+    pub dest: &'a CStr,
+    /// `--perms` / `--chmod` mode, or the default.
+    pub perms: Option<u32>,
+    /// `--size` for a tmpfs, in bytes.
+    pub size: Option<u64>,
+}
+
+/// A list that has reached its capacity.
+#[derive(Debug)]
+pub struct Full;
+
+/// A fixed-capacity list; `push` fails when full.
+pub struct List<T, const N: usize> {
+    items: [Option<T>; N],
+    len: usize,
+}
+
+impl<T: Copy, const N: usize> List<T, N> {
+    pub const CAPACITY: usize = N;
+
+    pub fn new() -> Self {
+        List {
+            items: [None; N],
+            len: 0,
+        }
+    }
+
+    pub fn push(&mut self, item: T) -> Result<(), Full> {
+        if self.len == N {
+            return Err(Full);
+        }
+        self.items[self.len] = Some(item);
+        self.len += 1;
+        Ok(())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.items[..self.len].iter().flatten()
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl<T: Copy, const N: usize> Default for List<T, N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// One line of a uid or gid map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdRange {
+    pub inside: u32,
+    pub outside: u32,
+    pub count: u32,
+}
+
+#[derive(Clone, Copy)]
+pub enum EnvOp<'a> {
+    Set(&'a CStr, &'a CStr),
+    Unset(&'a CStr),
+}
+
+pub const MAX_OPS: usize = 256;
+pub const MAX_ENV_OPS: usize = 128;
+pub const MAX_ID_RANGES: usize = 8;
+
+/// The sandbox: which namespaces, how to build the root, what the payload sees.
+#[derive(Default)]
+pub struct Sandbox<'a> {
+    /// Any sandbox option was given.
+    pub enabled: bool,
+    /// CLONE_NEW* flags for the namespaces to create (time is handled apart).
+    pub namespaces: u64,
+    pub user_try: bool,
+    pub cgroup_try: bool,
+    pub time: bool,
+    pub rootfs: Option<&'a CStr>,
+    pub rw: bool,
+    pub ops: List<MountOp<'a>, MAX_OPS>,
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    pub uid_map: List<IdRange, MAX_ID_RANGES>,
+    pub gid_map: List<IdRange, MAX_ID_RANGES>,
+    pub hostname: Option<&'a CStr>,
+    pub chdir: Option<&'a CStr>,
+    pub env_ops: List<EnvOp<'a>, MAX_ENV_OPS>,
+    pub clearenv: bool,
+    pub argv0: Option<&'a CStr>,
+    pub die_with_parent: bool,
+    pub new_session: bool,
+    pub netns: Option<&'a CStr>,
+    pub monotonic_offset: i64,
+    pub boottime_offset: i64,
+    pub info_fd: Option<i32>,
+    pub json_status_fd: Option<i32>,
 }

@@ -5,6 +5,7 @@
 
 use core::ffi::{c_char, c_int, c_long, CStr};
 use linux_raw_sys::general as k;
+use rustix::fd::{AsRawFd, BorrowedFd, FromRawFd};
 
 extern "C" {
     fn syscall(number: c_long, ...) -> c_long;
@@ -194,4 +195,82 @@ pub fn monotonic_ms() -> u64 {
         )
     };
     ts.tv_sec as u64 * 1000 + ts.tv_nsec as u64 / 1_000_000
+}
+
+/// The kernel's `struct mount_attr` (mount_setattr(2)).
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+
+/// mount_setattr(2): sets `attr_set` (MOUNT_ATTR_* bits) on the mount at `fd`
+/// (AT_EMPTY_PATH), and on every mount below it when `recursive`. rustix has no wrapper.
+pub fn mount_setattr(fd: BorrowedFd, recursive: bool, attr_set: u64) -> Result<(), Errno> {
+    let attr = MountAttr {
+        attr_set,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    let flags = k::AT_EMPTY_PATH | if recursive { k::AT_RECURSIVE } else { 0 };
+    // SAFETY: the path is an empty C string, attr is a valid struct whose size is passed.
+    check(unsafe {
+        syscall(
+            k::__NR_mount_setattr as c_long,
+            fd.as_raw_fd() as c_long,
+            c"".as_ptr(),
+            flags as c_long,
+            &attr as *const MountAttr,
+            core::mem::size_of::<MountAttr>(),
+        )
+    })
+    .map(drop)
+}
+
+/// Brings a network interface up (SIOCGIFFLAGS, then SIOCSIFFLAGS with IFF_UP), as
+/// `ip link set NAME up` does; rustix has no interface ioctls.
+pub fn interface_up(name: &[u8]) -> Result<(), Errno> {
+    // struct ifreq: a 16-byte name, then a union whose first member is `short ifr_flags`.
+    let mut ifreq = [0u8; 40];
+    if name.len() >= 16 {
+        return Err(Errno::NAMETOOLONG);
+    }
+    ifreq[..name.len()].copy_from_slice(name);
+    // SAFETY: socket takes three integers.
+    let sock = check(unsafe {
+        syscall(
+            k::__NR_socket as c_long,
+            2 as c_long,               // AF_INET
+            (2 | 0o2000000) as c_long, // SOCK_DGRAM | SOCK_CLOEXEC (same on x86_64 and aarch64)
+            0 as c_long,
+        )
+    })?;
+    // SAFETY: sock is a descriptor we just opened and own.
+    let sock = unsafe { rustix::fd::OwnedFd::from_raw_fd(sock as i32) };
+    let ioctl = |request: u32, ifreq: &mut [u8; 40]| {
+        // SAFETY: ifreq is a writable buffer at least as large as struct ifreq.
+        check(unsafe {
+            syscall(
+                k::__NR_ioctl as c_long,
+                sock.as_raw_fd() as c_long,
+                request as c_long,
+                ifreq.as_mut_ptr(),
+            )
+        })
+    };
+    ioctl(0x8913, &mut ifreq)?; // SIOCGIFFLAGS
+    let flags = u16::from_ne_bytes([ifreq[16], ifreq[17]]) | 1; // IFF_UP
+    ifreq[16..18].copy_from_slice(&flags.to_ne_bytes());
+    ioctl(0x8914, &mut ifreq).map(drop) // SIOCSIFFLAGS
+}
+
+/// unshare(2). rustix marks its wrapper unsafe-to-use (it cannot know about threads); husk
+/// is single-threaded, and the calls it makes (time and user namespaces) affect only itself
+/// and its future children.
+pub fn unshare(flags: u32) -> Result<(), Errno> {
+    // SAFETY: unshare takes an integer.
+    check(unsafe { syscall(k::__NR_unshare as c_long, flags as c_long) }).map(drop)
 }

@@ -1,0 +1,103 @@
+//! The payload's environment after `--clearenv`, `--setenv` and `--unsetenv`, built in fixed
+//! buffers: an array of pointers and the bytes of the `NAME=value` strings husk composes.
+
+use super::Failure;
+use crate::spec::{Env, EnvOp, Sandbox};
+use crate::sys::Errno;
+use core::ffi::{c_char, CStr};
+
+const MAX_VARS: usize = 2048;
+const TEXT: usize = 32 * 1024;
+
+pub struct Block {
+    ptrs: [*const c_char; MAX_VARS + 1],
+    len: usize,
+    text: [u8; TEXT],
+    used: usize,
+}
+
+impl Block {
+    pub fn new() -> Self {
+        Block {
+            ptrs: [core::ptr::null(); MAX_VARS + 1],
+            len: 0,
+            text: [0; TEXT],
+            used: 0,
+        }
+    }
+
+    /// The environment to give COMMAND; borrows `self`, so it lives as long as the block.
+    pub fn build<'a>(
+        &'a mut self,
+        inherited: Env<'a>,
+        sb: &Sandbox<'a>,
+    ) -> Result<Env<'a>, Failure<'static>> {
+        if !sb.clearenv && sb.env_ops.is_empty() {
+            return Ok(inherited);
+        }
+        let full = || Failure {
+            reason: Some(b"environment too large"),
+            ..Failure::new(b"--setenv", Errno::NOSPC)
+        };
+        if !sb.clearenv {
+            let mut i = 0;
+            loop {
+                // SAFETY: the inherited block is NULL-terminated (Env's contract).
+                let p = unsafe { *inherited.as_ptr().add(i) };
+                if p.is_null() {
+                    break;
+                }
+                self.append(p).ok_or_else(full)?;
+                i += 1;
+            }
+        }
+        for op in sb.env_ops.iter() {
+            match *op {
+                EnvOp::Set(name, value) => {
+                    self.remove(name.to_bytes());
+                    let start = self.used;
+                    for part in [name.to_bytes(), b"=", value.to_bytes(), b"\0"] {
+                        let end = self.used + part.len();
+                        if end > TEXT {
+                            return Err(full());
+                        }
+                        self.text[self.used..end].copy_from_slice(part);
+                        self.used = end;
+                    }
+                    let p = self.text[start..].as_ptr().cast();
+                    self.append(p).ok_or_else(full)?;
+                }
+                EnvOp::Unset(name) => self.remove(name.to_bytes()),
+            }
+        }
+        // SAFETY: ptrs[..len] point to NUL-terminated strings in the inherited block or in
+        // self.text, and ptrs[len] is NULL; both live as long as the borrow of self.
+        Ok(unsafe { Env::new(self.ptrs.as_ptr()) })
+    }
+
+    fn append(&mut self, p: *const c_char) -> Option<()> {
+        if self.len == MAX_VARS {
+            return None;
+        }
+        self.ptrs[self.len] = p;
+        self.len += 1;
+        self.ptrs[self.len] = core::ptr::null();
+        Some(())
+    }
+
+    fn remove(&mut self, name: &[u8]) {
+        let mut kept = 0;
+        for i in 0..self.len {
+            // SAFETY: every pointer below len is a valid C string (see build).
+            let entry = unsafe { CStr::from_ptr(self.ptrs[i]) }.to_bytes();
+            let matches =
+                entry.len() > name.len() && entry.starts_with(name) && entry[name.len()] == b'=';
+            if !matches {
+                self.ptrs[kept] = self.ptrs[i];
+                kept += 1;
+            }
+        }
+        self.len = kept;
+        self.ptrs[kept] = core::ptr::null();
+    }
+}

@@ -1,0 +1,161 @@
+//! User namespace id maps. The monitor writes the inner init's maps from the host side:
+//! directly (a single mapping of the caller, or any ranges as root), or through
+//! newuidmap/newgidmap for ranges when rootless. Setup runs as uid 0 inside, so that
+//! devpts and the like can be mounted; `--uid`/`--gid` other than 0 are applied at the end
+//! by a nested user namespace that maps them onto that 0 (as bubblewrap does).
+
+use super::{step, Failure};
+use crate::report::Line;
+use crate::spec::{IdRange, List, Sandbox, MAX_ID_RANGES};
+use crate::sys::{self, Errno};
+use rustix::fs::{Mode, OFlags};
+
+/// Writes uid_map, setgroups and gid_map of `pid`.
+pub fn write<'a>(pid: i32, sb: &Sandbox, uid: u32, gid: u32) -> Result<(), Failure<'a>> {
+    let root = rustix::process::getuid().is_root();
+    let single = |outside| {
+        let mut l = List::<IdRange, MAX_ID_RANGES>::new();
+        let _ = l.push(IdRange {
+            inside: 0,
+            outside,
+            count: 1,
+        });
+        l
+    };
+    let uid_map = if sb.uid_map.is_empty() {
+        single(uid)
+    } else {
+        copy(&sb.uid_map)
+    };
+    let gid_map = if sb.gid_map.is_empty() {
+        single(gid)
+    } else {
+        copy(&sb.gid_map)
+    };
+    let needs_helper = |map: &List<IdRange, MAX_ID_RANGES>, own: u32| {
+        !root && map.iter().any(|r| r.count != 1 || r.outside != own)
+    };
+    if needs_helper(&uid_map, uid) || needs_helper(&gid_map, gid) {
+        helper(b"newuidmap", pid, &uid_map)
+            .map_err(|e| Failure::new(b"--uid-map (newuidmap)", e))?;
+        return helper(b"newgidmap", pid, &gid_map)
+            .map_err(|e| Failure::new(b"--gid-map (newgidmap)", e));
+    }
+    write_map(pid, b"uid_map", &uid_map).map_err(|e| Failure::new(b"writing uid_map", e))?;
+    if !root {
+        // Unprivileged gid maps need setgroups denied first (user_namespaces(7)).
+        write_proc(pid, b"setgroups", b"deny")
+            .map_err(|e| Failure::new(b"writing setgroups", e))?;
+    }
+    write_map(pid, b"gid_map", &gid_map).map_err(|e| Failure::new(b"writing gid_map", e))
+}
+
+fn copy(l: &List<IdRange, MAX_ID_RANGES>) -> List<IdRange, MAX_ID_RANGES> {
+    let mut out = List::new();
+    for r in l.iter() {
+        let _ = out.push(*r);
+    }
+    out
+}
+
+fn write_map(pid: i32, file: &[u8], map: &List<IdRange, MAX_ID_RANGES>) -> Result<(), Errno> {
+    let mut text = Line::empty();
+    for r in map.iter() {
+        text.num(r.inside.into())
+            .push(b" ")
+            .num(r.outside.into())
+            .push(b" ")
+            .num(r.count.into())
+            .push(b"\n");
+    }
+    write_proc(pid, file, text.as_bytes())
+}
+
+/// Writes `/proc/PID/FILE` (PID 0: self) in one write(2), as the kernel requires.
+pub fn write_proc(pid: i32, file: &[u8], content: &[u8]) -> Result<(), Errno> {
+    let mut path = Line::empty();
+    path.push(b"/proc/");
+    if pid == 0 {
+        path.push(b"self");
+    } else {
+        path.num(pid.into());
+    }
+    path.push(b"/").push(file).push(b"\0");
+    let path = core::ffi::CStr::from_bytes_with_nul(path.as_bytes()).map_err(|_| Errno::INVAL)?;
+    let fd = rustix::fs::open(path, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())?;
+    rustix::io::write(&fd, content).map(drop)
+}
+
+/// Runs newuidmap/newgidmap PID INSIDE OUTSIDE COUNT... and waits for it.
+fn helper(name: &'static [u8], pid: i32, map: &List<IdRange, MAX_ID_RANGES>) -> Result<(), Errno> {
+    // Argument strings: the pid and three numbers per range, NUL-terminated, in one buffer.
+    let mut text = Line::empty();
+    text.num(pid.into()).push(b"\0");
+    for r in map.iter() {
+        for n in [r.inside, r.outside, r.count] {
+            text.num(n.into()).push(b"\0");
+        }
+    }
+    let bytes = text.as_bytes();
+    let mut argv = [core::ptr::null::<core::ffi::c_char>(); 2 + 3 * MAX_ID_RANGES + 1];
+    let mut prog = [0u8; 16];
+    prog[..name.len()].copy_from_slice(name);
+    argv[0] = prog.as_ptr().cast();
+    let mut start = 0;
+    for (i, slot) in argv[1..].iter_mut().enumerate().take(1 + 3 * map.len()) {
+        let _ = i;
+        *slot = bytes[start..].as_ptr().cast();
+        start += bytes[start..]
+            .iter()
+            .position(|&b| b == 0)
+            .map_or(0, |p| p + 1);
+    }
+    let child = sys::clone(0)?;
+    if child == 0 {
+        // SAFETY: argv is NULL-terminated and points into live buffers; the environment
+        // is empty (newuidmap needs none).
+        let envp = [core::ptr::null::<core::ffi::c_char>()];
+        for dir in [&b"/usr/bin/"[..], b"/bin/", b"/usr/sbin/"] {
+            let mut path = Line::empty();
+            path.push(dir).push(name).push(b"\0");
+            if let Ok(p) = core::ffi::CStr::from_bytes_with_nul(path.as_bytes()) {
+                // SAFETY: see above.
+                unsafe { sys::execve(p, argv.as_ptr(), envp.as_ptr()) };
+            }
+        }
+        crate::report::say(&[name, b": not found (install Debian's uidmap)"]);
+        sys::exit(127);
+    }
+    match rustix::process::waitpid(
+        rustix::process::Pid::from_raw(child),
+        rustix::process::WaitOptions::empty(),
+    ) {
+        Ok(Some((_, st))) if st.exit_status() == Some(0) => Ok(()),
+        _ => Err(Errno::PERM),
+    }
+}
+
+/// In the inner init after setup: `--uid`/`--gid` other than 0 through a nested user
+/// namespace mapping them onto the uid and gid 0 that set the sandbox up.
+pub fn become_ids<'a>(sb: &Sandbox) -> Result<(), Failure<'a>> {
+    let (uid, gid) = (sb.uid.unwrap_or(0), sb.gid.unwrap_or(0));
+    if uid == 0 && gid == 0 {
+        return Ok(());
+    }
+    step(
+        crate::sys::unshare(linux_raw_sys::general::CLONE_NEWUSER),
+        b"--uid/--gid (nested user namespace)",
+    )?;
+    let one = |inside: u32| {
+        let mut l = List::<IdRange, MAX_ID_RANGES>::new();
+        let _ = l.push(IdRange {
+            inside,
+            outside: 0,
+            count: 1,
+        });
+        l
+    };
+    step(write_map(0, b"uid_map", &one(uid)), b"--uid")?;
+    step(write_proc(0, b"setgroups", b"deny"), b"--gid")?;
+    step(write_map(0, b"gid_map", &one(gid)), b"--gid")
+}

@@ -1,0 +1,288 @@
+//! The sandbox: a monitor on the host side clones the inner init into new namespaces, writes
+//! its id maps, forwards signals to it and relays its exit status. The inner init builds the
+//! root, pivots, and runs the same init loop as init mode, with COMMAND as its child.
+//! Each concern lives in its own file; `run` and `enter` are the orchestrators.
+
+mod env;
+mod idmap;
+mod mounts;
+mod status;
+
+use crate::init::{self, Inherited, Payload};
+use crate::report::Line;
+use crate::spec::{Sandbox, Spec};
+use crate::sys::{self, Errno, ALL_SIGNALS, SIGCHLD, SIGKILL};
+use core::ffi::CStr;
+use linux_raw_sys::general as k;
+use rustix::fd::{AsFd, OwnedFd};
+use rustix::fs::{Mode, OFlags};
+use rustix::process::{self, Pid, WaitOptions};
+
+/// A setup step that failed: what (the option or step, with its operands) and why.
+pub struct Failure<'a> {
+    pub what: &'a [u8],
+    pub operands: [Option<&'a [u8]>; 2],
+    pub errno: Errno,
+    /// A reason of husk's own instead of the errno text.
+    pub reason: Option<&'static [u8]>,
+}
+
+impl<'a> Failure<'a> {
+    pub fn new(what: &'a [u8], errno: Errno) -> Self {
+        Failure {
+            what,
+            operands: [None, None],
+            errno,
+            reason: None,
+        }
+    }
+
+    pub fn with(mut self, operand: &'a CStr) -> Self {
+        let slot = if self.operands[0].is_none() { 0 } else { 1 };
+        self.operands[slot] = Some(operand.to_bytes());
+        self
+    }
+
+    pub fn report(&self) {
+        let mut line = Line::new();
+        line.push(self.what);
+        for operand in self.operands.iter().flatten() {
+            line.push(b" ").push(operand);
+        }
+        line.push(b": ")
+            .push(self.reason.unwrap_or(sys::errno_text(self.errno)))
+            .print();
+    }
+}
+
+/// Shorthand for mapping errors of a step.
+pub fn step<'a, T>(r: Result<T, Errno>, what: &'a [u8]) -> Result<T, Failure<'a>> {
+    r.map_err(|e| Failure::new(what, e))
+}
+
+const CLOEXEC: rustix::pipe::PipeFlags = rustix::pipe::PipeFlags::CLOEXEC;
+
+/// The monitor: host side of the sandbox. Returns the exit status.
+pub fn run(spec: &Spec, env: crate::spec::Env, inherited: &Inherited) -> i32 {
+    match monitor(spec, env, inherited) {
+        Ok(status) => status,
+        Err(failure) => {
+            failure.report();
+            125
+        }
+    }
+}
+
+fn monitor<'a>(
+    spec: &'a Spec,
+    env: crate::spec::Env,
+    inherited: &Inherited,
+) -> Result<i32, Failure<'a>> {
+    let sb = &spec.sandbox;
+    let status_fds = [
+        (&b"--info-fd"[..], sb.info_fd),
+        (&b"--json-status-fd"[..], sb.json_status_fd),
+    ];
+    for (option, fd) in status_fds {
+        if let Some(fd) = fd {
+            // SAFETY: only probes whether the descriptor number is open.
+            let probe = rustix::io::fcntl_getfd(unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) });
+            step(probe.map(drop), option)?;
+        }
+    }
+    if sb.die_with_parent {
+        step(
+            process::set_parent_process_death_signal(Some(process::Signal::KILL)),
+            b"--die-with-parent",
+        )?;
+    }
+    let mut namespaces = sb.namespaces;
+    if let Some(path) = sb.netns {
+        let fd = step(
+            rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()),
+            b"--netns",
+        )
+        .map_err(|f| f.with(path))?;
+        step(
+            rustix::thread::move_into_link_name_space(
+                fd.as_fd(),
+                Some(rustix::thread::LinkNameSpaceType::Network),
+            ),
+            b"--netns",
+        )
+        .map_err(|f| f.with(path))?;
+        namespaces &= !u64::from(k::CLONE_NEWNET);
+    }
+    let (maps_rd, maps_wr) = step(rustix::pipe::pipe_with(CLOEXEC), b"pipe")?;
+    let (started_rd, started_wr) = step(rustix::pipe::pipe_with(CLOEXEC), b"pipe")?;
+    let (uid, gid) = (process::getuid().as_raw(), process::getgid().as_raw());
+
+    let mut flags = namespaces;
+    let pid = loop {
+        match sys::clone(flags) {
+            Ok(pid) => break pid,
+            // The -try forms fall back to sharing what cannot be unshared here.
+            Err(_)
+                if sb.user_try
+                    && flags & u64::from(k::CLONE_NEWUSER) != 0
+                    && process::getuid().is_root() =>
+            {
+                flags &= !u64::from(k::CLONE_NEWUSER)
+            }
+            Err(_) if sb.cgroup_try && flags & u64::from(k::CLONE_NEWCGROUP) != 0 => {
+                flags &= !u64::from(k::CLONE_NEWCGROUP)
+            }
+            Err(e) => return Err(Failure::new(b"creating namespaces (clone)", e)),
+        }
+    };
+    if pid == 0 {
+        drop(maps_wr);
+        drop(started_rd);
+        let status = match enter(spec, env, inherited, flags, maps_rd, started_wr) {
+            Ok(status) => status,
+            Err(failure) => {
+                failure.report();
+                125
+            }
+        };
+        sys::exit(status);
+    }
+    drop(maps_rd);
+    drop(started_wr);
+    if flags & u64::from(k::CLONE_NEWUSER) != 0 {
+        if let Err(failure) = idmap::write(pid, sb, uid, gid) {
+            let _ = sys::kill(pid, SIGKILL);
+            let _ = process::waitpid(Pid::from_raw(pid), WaitOptions::empty());
+            return Err(failure);
+        }
+    }
+    let ids = status::namespace_ids(sb, pid);
+    drop(maps_wr);
+
+    let mut byte = [0u8; 1];
+    if rustix::io::read(&started_rd, &mut byte) == Ok(1) {
+        status::started(sb, pid, &ids);
+    }
+    let status = supervise(pid);
+    status::exited(sb, status);
+    Ok(status)
+}
+
+/// Forwards every signal to the inner init until it exits; returns its status.
+fn supervise(child: i32) -> i32 {
+    loop {
+        match sys::sigtimedwait(ALL_SIGNALS, None) {
+            Some(SIGCHLD) => {
+                while let Ok(Some((pid, st))) = process::wait(WaitOptions::NOHANG) {
+                    if pid.as_raw_nonzero().get() == child {
+                        return match st.terminating_signal() {
+                            Some(sig) => 128 + sig,
+                            None => st.exit_status().unwrap_or(0),
+                        };
+                    }
+                }
+            }
+            Some(sig) => {
+                let _ = sys::kill(child, sig);
+            }
+            None => {}
+        }
+    }
+}
+
+/// The inner init: waits for its id maps, builds the sandbox, then runs the init loop.
+fn enter<'a>(
+    spec: &'a Spec,
+    env: crate::spec::Env<'a>,
+    inherited: &Inherited,
+    namespaces: u64,
+    maps_rd: OwnedFd,
+    started: OwnedFd,
+) -> Result<i32, Failure<'a>> {
+    let sb = &spec.sandbox;
+    // EOF: the monitor has written the maps (or died, and then SIGKILL follows).
+    let _ = rustix::io::read(&maps_rd, &mut [0u8; 1]);
+    drop(maps_rd);
+    if sb.die_with_parent {
+        step(
+            process::set_parent_process_death_signal(Some(process::Signal::KILL)),
+            b"--die-with-parent",
+        )?;
+    }
+    if sb.time {
+        enter_time_namespace(sb)?;
+    }
+    if namespaces & u64::from(k::CLONE_NEWNET) != 0 {
+        step(sys::interface_up(b"lo"), b"bringing up loopback (lo)")?;
+    }
+    if namespaces & u64::from(k::CLONE_NEWUTS) != 0 {
+        let name = sb.hostname.unwrap_or(c"husk");
+        step(rustix::system::sethostname(name.to_bytes()), b"--hostname")
+            .map_err(|f| f.with(name))?;
+    } else if sb.hostname.is_some() {
+        return Err(Failure {
+            reason: Some(b"needs --unshare-uts"),
+            ..Failure::new(b"--hostname", Errno::INVAL)
+        });
+    }
+    if namespaces & u64::from(k::CLONE_NEWNS) != 0 {
+        mounts::build_root(sb)?;
+    }
+    if let Some(dir) = sb.chdir {
+        step(process::chdir(dir), b"--chdir").map_err(|f| f.with(dir))?;
+    }
+    if namespaces & u64::from(k::CLONE_NEWUSER) != 0 {
+        idmap::become_ids(sb)?;
+    }
+    // From here untrusted code runs: it must not ptrace the init or read its memory.
+    step(
+        process::set_dumpable_behavior(process::DumpableBehavior::NotDumpable),
+        b"PR_SET_DUMPABLE",
+    )?;
+
+    let mut block = env::Block::new();
+    let env = block.build(env, sb)?;
+    let argv = spec.command;
+    let program = argv.get(0);
+    if let Some(argv0) = sb.argv0 {
+        // SAFETY: this process is the clone's child and owns its copy of argv; index 0 is in
+        // bounds (COMMAND is never empty here) and argv0 lives in argv itself.
+        unsafe { *(argv.as_ptr() as *mut *const core::ffi::c_char) = argv0.as_ptr() };
+    }
+    let payload = Payload {
+        argv,
+        program,
+        env,
+        new_session: sb.new_session,
+    };
+    Ok(init::run(&spec.init, &payload, inherited, Some(started)))
+}
+
+/// unshare(CLONE_NEWTIME) and the offsets, written before any process enters it.
+fn enter_time_namespace<'a>(sb: &Sandbox) -> Result<(), Failure<'a>> {
+    step(
+        crate::sys::unshare(linux_raw_sys::general::CLONE_NEWTIME),
+        b"--unshare-time",
+    )?;
+    if sb.monotonic_offset == 0 && sb.boottime_offset == 0 {
+        return Ok(());
+    }
+    let mut text = Line::empty();
+    text.push(b"monotonic ")
+        .num(sb.monotonic_offset)
+        .push(b" 0\nboottime ")
+        .num(sb.boottime_offset)
+        .push(b" 0");
+    let fd = step(
+        rustix::fs::open(
+            "/proc/self/timens_offsets",
+            OFlags::WRONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        ),
+        b"--monotonic-offset/--boottime-offset",
+    )?;
+    step(
+        rustix::io::write(&fd, text.as_bytes()).map(drop),
+        b"--monotonic-offset/--boottime-offset",
+    )
+}

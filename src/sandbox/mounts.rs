@@ -1,0 +1,543 @@
+//! Building the new root and pivoting into it. Everything is done through file descriptors:
+//! sources are opened from the host's root (or cwd) as detached mount trees (open_tree),
+//! given their flags on every submount (mount_setattr), and attached (move_mount) onto
+//! destinations resolved inside the new root with RESOLVE_IN_ROOT, so no path, symlink or
+//! `..` in a hostile root can lead a mount or a mkdir out of it. Fresh filesystems (proc,
+//! tmpfs, devpts, mqueue) come from fsopen/fsmount the same way.
+
+use super::{step, Failure};
+use crate::report::Line;
+use crate::spec::{MountOp, OpKind, Sandbox};
+use crate::sys::{self, Errno};
+use core::ffi::CStr;
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::fs::{self, FileType, Mode, OFlags, ResolveFlags, CWD};
+use rustix::mount::{
+    self as m, FsMountFlags, FsOpenFlags, MountAttrFlags, MountPropagationFlags, MoveMountFlags,
+    OpenTreeFlags, UnmountFlags,
+};
+
+const PATH_MAX: usize = 4096;
+const NOSUID: u64 = linux_raw_sys::general::MOUNT_ATTR_NOSUID as u64;
+const NODEV: u64 = linux_raw_sys::general::MOUNT_ATTR_NODEV as u64;
+const NOEXEC: u64 = linux_raw_sys::general::MOUNT_ATTR_NOEXEC as u64;
+const RDONLY: u64 = linux_raw_sys::general::MOUNT_ATTR_RDONLY as u64;
+
+/// The host's root and cwd (for bind sources) and the new root (for destinations).
+struct Roots {
+    host: OwnedFd,
+    cwd: OwnedFd,
+    new: OwnedFd,
+}
+
+/// Builds the root from `--rootfs` (or an empty tmpfs) and the mount options, in order, then
+/// pivots into it and detaches the host's tree.
+pub fn build_root<'a>(sb: &'a Sandbox) -> Result<(), Failure<'a>> {
+    let private = MountPropagationFlags::REC | MountPropagationFlags::PRIVATE;
+    step(m::mount_change(c"/", private), b"making mounts private")?;
+    let dir = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let host = step(fs::open(c"/", dir, Mode::empty()), b"opening /")?;
+    let cwd = step(
+        fs::open(c".", dir, Mode::empty()),
+        b"opening the current directory",
+    )?;
+
+    // A staging tmpfs on /tmp becomes the root for a moment, with the host's tree below it at
+    // /oldroot, so that nothing mounted for the new root ever covers a host path.
+    let staging = b"mounting a staging tmpfs on /tmp";
+    let base = step(
+        new_fs(c"tmpfs", &[(c"mode", c"0755")], NOSUID | NODEV),
+        staging,
+    )?;
+    step(attach(&base, CWD, c"/tmp"), staging)?;
+    step(rustix::process::chdir(c"/tmp"), staging)?;
+    for d in [c"newroot", c"oldroot"] {
+        step(fs::mkdirat(CWD, d, Mode::from_raw_mode(0o755)), staging)?;
+    }
+    step(
+        rustix::process::pivot_root(c".", c"oldroot"),
+        b"pivot_root (staging)",
+    )?;
+
+    let top = match sb.rootfs {
+        Some(rootfs) => {
+            let fail = |e| Failure::new(b"--rootfs", e).with(rootfs);
+            let (base_fd, rel) = host_path(&host, &cwd, rootfs);
+            let tree = m::open_tree(base_fd, rel, tree_flags(true)).map_err(fail)?;
+            if !fs::fstat(&tree)
+                .is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::Directory)
+            {
+                return Err(fail(Errno::NOTDIR));
+            }
+            let ro = if sb.rw { 0 } else { RDONLY };
+            sys::mount_setattr(tree.as_fd(), true, NOSUID | NODEV | ro).map_err(fail)?;
+            tree
+        }
+        None => step(
+            new_fs(c"tmpfs", &[(c"mode", c"0755")], NOSUID | NODEV),
+            b"mounting the root tmpfs",
+        )?,
+    };
+    step(attach(&top, CWD, c"/newroot"), b"attaching the new root")?;
+    let new = step(
+        fs::open(c"/newroot", dir, Mode::empty()),
+        b"opening the new root",
+    )?;
+    let mut roots = Roots { host, cwd, new };
+
+    if sb.rootfs.is_some() {
+        let defaults = [
+            (OpKind::Proc, c"/proc"),
+            (OpKind::Dev, c"/dev"),
+            (OpKind::Tmpfs, c"/tmp"),
+        ];
+        for (kind, dest) in defaults {
+            let op = MountOp {
+                kind,
+                option: b"--rootfs",
+                source: None,
+                dest,
+                perms: None,
+                size: None,
+            };
+            apply(&roots, &op).map_err(|f| Failure {
+                operands: [Some(dest.to_bytes()), None],
+                ..f
+            })?;
+        }
+    }
+    for op in sb.ops.iter() {
+        apply(&roots, op)?;
+        if InRoot::new(op.dest.to_bytes()).is_ok_and(|p| p.as_c_str() == c".") {
+            // A mount on the root itself covers the directory `new` refers to.
+            roots.new = step(
+                fs::open(c"/newroot", dir, Mode::empty()),
+                b"opening the new root",
+            )?;
+        }
+    }
+
+    step(rustix::process::chdir(c"/newroot"), b"pivot_root")?;
+    step(rustix::process::pivot_root(c".", c"."), b"pivot_root")?;
+    step(
+        m::unmount(c".", UnmountFlags::DETACH),
+        b"detaching the old root",
+    )?;
+    step(rustix::process::chdir(c"/"), b"chdir /")
+}
+
+fn apply<'a>(r: &Roots, op: &MountOp<'a>) -> Result<(), Failure<'a>> {
+    let fail = |e: Errno| {
+        let f = Failure::new(op.option, e);
+        match op.source {
+            Some(src) => f.with(src).with(op.dest),
+            None => f.with(op.dest),
+        }
+    };
+    let dest = op.dest;
+    match op.kind {
+        OpKind::Bind {
+            read_only,
+            devices,
+            optional,
+        } => {
+            let src = op.source.unwrap_or(c".");
+            let (base, rel) = host_path(&r.host, &r.cwd, src);
+            let tree = match m::open_tree(base, rel, tree_flags(true)) {
+                Err(Errno::NOENT) if optional => return Ok(()),
+                other => other.map_err(fail)?,
+            };
+            let attrs =
+                NOSUID | if devices { 0 } else { NODEV } | if read_only { RDONLY } else { 0 };
+            sys::mount_setattr(tree.as_fd(), true, attrs).map_err(fail)?;
+            let is_dir = fs::fstat(&tree).map_err(fail)?.st_mode & 0o170000 == 0o040000;
+            let target = mount_point(&r.new, dest, is_dir, ResolveFlags::empty()).map_err(fail)?;
+            attach(&tree, &target, c"").map_err(fail)
+        }
+        OpKind::RemountRo => {
+            let target =
+                open_in(&r.new, dest, OFlags::PATH, ResolveFlags::empty()).map_err(fail)?;
+            sys::mount_setattr(target.as_fd(), false, RDONLY).map_err(fail)
+        }
+        OpKind::Proc => {
+            let target = mount_point(&r.new, dest, true, ResolveFlags::NO_SYMLINKS)
+                .map_err(|e| refuse_link(fail(e)))?;
+            let proc = new_fs(c"proc", &[], NOSUID | NODEV | NOEXEC).map_err(fail)?;
+            attach(&proc, &target, c"").map_err(fail)?;
+            let mounted = open_in(
+                &r.new,
+                dest,
+                OFlags::PATH | OFlags::DIRECTORY,
+                ResolveFlags::NO_SYMLINKS,
+            )
+            .map_err(fail)?;
+            harden_proc(&r.host, &mounted).map_err(fail)
+        }
+        OpKind::Dev => {
+            let target = mount_point(&r.new, dest, true, ResolveFlags::NO_SYMLINKS)
+                .map_err(|e| refuse_link(fail(e)))?;
+            let dev = new_fs(c"tmpfs", &[(c"mode", c"0755")], NOSUID | NOEXEC).map_err(fail)?;
+            attach(&dev, &target, c"").map_err(fail)?;
+            let mounted = open_in(
+                &r.new,
+                dest,
+                OFlags::PATH | OFlags::DIRECTORY,
+                ResolveFlags::NO_SYMLINKS,
+            )
+            .map_err(fail)?;
+            populate_dev(&r.host, &mounted).map_err(fail)
+        }
+        OpKind::Tmpfs | OpKind::Mqueue => {
+            let target = mount_point(&r.new, dest, true, ResolveFlags::empty()).map_err(fail)?;
+            let fresh = if op.kind == OpKind::Mqueue {
+                new_fs(c"mqueue", &[], NOSUID | NODEV | NOEXEC)
+            } else {
+                let mut mode = Line::empty();
+                let perms = op.perms.unwrap_or(0o755);
+                for shift in [9, 6, 3, 0] {
+                    mode.push(&[b'0' + ((perms >> shift) & 7) as u8]);
+                }
+                mode.push(b"\0");
+                let mut size = Line::empty();
+                size.num(op.size.unwrap_or(0) as i64).push(b"\0");
+                let options = [
+                    (c"mode", as_cstr(&mode).map_err(fail)?),
+                    (c"size", as_cstr(&size).map_err(fail)?),
+                ];
+                let n = if op.size.is_some() { 2 } else { 1 };
+                new_fs(c"tmpfs", &options[..n], NOSUID | NODEV)
+            }
+            .map_err(fail)?;
+            attach(&fresh, &target, c"").map_err(fail)
+        }
+        OpKind::Dir => {
+            make_dirs(&r.new, dest.to_bytes(), 0o755).map_err(fail)?;
+            if let Some(perms) = op.perms {
+                chmod_in(&r.new, dest, perms).map_err(fail)?;
+            }
+            Ok(())
+        }
+        OpKind::Symlink => {
+            let (parent, name) = parent_and_name(&r.new, dest).map_err(fail)?;
+            let target = op.source.unwrap_or(c"");
+            match fs::symlinkat(target, &parent, name.as_c_str()) {
+                Err(Errno::EXIST) => {
+                    let mut buf = [core::mem::MaybeUninit::<u8>::uninit(); PATH_MAX];
+                    match fs::readlinkat_raw(&parent, name.as_c_str(), &mut buf) {
+                        Ok((existing, _)) if *existing == *target.to_bytes() => Ok(()),
+                        _ => Err(fail(Errno::EXIST)),
+                    }
+                }
+                other => other.map_err(fail),
+            }
+        }
+        OpKind::Chmod => chmod_in(&r.new, dest, op.perms.unwrap_or(0o755)).map_err(fail),
+    }
+}
+
+/// ELOOP from RESOLVE_NO_SYMLINKS means the path is (or passes through) a symlink.
+fn refuse_link(f: Failure) -> Failure {
+    if f.errno == Errno::LOOP {
+        Failure {
+            reason: Some(b"is or passes through a symlink (refused)"),
+            ..f
+        }
+    } else {
+        f
+    }
+}
+
+fn as_cstr(l: &Line) -> Result<&CStr, Errno> {
+    CStr::from_bytes_with_nul(l.as_bytes()).map_err(|_| Errno::INVAL)
+}
+
+fn tree_flags(recursive: bool) -> OpenTreeFlags {
+    let rec = if recursive {
+        OpenTreeFlags::AT_RECURSIVE
+    } else {
+        OpenTreeFlags::empty()
+    };
+    OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC | rec
+}
+
+/// A fresh filesystem as a detached mount with `attrs` (MOUNT_ATTR_* bits).
+fn new_fs(fstype: &CStr, options: &[(&CStr, &CStr)], attrs: u64) -> Result<OwnedFd, Errno> {
+    let fs = m::fsopen(fstype, FsOpenFlags::FSOPEN_CLOEXEC)?;
+    for (key, value) in options {
+        m::fsconfig_set_string(&fs, *key, *value)?;
+    }
+    m::fsconfig_create(&fs)?;
+    m::fsmount(
+        &fs,
+        FsMountFlags::FSMOUNT_CLOEXEC,
+        MountAttrFlags::from_bits_retain(attrs as u32),
+    )
+}
+
+/// Attaches the detached mount `tree` at `path` relative to `dir` (an empty path: `dir`).
+fn attach<Fd: AsFd>(tree: &OwnedFd, dir: Fd, path: &CStr) -> Result<(), Errno> {
+    let mut flags = MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH;
+    if path.is_empty() {
+        flags |= MoveMountFlags::MOVE_MOUNT_T_EMPTY_PATH;
+    }
+    m::move_mount(tree, c"", dir, path, flags)
+}
+
+/// A host path as (directory fd, relative path): absolute paths from the host's root.
+fn host_path<'f, 'p>(
+    host: &'f OwnedFd,
+    cwd: &'f OwnedFd,
+    path: &'p CStr,
+) -> (BorrowedFd<'f>, &'p CStr) {
+    let bytes = path.to_bytes_with_nul();
+    let skip = bytes.iter().take_while(|&&b| b == b'/').count();
+    if skip == 0 {
+        return (cwd.as_fd(), path);
+    }
+    let rel = CStr::from_bytes_with_nul(&bytes[skip..]).unwrap_or(c".");
+    (host.as_fd(), if rel.is_empty() { c"." } else { rel })
+}
+
+/// A path in the new root, as a NUL-terminated relative path in a stack buffer.
+struct InRoot {
+    buf: [u8; PATH_MAX],
+    len: usize,
+}
+
+impl InRoot {
+    fn new(path: &[u8]) -> Result<Self, Errno> {
+        let path = &path[path.iter().take_while(|&&b| b == b'/').count()..];
+        let path = if path.is_empty() { b"." } else { path };
+        if path.len() >= PATH_MAX {
+            return Err(Errno::NAMETOOLONG);
+        }
+        let mut buf = [0; PATH_MAX];
+        buf[..path.len()].copy_from_slice(path);
+        Ok(InRoot {
+            buf,
+            len: path.len(),
+        })
+    }
+
+    fn as_c_str(&self) -> &CStr {
+        CStr::from_bytes_with_nul(&self.buf[..=self.len]).unwrap_or(c".")
+    }
+}
+
+/// openat2 inside the new root: symlinks and `..` resolve as if it were `/`.
+fn open_in(
+    root: &OwnedFd,
+    path: &CStr,
+    flags: OFlags,
+    extra: ResolveFlags,
+) -> Result<OwnedFd, Errno> {
+    let rel = InRoot::new(path.to_bytes())?;
+    let resolve = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS | extra;
+    fs::openat2(
+        root,
+        rel.as_c_str(),
+        flags | OFlags::CLOEXEC,
+        Mode::empty(),
+        resolve,
+    )
+}
+
+/// The directory holding `path` (created if missing) and the last component.
+fn parent_and_name(root: &OwnedFd, path: &CStr) -> Result<(OwnedFd, InRoot), Errno> {
+    let bytes = path.to_bytes();
+    let trimmed = &bytes[..bytes.len() - bytes.iter().rev().take_while(|&&b| b == b'/').count()];
+    let cut = trimmed
+        .iter()
+        .rposition(|&b| b == b'/')
+        .map_or(0, |i| i + 1);
+    let (dir, name) = trimmed.split_at(cut);
+    if name.is_empty() || name == b"." || name == b".." {
+        return Err(Errno::INVAL);
+    }
+    make_dirs(root, dir, 0o755)?;
+    let parent = InRoot::new(dir)?;
+    let parent = open_in(
+        root,
+        parent.as_c_str(),
+        OFlags::PATH | OFlags::DIRECTORY,
+        ResolveFlags::empty(),
+    )?;
+    Ok((parent, InRoot::new(name)?))
+}
+
+/// mkdir -p inside the new root: each component is created in its parent, which is itself
+/// resolved inside the root, so a symlinked component cannot lead outside.
+fn make_dirs(root: &OwnedFd, path: &[u8], mode: u32) -> Result<(), Errno> {
+    let full = InRoot::new(path)?;
+    let bytes = &full.buf[..full.len];
+    let mut start = 0;
+    while start < bytes.len() {
+        let end = bytes[start..]
+            .iter()
+            .position(|&b| b == b'/')
+            .map_or(bytes.len(), |i| start + i);
+        let name = &bytes[start..end];
+        if !name.is_empty() && name != b"." && name != b".." {
+            let parent = InRoot::new(&bytes[..start])?;
+            let parent = open_in(
+                root,
+                parent.as_c_str(),
+                OFlags::PATH | OFlags::DIRECTORY,
+                ResolveFlags::empty(),
+            )?;
+            let name = InRoot::new(name)?;
+            match fs::mkdirat(&parent, name.as_c_str(), Mode::from_raw_mode(mode)) {
+                Ok(()) | Err(Errno::EXIST) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        start = end + 1;
+    }
+    Ok(())
+}
+
+/// The destination of a mount, created as a directory or an empty file when missing.
+fn mount_point(
+    root: &OwnedFd,
+    path: &CStr,
+    dir: bool,
+    extra: ResolveFlags,
+) -> Result<OwnedFd, Errno> {
+    match open_in(root, path, OFlags::PATH, extra) {
+        Err(Errno::NOENT) => {}
+        other => return other,
+    }
+    if dir {
+        make_dirs(root, path.to_bytes(), 0o755)?;
+    } else {
+        let (parent, name) = parent_and_name(root, path)?;
+        let create =
+            OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        match fs::openat(&parent, name.as_c_str(), create, Mode::from_raw_mode(0o644)) {
+            Ok(_) | Err(Errno::EXIST) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    open_in(root, path, OFlags::PATH, extra)
+}
+
+fn chmod_in(root: &OwnedFd, path: &CStr, mode: u32) -> Result<(), Errno> {
+    let fd = open_in(
+        root,
+        path,
+        OFlags::RDONLY | OFlags::NONBLOCK,
+        ResolveFlags::empty(),
+    )?;
+    fs::fchmod(&fd, Mode::from_raw_mode(mode))
+}
+
+/// Host-wide knobs under a fresh /proc: read-only, or masked, as the OCI runtimes do.
+fn harden_proc(host: &OwnedFd, proc: &OwnedFd) -> Result<(), Errno> {
+    for name in [c"sys", c"sysrq-trigger", c"irq", c"bus"] {
+        let Ok(target) = fs::openat(
+            proc,
+            name,
+            OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) else {
+            continue;
+        };
+        let tree = m::open_tree(proc, name, tree_flags(true))?;
+        sys::mount_setattr(tree.as_fd(), true, RDONLY | NOSUID | NODEV | NOEXEC)?;
+        attach(&tree, &target, c"")?;
+    }
+    let files = [
+        c"kcore",
+        c"keys",
+        c"key-users",
+        c"timer_list",
+        c"sched_debug",
+        c"latency_stats",
+        c"timer_stats",
+    ];
+    for name in files {
+        let Ok(target) = fs::openat(
+            proc,
+            name,
+            OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) else {
+            continue;
+        };
+        let null = m::open_tree(host, c"dev/null", tree_flags(false))?;
+        sys::mount_setattr(null.as_fd(), false, RDONLY | NOSUID | NOEXEC)?;
+        attach(&null, &target, c"")?;
+    }
+    for name in [c"acpi", c"scsi", c"asound"] {
+        let Ok(target) = fs::openat(
+            proc,
+            name,
+            OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) else {
+            continue;
+        };
+        let empty = new_fs(
+            c"tmpfs",
+            &[(c"size", c"0")],
+            RDONLY | NOSUID | NODEV | NOEXEC,
+        )?;
+        attach(&empty, &target, c"")?;
+    }
+    Ok(())
+}
+
+/// A minimal /dev on a fresh tmpfs: the harmless host devices bound in, a private devpts,
+/// /dev/shm, and the usual symlinks.
+fn populate_dev(host: &OwnedFd, dev: &OwnedFd) -> Result<(), Errno> {
+    for name in [c"null", c"zero", c"full", c"random", c"urandom", c"tty"] {
+        let create =
+            OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        drop(fs::openat(dev, name, create, Mode::from_raw_mode(0o666))?);
+        let mut path = Line::empty();
+        path.push(b"dev/").push(name.to_bytes()).push(b"\0");
+        let source = as_cstr(&path)?;
+        let tree = m::open_tree(host, source, tree_flags(false))?;
+        sys::mount_setattr(tree.as_fd(), false, NOSUID | NOEXEC)?;
+        let target = fs::openat(
+            dev,
+            name,
+            OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        attach(&tree, &target, c"")?;
+    }
+    fs::mkdirat(dev, c"pts", Mode::from_raw_mode(0o755))?;
+    let pts = new_fs(
+        c"devpts",
+        &[(c"ptmxmode", c"0666"), (c"mode", c"0620")],
+        NOSUID | NOEXEC,
+    )?;
+    let target = fs::openat(
+        dev,
+        c"pts",
+        OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    attach(&pts, &target, c"")?;
+    fs::mkdirat(dev, c"shm", Mode::from_raw_mode(0o1777))?;
+    let shm = fs::openat(
+        dev,
+        c"shm",
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    fs::fchmod(&shm, Mode::from_raw_mode(0o1777))?;
+    let links = [
+        (c"pts/ptmx", c"ptmx"),
+        (c"/proc/self/fd", c"fd"),
+        (c"/proc/self/fd/0", c"stdin"),
+        (c"/proc/self/fd/1", c"stdout"),
+        (c"/proc/self/fd/2", c"stderr"),
+        (c"/proc/kcore", c"core"),
+    ];
+    for (target, name) in links {
+        fs::symlinkat(target, dev, name)?;
+    }
+    Ok(())
+}
