@@ -18,3 +18,13 @@ echo "== SIGTERM forwarded to the payload"
 "$HUSK" -- sh -c 'trap "echo payload got SIGTERM; exit 0" TERM; while :; do sleep 1 & wait $!; done' &
 sleep 0.3; kill -TERM $!; wait $!
 echo "== exit status: $?"
+echo
+echo "== the sandbox: the host's / read-only as the root, every namespace new"
+"$HUSK" --rootfs / -- /bin/sh -c '
+  echo "ids inside:      uid=$(id -u) gid=$(id -g)   uid_map: $(cat /proc/self/uid_map | tr -s " ")"
+  echo "PID 1:           $(cat /proc/1/comm); processes visible: $(ls -d /proc/[0-9]* | wc -l)"
+  echo "hostname:        $(cat /proc/sys/kernel/hostname) (host: '"$(hostname)"')"
+  echo "interfaces:      $(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | tr "\n" " ")"
+  touch /x 2>/dev/null && echo "root:            writable" || echo "root:            read-only"
+  touch /tmp/x && echo "/tmp:            writable tmpfs"'
+echo "== exit status: $?"
