@@ -2,7 +2,7 @@
 //! first argument that is not an option, so `husk printf %s -w` runs `printf %s -w`.
 
 use crate::report::Line;
-use crate::spec::{Action, Argv, Env, EnvOp, IdRange, Init, MountOp, OpKind, Sandbox, Spec};
+use crate::spec::{Action, Argv, Env, EnvOp, IdRange, MountOp, OpKind, Sandbox, Spec};
 use core::ffi::CStr;
 use linux_raw_sys::general as k;
 
@@ -137,17 +137,20 @@ impl<'a> Cursor<'a> {
     }
 }
 
-pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>) -> Result<'a, Action<'a>> {
-    let mut init = Init {
-        subreaper: env.get(b"TINI_SUBREAPER").is_some(),
-        kill_group: env.get(b"TINI_KILL_PROCESS_GROUP").is_some(),
-        ..Init::default()
-    };
+/// Fills `spec` (built once by the caller: it is large, and moving it would touch every
+/// page of it) from argv and the TINI_* variables.
+pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>, spec: &mut Spec<'a>) -> Result<'a, Action> {
+    let Spec {
+        command,
+        init,
+        sandbox: sb,
+    } = spec;
+    init.subreaper = env.get(b"TINI_SUBREAPER").is_some();
+    init.kill_group = env.get(b"TINI_KILL_PROCESS_GROUP").is_some();
     if let Some(v) = env.get(b"TINI_VERBOSITY") {
         init.verbosity = leading_number(v.to_bytes());
     }
 
-    let mut sb = Sandbox::default();
     let mut pending_perms: Option<u32> = None;
     let mut pending_size: Option<u64> = None;
     let mut cur = Cursor { argv, next: 1 };
@@ -192,13 +195,7 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>) -> Result<'a, Action<'a>> {
                     if inline.is_some() {
                         return error(name, inline, "unknown option (see --help)");
                     }
-                    sandbox_option(
-                        name,
-                        &mut cur,
-                        &mut sb,
-                        &mut pending_perms,
-                        &mut pending_size,
-                    )?;
+                    sandbox_option(name, &mut cur, sb, &mut pending_perms, &mut pending_size)?;
                     explicit_namespaces |= name.starts_with(b"--unshare-");
                     share_net |= name == b"--share-net";
                     sb.enabled = true;
@@ -240,7 +237,7 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>) -> Result<'a, Action<'a>> {
         }
     }
 
-    let command = argv.tail(cur.next);
+    *command = argv.tail(cur.next);
     if command.is_empty() && !init.pause {
         return error(b"COMMAND", None, "missing (see --help)");
     }
@@ -270,11 +267,7 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>) -> Result<'a, Action<'a>> {
     {
         sb.namespaces |= u64::from(k::CLONE_NEWNS);
     }
-    Ok(Action::Run(Spec {
-        command,
-        init,
-        sandbox: sb,
-    }))
+    Ok(Action::Run)
 }
 
 const ALL_NAMESPACES: u64 = (k::CLONE_NEWUSER
@@ -641,7 +634,11 @@ mod tests {
         }
     }
 
-    fn with_parse<R>(args: &[&str], envs: &[&str], f: impl FnOnce(Result<Action>) -> R) -> R {
+    fn with_parse<R>(
+        args: &[&str],
+        envs: &[&str],
+        f: impl FnOnce(Result<Action>, &Spec) -> R,
+    ) -> R {
         let a = owned(args);
         let e = owned(envs);
         // SAFETY: both arrays are NULL-terminated and outlive the call.
@@ -651,16 +648,18 @@ mod tests {
                 Env::new(e.ptrs.as_ptr()),
             )
         };
-        f(parse(argv, env))
+        let mut spec = Spec::new(argv);
+        let r = parse(argv, env, &mut spec);
+        f(r, &spec)
     }
 
-    fn spec_of(args: &[&str], envs: &[&str]) -> (Vec<String>, Init) {
-        with_parse(args, envs, |r| match r {
-            Ok(Action::Run(s)) => {
+    fn spec_of(args: &[&str], envs: &[&str]) -> (Vec<String>, crate::spec::Init) {
+        with_parse(args, envs, |r, s| match r {
+            Ok(Action::Run) => {
                 let cmd = (0..s.command.len())
                     .map(|i| s.command.get(i).to_str().unwrap().to_owned())
                     .collect();
-                (cmd, s.init)
+                (cmd, s.init.clone())
             }
             Ok(_) => panic!("not a run"),
             Err(e) => panic!("error {e:?}"),
@@ -668,7 +667,7 @@ mod tests {
     }
 
     fn err_of(args: &[&str]) -> (String, Option<String>) {
-        with_parse(args, &[], |r| match r {
+        with_parse(args, &[], |r, _| match r {
             Err(e) => (
                 String::from_utf8(e.option.to_vec()).unwrap(),
                 e.value.map(|v| String::from_utf8(v.to_vec()).unwrap()),

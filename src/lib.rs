@@ -21,7 +21,8 @@ const COMMIT: &str = env!("HUSK_COMMIT");
 
 /// The whole program: parses argv and runs; returns the exit status.
 pub fn run(argv: Argv, env: Env) -> i32 {
-    match cli::parse(argv, env) {
+    let mut spec = spec::Spec::new(argv);
+    match cli::parse(argv, env, &mut spec) {
         Err(e) => {
             e.report();
             125
@@ -40,7 +41,7 @@ pub fn run(argv: Argv, env: Env) -> i32 {
             }
             0
         }
-        Ok(Action::Run(spec)) => {
+        Ok(Action::Run) => {
             let inherited = init::Inherited::take();
             if spec.sandbox.enabled {
                 sandbox::run(&spec, env, &inherited)

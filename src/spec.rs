@@ -2,6 +2,7 @@
 //! `Spec` the parser fills. Nothing here allocates; lists have fixed capacity.
 
 use core::ffi::{c_char, CStr};
+use core::mem::MaybeUninit;
 
 /// A run of argv entries, borrowed from the process's own argv. The entry after the last is
 /// always NULL (argv[argc] is NULL, and every view ends where argv ends), so the view can be
@@ -106,6 +107,7 @@ impl CodeSet {
 }
 
 /// Everything the init loop needs.
+#[derive(Clone)]
 pub struct Init {
     /// PR_SET_CHILD_SUBREAPER when not PID 1 (`-s`, TINI_SUBREAPER).
     pub subreaper: bool,
@@ -153,10 +155,20 @@ pub struct Spec<'a> {
     pub sandbox: Sandbox<'a>,
 }
 
-// Run is large (fixed-capacity lists instead of a heap) and lives once on main's stack.
-#[allow(clippy::large_enum_variant)]
-pub enum Action<'a> {
-    Run(Spec<'a>),
+impl<'a> Spec<'a> {
+    /// Defaults; `argv` only provides an empty COMMAND until the parser sets it.
+    pub fn new(argv: Argv<'a>) -> Self {
+        Spec {
+            command: argv.tail(argv.len()),
+            init: Init::default(),
+            sandbox: Sandbox::default(),
+        }
+    }
+}
+
+/// What the command line asks for; with `Run`, the `Spec` says what to run.
+pub enum Action {
+    Run,
     Help,
     Version,
     License,
@@ -201,18 +213,17 @@ pub struct MountOp<'a> {
 #[derive(Debug)]
 pub struct Full;
 
-/// A fixed-capacity list; `push` fails when full.
+/// A fixed-capacity list; `push` fails when full. The slots start uninitialised, so an
+/// unused list costs no memory writes (init mode never touches the sandbox's lists).
 pub struct List<T, const N: usize> {
-    items: [Option<T>; N],
+    items: [MaybeUninit<T>; N],
     len: usize,
 }
 
 impl<T: Copy, const N: usize> List<T, N> {
-    pub const CAPACITY: usize = N;
-
     pub fn new() -> Self {
         List {
-            items: [None; N],
+            items: [const { MaybeUninit::uninit() }; N],
             len: 0,
         }
     }
@@ -221,13 +232,16 @@ impl<T: Copy, const N: usize> List<T, N> {
         if self.len == N {
             return Err(Full);
         }
-        self.items[self.len] = Some(item);
+        self.items[self.len].write(item);
         self.len += 1;
         Ok(())
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &T> {
-        self.items[..self.len].iter().flatten()
+        // SAFETY: the first `len` slots were written by push and are never uninitialised.
+        self.items[..self.len]
+            .iter()
+            .map(|slot| unsafe { slot.assume_init_ref() })
     }
 
     pub fn len(&self) -> usize {

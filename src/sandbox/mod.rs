@@ -62,7 +62,10 @@ pub fn step<'a, T>(r: Result<T, Errno>, what: &'a [u8]) -> Result<T, Failure<'a>
 
 const CLOEXEC: rustix::pipe::PipeFlags = rustix::pipe::PipeFlags::CLOEXEC;
 
-/// The monitor: host side of the sandbox. Returns the exit status.
+/// The monitor: host side of the sandbox. Returns the exit status. Never inlined: its
+/// frames (the environment block, path buffers) would otherwise be probed, page by page,
+/// on init mode's stack too.
+#[inline(never)]
 pub fn run(spec: &Spec, env: crate::spec::Env, inherited: &Inherited) -> i32 {
     match monitor(spec, env, inherited) {
         Ok(status) => status,
