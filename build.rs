@@ -17,6 +17,20 @@ fn main() {
         sysroot.trim()
     );
     println!("cargo:rustc-link-lib=static=c");
+    // Size: one read-execute segment instead of page-aligned separate ones, and no unwind
+    // tables (see no-unwind.ld). Only the husk binary; tests keep their unwinding.
+    let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    // x86_64 links through cc (GNU ld); aarch64 directly with rust-lld (.cargo/config.toml).
+    let wl = if target.starts_with("aarch64") {
+        ""
+    } else {
+        "-Wl,"
+    };
+    for arg in ["-z", "noseparate-code", "--no-eh-frame-hdr", "-T"] {
+        println!("cargo:rustc-link-arg-bins={wl}{arg}");
+    }
+    println!("cargo:rustc-link-arg-bins={wl}{dir}/no-unwind.ld");
+    println!("cargo:rerun-if-changed=no-unwind.ld");
     let commit = Command::new("git")
         .args(["rev-parse", "--short=12", "HEAD"])
         .output()

@@ -278,7 +278,100 @@ const ALL_NAMESPACES: u64 = (k::CLONE_NEWUSER
     | k::CLONE_NEWUTS
     | k::CLONE_NEWCGROUP) as u64;
 
-/// The bubblewrap-style options. Two-operand options take the next two arguments.
+/// What a sandbox option does.
+#[derive(Clone, Copy)]
+enum SandboxOpt {
+    Mount(OpKind),
+    Rootfs,
+    Rw,
+    UnshareAll,
+    ShareNet,
+    /// A CLONE_NEW* flag, and whether failing to unshare it is tolerated (`-try`).
+    Unshare(u32, bool),
+    UnshareTime,
+    Netns,
+    Hostname,
+    Chdir,
+    Argv0,
+    Setenv,
+    Unsetenv,
+    Clearenv,
+    DieWithParent,
+    NewSession,
+    /// `--uid` (true) or `--gid`.
+    Id(bool),
+    /// `--uid-map` (true) or `--gid-map`.
+    IdMap(bool),
+    /// `--monotonic-offset` (true) or `--boottime-offset`.
+    Offset(bool),
+    /// `--info-fd` (true) or `--json-status-fd`.
+    StatusFd(bool),
+    Perms,
+    Size,
+}
+
+const fn bind(read_only: bool, devices: bool, optional: bool) -> SandboxOpt {
+    SandboxOpt::Mount(OpKind::Bind {
+        read_only,
+        devices,
+        optional,
+    })
+}
+
+/// bubblewrap's spelling, plus `--rootfs` and `--rw`.
+const SANDBOX_OPTIONS: [(&[u8], SandboxOpt); 46] = {
+    use SandboxOpt::*;
+    [
+        (b"--bind", bind(false, false, false)),
+        (b"--bind-try", bind(false, false, true)),
+        (b"--ro-bind", bind(true, false, false)),
+        (b"--ro-bind-try", bind(true, false, true)),
+        (b"--dev-bind", bind(false, true, false)),
+        (b"--dev-bind-try", bind(false, true, true)),
+        (b"--symlink", Mount(OpKind::Symlink)),
+        (b"--chmod", Mount(OpKind::Chmod)),
+        (b"--remount-ro", Mount(OpKind::RemountRo)),
+        (b"--proc", Mount(OpKind::Proc)),
+        (b"--dev", Mount(OpKind::Dev)),
+        (b"--tmpfs", Mount(OpKind::Tmpfs)),
+        (b"--mqueue", Mount(OpKind::Mqueue)),
+        (b"--dir", Mount(OpKind::Dir)),
+        (b"--rootfs", Rootfs),
+        (b"--rw", Rw),
+        (b"--unshare-all", UnshareAll),
+        (b"--share-net", ShareNet),
+        (b"--unshare-user", Unshare(k::CLONE_NEWUSER, false)),
+        (b"--unshare-user-try", Unshare(k::CLONE_NEWUSER, true)),
+        (b"--unshare-ipc", Unshare(k::CLONE_NEWIPC, false)),
+        (b"--unshare-pid", Unshare(k::CLONE_NEWPID, false)),
+        (b"--unshare-net", Unshare(k::CLONE_NEWNET, false)),
+        (b"--unshare-uts", Unshare(k::CLONE_NEWUTS, false)),
+        (b"--unshare-cgroup", Unshare(k::CLONE_NEWCGROUP, false)),
+        (b"--unshare-cgroup-try", Unshare(k::CLONE_NEWCGROUP, true)),
+        (b"--unshare-time", UnshareTime),
+        (b"--netns", Netns),
+        (b"--hostname", Hostname),
+        (b"--chdir", Chdir),
+        (b"--argv0", Argv0),
+        (b"--setenv", Setenv),
+        (b"--unsetenv", Unsetenv),
+        (b"--clearenv", Clearenv),
+        (b"--die-with-parent", DieWithParent),
+        (b"--new-session", NewSession),
+        (b"--uid", Id(true)),
+        (b"--gid", Id(false)),
+        (b"--uid-map", IdMap(true)),
+        (b"--gid-map", IdMap(false)),
+        (b"--monotonic-offset", Offset(true)),
+        (b"--boottime-offset", Offset(false)),
+        (b"--info-fd", StatusFd(true)),
+        (b"--json-status-fd", StatusFd(false)),
+        (b"--perms", Perms),
+        (b"--size", Size),
+    ]
+};
+
+/// One sandbox option with its operands (whole arguments, never `--opt=value`).
 fn sandbox_option<'a>(
     name: &'a [u8],
     cur: &mut Cursor<'a>,
@@ -286,137 +379,109 @@ fn sandbox_option<'a>(
     perms: &mut Option<u32>,
     size: &mut Option<u64>,
 ) -> Result<'a, ()> {
-    let ns = |sb: &mut Sandbox, flag: u32| sb.namespaces |= u64::from(flag);
-    let bind = |read_only, devices, optional| OpKind::Bind {
-        read_only,
-        devices,
-        optional,
+    let Some(&(_, opt)) = SANDBOX_OPTIONS.iter().find(|(n, _)| *n == name) else {
+        return error(name, None, "unknown option (see --help)");
     };
-    let kind = match name {
-        b"--bind" => Some(bind(false, false, false)),
-        b"--bind-try" => Some(bind(false, false, true)),
-        b"--ro-bind" => Some(bind(true, false, false)),
-        b"--ro-bind-try" => Some(bind(true, false, true)),
-        b"--dev-bind" => Some(bind(false, true, false)),
-        b"--dev-bind-try" => Some(bind(false, true, true)),
-        b"--symlink" => Some(OpKind::Symlink),
-        b"--chmod" => Some(OpKind::Chmod),
-        b"--remount-ro" => Some(OpKind::RemountRo),
-        b"--proc" => Some(OpKind::Proc),
-        b"--dev" => Some(OpKind::Dev),
-        b"--tmpfs" => Some(OpKind::Tmpfs),
-        b"--mqueue" => Some(OpKind::Mqueue),
-        b"--dir" => Some(OpKind::Dir),
-        _ => None,
-    };
-    if let Some(kind) = kind {
-        let (source, dest, mode) = match kind {
-            OpKind::Bind { .. } | OpKind::Symlink => (Some(cur.arg(name)?), cur.arg(name)?, None),
-            OpKind::Chmod => {
-                let mode = cur.arg(name)?;
-                let m = parse_octal(mode.to_bytes()).ok_or(CliError {
-                    option: name,
-                    value: Some(mode.to_bytes()),
-                    reason: "not an octal mode",
-                })?;
-                (None, cur.arg(name)?, Some(m))
-            }
-            _ => (None, cur.arg(name)?, None),
-        };
-        if size.is_some() && kind != OpKind::Tmpfs {
-            return error(name, None, "--size applies only to --tmpfs");
-        }
-        let op = MountOp {
-            kind,
+    // The next argument read with `parse`, or an error naming the option and the value.
+    let value = |cur: &mut Cursor<'a>, parse: fn(&[u8]) -> Option<u64>, reason| {
+        let v = cur.arg(name)?.to_bytes();
+        parse(v).ok_or(CliError {
             option: name,
-            source,
-            dest,
-            perms: mode.or(perms.take()),
-            size: size.take(),
-        };
-        return sb
-            .ops
-            .push(op)
-            .or(error(name, None, "too many mount options (max 256)"));
-    }
-    match name {
-        b"--rootfs" => sb.rootfs = Some(cur.arg(name)?),
-        b"--rw" => sb.rw = true,
-        b"--unshare-all" => {
+            value: Some(v),
+            reason,
+        })
+    };
+    let full = |what| CliError {
+        option: name,
+        value: None,
+        reason: what,
+    };
+    match opt {
+        SandboxOpt::Mount(kind) => {
+            let (source, mode) = match kind {
+                OpKind::Bind { .. } | OpKind::Symlink => (Some(cur.arg(name)?), None),
+                OpKind::Chmod => (
+                    None,
+                    Some(value(cur, parse_octal, "not an octal mode")? as u32),
+                ),
+                _ => (None, None),
+            };
+            let dest = cur.arg(name)?;
+            if size.is_some() && kind != OpKind::Tmpfs {
+                return error(name, None, "--size applies only to --tmpfs");
+            }
+            let op = MountOp {
+                kind,
+                option: name,
+                source,
+                dest,
+                perms: mode.or(perms.take()),
+                size: size.take(),
+            };
+            sb.ops
+                .push(op)
+                .map_err(|_| full("too many mount options (max 256)"))?;
+        }
+        SandboxOpt::Rootfs => sb.rootfs = Some(cur.arg(name)?),
+        SandboxOpt::Rw => sb.rw = true,
+        SandboxOpt::UnshareAll => {
             sb.namespaces |= ALL_NAMESPACES;
             sb.user_try = true;
             sb.cgroup_try = true;
         }
-        b"--share-net" => {}
-        b"--unshare-user" => ns(sb, k::CLONE_NEWUSER),
-        b"--unshare-user-try" => {
-            ns(sb, k::CLONE_NEWUSER);
-            sb.user_try = true;
-        }
-        b"--unshare-ipc" => ns(sb, k::CLONE_NEWIPC),
-        b"--unshare-pid" => ns(sb, k::CLONE_NEWPID),
-        b"--unshare-net" => ns(sb, k::CLONE_NEWNET),
-        b"--unshare-uts" => ns(sb, k::CLONE_NEWUTS),
-        b"--unshare-cgroup" => ns(sb, k::CLONE_NEWCGROUP),
-        b"--unshare-cgroup-try" => {
-            ns(sb, k::CLONE_NEWCGROUP);
-            sb.cgroup_try = true;
-        }
-        b"--unshare-time" => sb.time = true,
-        b"--netns" => sb.netns = Some(cur.arg(name)?),
-        b"--hostname" => sb.hostname = Some(cur.arg(name)?),
-        b"--chdir" => sb.chdir = Some(cur.arg(name)?),
-        b"--setenv" => {
-            let var = cur.arg(name)?;
-            let value = cur.arg(name)?;
-            if var.to_bytes().is_empty() || var.to_bytes().contains(&b'=') {
-                return error(name, Some(var.to_bytes()), "not a variable name");
+        SandboxOpt::ShareNet => {}
+        SandboxOpt::Unshare(flag, tolerant) => {
+            sb.namespaces |= u64::from(flag);
+            if tolerant {
+                if flag == k::CLONE_NEWUSER {
+                    sb.user_try = true;
+                } else {
+                    sb.cgroup_try = true;
+                }
             }
-            sb.env_ops
-                .push(EnvOp::Set(var, value))
-                .or(error(name, None, "too many (max 128)"))?;
         }
-        b"--unsetenv" => {
+        SandboxOpt::UnshareTime => sb.time = true,
+        SandboxOpt::Netns => sb.netns = Some(cur.arg(name)?),
+        SandboxOpt::Hostname => sb.hostname = Some(cur.arg(name)?),
+        SandboxOpt::Chdir => sb.chdir = Some(cur.arg(name)?),
+        SandboxOpt::Argv0 => sb.argv0 = Some(cur.arg(name)?),
+        SandboxOpt::Setenv | SandboxOpt::Unsetenv => {
             let var = cur.arg(name)?;
-            sb.env_ops
-                .push(EnvOp::Unset(var))
-                .or(error(name, None, "too many (max 128)"))?;
-        }
-        b"--clearenv" => sb.clearenv = true,
-        b"--argv0" => sb.argv0 = Some(cur.arg(name)?),
-        b"--die-with-parent" => sb.die_with_parent = true,
-        b"--new-session" => sb.new_session = true,
-        b"--uid" | b"--gid" => {
-            let v = cur.arg(name)?.to_bytes();
-            let id = parse_u64(v)
-                .filter(|&n| n < u64::from(u32::MAX))
-                .ok_or(CliError {
-                    option: name,
-                    value: Some(v),
-                    reason: "not an id",
-                })? as u32;
-            if name == b"--uid" {
-                sb.uid = Some(id);
+            let op = if matches!(opt, SandboxOpt::Setenv) {
+                if var.is_empty() || var.to_bytes().contains(&b'=') {
+                    return error(name, Some(var.to_bytes()), "not a variable name");
+                }
+                EnvOp::Set(var, cur.arg(name)?)
             } else {
-                sb.gid = Some(id);
-            }
+                EnvOp::Unset(var)
+            };
+            sb.env_ops
+                .push(op)
+                .map_err(|_| full("too many (max 128)"))?;
         }
-        b"--uid-map" | b"--gid-map" => {
+        SandboxOpt::Clearenv => sb.clearenv = true,
+        SandboxOpt::DieWithParent => sb.die_with_parent = true,
+        SandboxOpt::NewSession => sb.new_session = true,
+        SandboxOpt::Id(uid) => {
+            let id = Some(value(cur, parse_id, "not an id")? as u32);
+            *(if uid { &mut sb.uid } else { &mut sb.gid }) = id;
+        }
+        SandboxOpt::IdMap(uid) => {
             let v = cur.arg(name)?.to_bytes();
             let range = parse_id_range(v).ok_or(CliError {
                 option: name,
                 value: Some(v),
                 reason: "expected INSIDE:OUTSIDE:COUNT",
             })?;
-            let list = if name == b"--uid-map" {
+            let list = if uid {
                 &mut sb.uid_map
             } else {
                 &mut sb.gid_map
             };
             list.push(range)
-                .or(error(name, None, "too many ranges (max 8)"))?;
+                .map_err(|_| full("too many ranges (max 8)"))?;
         }
-        b"--monotonic-offset" | b"--boottime-offset" => {
+        SandboxOpt::Offset(monotonic) => {
             let v = cur.arg(name)?.to_bytes();
             let secs = parse_i64(v).ok_or(CliError {
                 option: name,
@@ -424,54 +489,42 @@ fn sandbox_option<'a>(
                 reason: "not a number of seconds",
             })?;
             sb.time = true;
-            if name == b"--monotonic-offset" {
-                sb.monotonic_offset = secs;
+            *(if monotonic {
+                &mut sb.monotonic_offset
             } else {
-                sb.boottime_offset = secs;
-            }
+                &mut sb.boottime_offset
+            }) = secs;
         }
-        b"--info-fd" | b"--json-status-fd" => {
-            let v = cur.arg(name)?.to_bytes();
-            let fd = parse_u64(v).filter(|&n| n < 1 << 20).ok_or(CliError {
-                option: name,
-                value: Some(v),
-                reason: "not a file descriptor",
-            })? as i32;
-            if name == b"--info-fd" {
-                sb.info_fd = Some(fd);
+        SandboxOpt::StatusFd(info) => {
+            let fd = Some(value(cur, parse_fd, "not a file descriptor")? as i32);
+            *(if info {
+                &mut sb.info_fd
             } else {
-                sb.json_status_fd = Some(fd);
-            }
+                &mut sb.json_status_fd
+            }) = fd;
         }
-        b"--perms" => {
-            let v = cur.arg(name)?.to_bytes();
-            *perms = Some(parse_octal(v).ok_or(CliError {
-                option: name,
-                value: Some(v),
-                reason: "not an octal mode",
-            })?);
-        }
-        b"--size" => {
-            let v = cur.arg(name)?.to_bytes();
-            *size = Some(parse_size(v).ok_or(CliError {
-                option: name,
-                value: Some(v),
-                reason: "not a size in bytes",
-            })?);
-        }
-        _ => return error(name, None, "unknown option (see --help)"),
+        SandboxOpt::Perms => *perms = Some(value(cur, parse_octal, "not an octal mode")? as u32),
+        SandboxOpt::Size => *size = Some(value(cur, parse_size, "not a size in bytes")?),
     }
     Ok(())
 }
 
-fn parse_octal(s: &[u8]) -> Option<u32> {
+fn parse_id(s: &[u8]) -> Option<u64> {
+    parse_u64(s).filter(|&n| n < u64::from(u32::MAX))
+}
+
+fn parse_fd(s: &[u8]) -> Option<u64> {
+    parse_u64(s).filter(|&n| n < 1 << 20)
+}
+
+fn parse_octal(s: &[u8]) -> Option<u64> {
     if s.is_empty() || s.len() > 5 {
         return None;
     }
-    let mode = s.iter().try_fold(0u32, |m, &b| {
+    let mode = s.iter().try_fold(0, |m, &b| {
         (b'0'..=b'7')
             .contains(&b)
-            .then(|| m * 8 + u32::from(b - b'0'))
+            .then(|| m * 8 + u64::from(b - b'0'))
     })?;
     (mode <= 0o7777).then_some(mode)
 }

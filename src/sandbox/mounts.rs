@@ -126,14 +126,26 @@ pub fn build_root<'a>(sb: &'a Sandbox) -> Result<(), Failure<'a>> {
     step(rustix::process::chdir(c"/"), b"chdir /")
 }
 
+/// One mount operation; a failure names the option and its operands.
 fn apply<'a>(r: &Roots, op: &MountOp<'a>) -> Result<(), Failure<'a>> {
-    let fail = |e: Errno| {
+    apply_op(r, op).map_err(|e| {
         let f = Failure::new(op.option, e);
-        match op.source {
+        let f = match op.source {
             Some(src) => f.with(src).with(op.dest),
             None => f.with(op.dest),
+        };
+        // /proc and /dev are resolved with RESOLVE_NO_SYMLINKS: ELOOP means a symlink.
+        match op.kind {
+            OpKind::Proc | OpKind::Dev if e == Errno::LOOP => Failure {
+                reason: Some(b"is or passes through a symlink (refused)"),
+                ..f
+            },
+            _ => f,
         }
-    };
+    })
+}
+
+fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
     let dest = op.dest;
     match op.kind {
         OpKind::Bind {
@@ -145,50 +157,45 @@ fn apply<'a>(r: &Roots, op: &MountOp<'a>) -> Result<(), Failure<'a>> {
             let (base, rel) = host_path(&r.host, &r.cwd, src);
             let tree = match m::open_tree(base, rel, tree_flags(true)) {
                 Err(Errno::NOENT) if optional => return Ok(()),
-                other => other.map_err(fail)?,
+                other => other?,
             };
             let attrs =
                 NOSUID | if devices { 0 } else { NODEV } | if read_only { RDONLY } else { 0 };
-            sys::mount_setattr(tree.as_fd(), true, attrs).map_err(fail)?;
-            let is_dir = fs::fstat(&tree).map_err(fail)?.st_mode & 0o170000 == 0o040000;
-            let target = mount_point(&r.new, dest, is_dir, ResolveFlags::empty()).map_err(fail)?;
-            attach(&tree, &target, c"").map_err(fail)
+            sys::mount_setattr(tree.as_fd(), true, attrs)?;
+            let is_dir = fs::fstat(&tree)?.st_mode & 0o170000 == 0o040000;
+            let target = mount_point(&r.new, dest, is_dir, ResolveFlags::empty())?;
+            attach(&tree, &target, c"")
         }
         OpKind::RemountRo => {
-            let target =
-                open_in(&r.new, dest, OFlags::PATH, ResolveFlags::empty()).map_err(fail)?;
-            sys::mount_setattr(target.as_fd(), false, RDONLY).map_err(fail)
+            let target = open_in(&r.new, dest, OFlags::PATH, ResolveFlags::empty())?;
+            sys::mount_setattr(target.as_fd(), false, RDONLY)
         }
         OpKind::Proc => {
-            let target = mount_point(&r.new, dest, true, ResolveFlags::NO_SYMLINKS)
-                .map_err(|e| refuse_link(fail(e)))?;
-            let proc = new_fs(c"proc", &[], NOSUID | NODEV | NOEXEC).map_err(fail)?;
-            attach(&proc, &target, c"").map_err(fail)?;
+            let target = mount_point(&r.new, dest, true, ResolveFlags::NO_SYMLINKS)?;
+            let proc = new_fs(c"proc", &[], NOSUID | NODEV | NOEXEC)?;
+            attach(&proc, &target, c"")?;
             let mounted = open_in(
                 &r.new,
                 dest,
                 OFlags::PATH | OFlags::DIRECTORY,
                 ResolveFlags::NO_SYMLINKS,
-            )
-            .map_err(fail)?;
-            harden_proc(&r.host, &mounted).map_err(fail)
+            )?;
+            harden_proc(&r.host, &mounted)
         }
         OpKind::Dev => {
-            let target = mount_point(&r.new, dest, true, ResolveFlags::NO_SYMLINKS)
-                .map_err(|e| refuse_link(fail(e)))?;
-            let dev = new_fs(c"tmpfs", &[(c"mode", c"0755")], NOSUID | NOEXEC).map_err(fail)?;
-            attach(&dev, &target, c"").map_err(fail)?;
+            let target = mount_point(&r.new, dest, true, ResolveFlags::NO_SYMLINKS)?;
+            let dev = new_fs(c"tmpfs", &[(c"mode", c"0755")], NOSUID | NOEXEC)?;
+            attach(&dev, &target, c"")?;
             let mounted = open_in(
                 &r.new,
                 dest,
                 OFlags::PATH | OFlags::DIRECTORY,
                 ResolveFlags::NO_SYMLINKS,
-            )
-            .map_err(fail)?;
-            populate_dev(&r.host, &mounted).map_err(fail)
+            )?;
+            populate_dev(&r.host, &mounted)
         }
         OpKind::Tmpfs | OpKind::Mqueue => {
-            let target = mount_point(&r.new, dest, true, ResolveFlags::empty()).map_err(fail)?;
+            let target = mount_point(&r.new, dest, true, ResolveFlags::empty())?;
             let fresh = if op.kind == OpKind::Mqueue {
                 new_fs(c"mqueue", &[], NOSUID | NODEV | NOEXEC)
             } else {
@@ -200,50 +207,34 @@ fn apply<'a>(r: &Roots, op: &MountOp<'a>) -> Result<(), Failure<'a>> {
                 mode.push(b"\0");
                 let mut size = Line::empty();
                 size.num(op.size.unwrap_or(0) as i64).push(b"\0");
-                let options = [
-                    (c"mode", as_cstr(&mode).map_err(fail)?),
-                    (c"size", as_cstr(&size).map_err(fail)?),
-                ];
+                let options = [(c"mode", as_cstr(&mode)?), (c"size", as_cstr(&size)?)];
                 let n = if op.size.is_some() { 2 } else { 1 };
                 new_fs(c"tmpfs", &options[..n], NOSUID | NODEV)
-            }
-            .map_err(fail)?;
-            attach(&fresh, &target, c"").map_err(fail)
+            }?;
+            attach(&fresh, &target, c"")
         }
         OpKind::Dir => {
-            make_dirs(&r.new, dest.to_bytes(), 0o755).map_err(fail)?;
+            make_dirs(&r.new, dest.to_bytes(), 0o755)?;
             if let Some(perms) = op.perms {
-                chmod_in(&r.new, dest, perms).map_err(fail)?;
+                chmod_in(&r.new, dest, perms)?;
             }
             Ok(())
         }
         OpKind::Symlink => {
-            let (parent, name) = parent_and_name(&r.new, dest).map_err(fail)?;
+            let (parent, name) = parent_and_name(&r.new, dest)?;
             let target = op.source.unwrap_or(c"");
             match fs::symlinkat(target, &parent, name.as_c_str()) {
                 Err(Errno::EXIST) => {
                     let mut buf = [core::mem::MaybeUninit::<u8>::uninit(); PATH_MAX];
                     match fs::readlinkat_raw(&parent, name.as_c_str(), &mut buf) {
                         Ok((existing, _)) if *existing == *target.to_bytes() => Ok(()),
-                        _ => Err(fail(Errno::EXIST)),
+                        _ => Err(Errno::EXIST),
                     }
                 }
-                other => other.map_err(fail),
+                other => other,
             }
         }
-        OpKind::Chmod => chmod_in(&r.new, dest, op.perms.unwrap_or(0o755)).map_err(fail),
-    }
-}
-
-/// ELOOP from RESOLVE_NO_SYMLINKS means the path is (or passes through) a symlink.
-fn refuse_link(f: Failure) -> Failure {
-    if f.errno == Errno::LOOP {
-        Failure {
-            reason: Some(b"is or passes through a symlink (refused)"),
-            ..f
-        }
-    } else {
-        f
+        OpKind::Chmod => chmod_in(&r.new, dest, op.perms.unwrap_or(0o755)),
     }
 }
 
