@@ -144,8 +144,11 @@ fn spawn(payload: &Payload, inherited: &Inherited) -> Result<i32, i32> {
         sys::exit(exec::status_for(errno));
     }
     drop(status_wr);
-    // Both sides set the group, so -g works whichever runs first.
-    let _ = process::setpgid(Pid::from_raw(pid), Pid::from_raw(pid));
+    // Both sides set the group, so -g works whichever runs first (not with a new session:
+    // setsid fails for a process that already leads a group).
+    if !payload.new_session {
+        let _ = process::setpgid(Pid::from_raw(pid), Pid::from_raw(pid));
+    }
     let mut buf = [0u8; 4];
     let mut got = 0;
     while got < buf.len() {

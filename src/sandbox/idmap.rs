@@ -32,6 +32,21 @@ pub fn write<'a>(pid: i32, sb: &Sandbox, uid: u32, gid: u32) -> Result<(), Failu
     } else {
         copy(&sb.gid_map)
     };
+    // Setup runs as the caller: it must appear in the maps (or files it creates overflow).
+    let covers = |map: &List<IdRange, MAX_ID_RANGES>, own: u32| {
+        map.iter()
+            .any(|r| own >= r.outside && own - r.outside < r.count)
+    };
+    let refuse = |what| Failure {
+        reason: Some(b"must map the caller's own id"),
+        ..Failure::new(what, Errno::INVAL)
+    };
+    if !covers(&uid_map, uid) {
+        return Err(refuse(b"--uid-map"));
+    }
+    if !covers(&gid_map, gid) {
+        return Err(refuse(b"--gid-map"));
+    }
     let needs_helper = |map: &List<IdRange, MAX_ID_RANGES>, own: u32| {
         !root && map.iter().any(|r| r.count != 1 || r.outside != own)
     };
@@ -138,24 +153,30 @@ fn helper(name: &'static [u8], pid: i32, map: &List<IdRange, MAX_ID_RANGES>) -> 
 /// In the inner init after setup: `--uid`/`--gid` other than 0 through a nested user
 /// namespace mapping them onto the uid and gid 0 that set the sandbox up.
 pub fn become_ids<'a>(sb: &Sandbox) -> Result<(), Failure<'a>> {
-    let (uid, gid) = (sb.uid.unwrap_or(0), sb.gid.unwrap_or(0));
-    if uid == 0 && gid == 0 {
+    // The ids setup ran as (0 unless --uid-map said otherwise), read before unsharing.
+    let setup = (
+        rustix::process::geteuid().as_raw(),
+        rustix::process::getegid().as_raw(),
+    );
+    let (uid, gid) = (sb.uid.unwrap_or(setup.0), sb.gid.unwrap_or(setup.1));
+    if (uid, gid) == setup {
         return Ok(());
     }
+    let nested = b"--uid/--gid (nested user namespace)";
     step(
         crate::sys::unshare(linux_raw_sys::general::CLONE_NEWUSER),
-        b"--uid/--gid (nested user namespace)",
+        nested,
     )?;
-    let one = |inside: u32| {
+    let one = |inside: u32, outside: u32| {
         let mut l = List::<IdRange, MAX_ID_RANGES>::new();
         let _ = l.push(IdRange {
             inside,
-            outside: 0,
+            outside,
             count: 1,
         });
         l
     };
-    step(write_map(0, b"uid_map", &one(uid)), b"--uid")?;
+    step(write_map(0, b"uid_map", &one(uid, setup.0)), b"--uid")?;
     step(write_proc(0, b"setgroups", b"deny"), b"--gid")?;
-    step(write_map(0, b"gid_map", &one(gid)), b"--gid")
+    step(write_map(0, b"gid_map", &one(gid, setup.1)), b"--gid")
 }
