@@ -382,15 +382,6 @@ fn sandbox_option<'a>(
     let Some(&(_, opt)) = SANDBOX_OPTIONS.iter().find(|(n, _)| *n == name) else {
         return error(name, None, "unknown option (see --help)");
     };
-    // The next argument read with `parse`, or an error naming the option and the value.
-    let value = |cur: &mut Cursor<'a>, parse: fn(&[u8]) -> Option<u64>, reason| {
-        let v = cur.arg(name)?.to_bytes();
-        parse(v).ok_or(CliError {
-            option: name,
-            value: Some(v),
-            reason,
-        })
-    };
     let full = |what| CliError {
         option: name,
         value: None,
@@ -402,7 +393,7 @@ fn sandbox_option<'a>(
                 OpKind::Bind { .. } | OpKind::Symlink => (Some(cur.arg(name)?), None),
                 OpKind::Chmod => (
                     None,
-                    Some(value(cur, parse_octal, "not an octal mode")? as u32),
+                    Some(operand(cur, name, parse_octal, "not an octal mode")? as u32),
                 ),
                 _ => (None, None),
             };
@@ -463,16 +454,11 @@ fn sandbox_option<'a>(
         SandboxOpt::DieWithParent => sb.die_with_parent = true,
         SandboxOpt::NewSession => sb.new_session = true,
         SandboxOpt::Id(uid) => {
-            let id = Some(value(cur, parse_id, "not an id")? as u32);
+            let id = Some(operand(cur, name, parse_id, "not an id")? as u32);
             *(if uid { &mut sb.uid } else { &mut sb.gid }) = id;
         }
         SandboxOpt::IdMap(uid) => {
-            let v = cur.arg(name)?.to_bytes();
-            let range = parse_id_range(v).ok_or(CliError {
-                option: name,
-                value: Some(v),
-                reason: "expected INSIDE:OUTSIDE:COUNT",
-            })?;
+            let range = operand(cur, name, parse_id_range, "expected INSIDE:OUTSIDE:COUNT")?;
             let list = if uid {
                 &mut sb.uid_map
             } else {
@@ -482,12 +468,7 @@ fn sandbox_option<'a>(
                 .map_err(|_| full("too many ranges (max 8)"))?;
         }
         SandboxOpt::Offset(monotonic) => {
-            let v = cur.arg(name)?.to_bytes();
-            let secs = parse_i64(v).ok_or(CliError {
-                option: name,
-                value: Some(v),
-                reason: "not a number of seconds",
-            })?;
+            let secs = operand(cur, name, parse_i64, "not a number of seconds")?;
             sb.time = true;
             *(if monotonic {
                 &mut sb.monotonic_offset
@@ -496,17 +477,34 @@ fn sandbox_option<'a>(
             }) = secs;
         }
         SandboxOpt::StatusFd(info) => {
-            let fd = Some(value(cur, parse_fd, "not a file descriptor")? as i32);
+            let fd = Some(operand(cur, name, parse_fd, "not a file descriptor")? as i32);
             *(if info {
                 &mut sb.info_fd
             } else {
                 &mut sb.json_status_fd
             }) = fd;
         }
-        SandboxOpt::Perms => *perms = Some(value(cur, parse_octal, "not an octal mode")? as u32),
-        SandboxOpt::Size => *size = Some(value(cur, parse_size, "not a size in bytes")?),
+        SandboxOpt::Perms => {
+            *perms = Some(operand(cur, name, parse_octal, "not an octal mode")? as u32)
+        }
+        SandboxOpt::Size => *size = Some(operand(cur, name, parse_size, "not a size in bytes")?),
     }
     Ok(())
+}
+
+/// The next argument read with `parse`, or an error naming the option and the value.
+fn operand<'a, T>(
+    cur: &mut Cursor<'a>,
+    name: &'a [u8],
+    parse: fn(&[u8]) -> Option<T>,
+    reason: &'static str,
+) -> Result<'a, T> {
+    let v = cur.arg(name)?.to_bytes();
+    parse(v).ok_or(CliError {
+        option: name,
+        value: Some(v),
+        reason,
+    })
 }
 
 fn parse_id(s: &[u8]) -> Option<u64> {

@@ -111,30 +111,29 @@ fn helper(name: &'static [u8], pid: i32, map: &List<IdRange, MAX_ID_RANGES>) -> 
             text.num(n.into()).push(b"\0");
         }
     }
-    let bytes = text.as_bytes();
+    // argv: the program's name, then each NUL-terminated string of `text`.
     let mut argv = [core::ptr::null::<core::ffi::c_char>(); 2 + 3 * MAX_ID_RANGES + 1];
     let mut prog = [0u8; 16];
     prog[..name.len()].copy_from_slice(name);
     argv[0] = prog.as_ptr().cast();
-    let mut start = 0;
-    for (i, slot) in argv[1..].iter_mut().enumerate().take(1 + 3 * map.len()) {
-        let _ = i;
-        *slot = bytes[start..].as_ptr().cast();
-        start += bytes[start..]
-            .iter()
-            .position(|&b| b == 0)
-            .map_or(0, |p| p + 1);
+    let mut rest = text.as_bytes();
+    for slot in argv[1..1 + 1 + 3 * MAX_ID_RANGES].iter_mut() {
+        let Some(end) = rest.iter().position(|&b| b == 0) else {
+            break;
+        };
+        *slot = rest.as_ptr().cast();
+        rest = &rest[end + 1..];
     }
     let child = sys::clone(0)?;
     if child == 0 {
-        // SAFETY: argv is NULL-terminated and points into live buffers; the environment
-        // is empty (newuidmap needs none).
+        // The environment is empty: newuidmap needs none.
         let envp = [core::ptr::null::<core::ffi::c_char>()];
         for dir in [&b"/usr/bin/"[..], b"/bin/", b"/usr/sbin/"] {
             let mut path = Line::empty();
             path.push(dir).push(name).push(b"\0");
             if let Ok(p) = core::ffi::CStr::from_bytes_with_nul(path.as_bytes()) {
-                // SAFETY: see above.
+                // SAFETY: argv and envp are NULL-terminated (argv's last slot is never
+                // filled) and point into buffers that outlive the call.
                 unsafe { sys::execve(p, argv.as_ptr(), envp.as_ptr()) };
             }
         }

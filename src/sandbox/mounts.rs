@@ -170,29 +170,22 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
             let target = open_in(&r.new, dest, OFlags::PATH, ResolveFlags::empty())?;
             sys::mount_setattr(target.as_fd(), false, RDONLY)
         }
-        OpKind::Proc => {
+        OpKind::Proc | OpKind::Dev => {
+            let proc = op.kind == OpKind::Proc;
             let target = mount_point(&r.new, dest, true, ResolveFlags::NO_SYMLINKS)?;
-            let proc = new_fs(c"proc", &[], NOSUID | NODEV | NOEXEC)?;
-            attach(&proc, &target, c"")?;
-            let mounted = open_in(
-                &r.new,
-                dest,
-                OFlags::PATH | OFlags::DIRECTORY,
-                ResolveFlags::NO_SYMLINKS,
-            )?;
-            harden_proc(&r.host, &mounted)
-        }
-        OpKind::Dev => {
-            let target = mount_point(&r.new, dest, true, ResolveFlags::NO_SYMLINKS)?;
-            let dev = new_fs(c"tmpfs", &[(c"mode", c"0755")], NOSUID | NOEXEC)?;
-            attach(&dev, &target, c"")?;
-            let mounted = open_in(
-                &r.new,
-                dest,
-                OFlags::PATH | OFlags::DIRECTORY,
-                ResolveFlags::NO_SYMLINKS,
-            )?;
-            populate_dev(&r.host, &mounted)
+            let fresh = if proc {
+                new_fs(c"proc", &[], NOSUID | NODEV | NOEXEC)?
+            } else {
+                new_fs(c"tmpfs", &[(c"mode", c"0755")], NOSUID | NOEXEC)?
+            };
+            attach(&fresh, &target, c"")?;
+            let flags = OFlags::PATH | OFlags::DIRECTORY;
+            let mounted = open_in(&r.new, dest, flags, ResolveFlags::NO_SYMLINKS)?;
+            if proc {
+                harden_proc(&r.host, &mounted)
+            } else {
+                populate_dev(&r.host, &mounted)
+            }
         }
         OpKind::Tmpfs | OpKind::Mqueue => {
             let target = mount_point(&r.new, dest, true, ResolveFlags::empty())?;
