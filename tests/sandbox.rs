@@ -198,6 +198,7 @@ fn mount_options_apply_in_order() {
             echo "perms=$(stat -c %a private sticky later)" | tr '\n' ' '; echo
             mkdir /work/new 2>/dev/null || echo work=ro
             test -e /nothing || echo try=skipped
+            grep -o ' /work/sticky .*size=1024k' /proc/self/mountinfo | cut -d' ' -f2 | sed 's/^/sized=/'
         "#;
         let out = sandbox(u, &args, script);
         let s = text(&out.stdout);
