@@ -2,7 +2,7 @@
 //! first argument that is not an option, so `husk printf %s -w` runs `printf %s -w`.
 
 use crate::report::Line;
-use crate::spec::{Action, Argv, Env, EnvOp, IdRange, MountOp, OpKind, Sandbox, Spec};
+use crate::spec::{Action, Argv, Env, EnvOp, IdRange, MountOp, OpKind, Rlimit, Sandbox, Spec};
 use core::ffi::CStr;
 use linux_raw_sys::general as k;
 
@@ -183,6 +183,28 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>, spec: &mut Spec<'a>) -> Result<'a
                     })?;
                     init.rewrite[from as usize] = to;
                 }
+                b"--rlimit" => {
+                    let v = cur.value(name, inline)?;
+                    let limit = parse_rlimit(v).ok_or(CliError {
+                        option: name,
+                        value: Some(v),
+                        reason: "expected NAME=SOFT[:HARD] (see setrlimit(2); unlimited, K/M/G accepted)",
+                    })?;
+                    init.rlimits.push(limit).map_err(|_| CliError {
+                        option: name,
+                        value: None,
+                        reason: "too many (max 16)",
+                    })?;
+                }
+                b"--time-limit" => {
+                    let v = cur.value(name, inline)?;
+                    init.time_limit_ms =
+                        Some(parse_millis(v).filter(|&ms| ms > 0).ok_or(CliError {
+                            option: name,
+                            value: Some(v),
+                            reason: "not a number of seconds",
+                        })?);
+                }
                 b"--grace" => {
                     let v = cur.value(name, inline)?;
                     init.grace_ms = Some(parse_millis(v).ok_or(CliError {
@@ -308,6 +330,13 @@ enum SandboxOpt {
     StatusFd(bool),
     Perms,
     Size,
+    /// `--cap-add` (true) or `--cap-drop`.
+    Cap(bool),
+    KeepFd,
+    /// `--seccomp` (true: replaces the default filter) or `--add-seccomp-fd`.
+    Seccomp(bool),
+    NoDefaultSeccomp,
+    DisableUserns,
 }
 
 const fn bind(read_only: bool, devices: bool, optional: bool) -> SandboxOpt {
@@ -319,7 +348,7 @@ const fn bind(read_only: bool, devices: bool, optional: bool) -> SandboxOpt {
 }
 
 /// bubblewrap's spelling, plus `--rootfs` and `--rw`.
-const SANDBOX_OPTIONS: [(&[u8], SandboxOpt); 46] = {
+const SANDBOX_OPTIONS: [(&[u8], SandboxOpt); 53] = {
     use SandboxOpt::*;
     [
         (b"--bind", bind(false, false, false)),
@@ -368,6 +397,13 @@ const SANDBOX_OPTIONS: [(&[u8], SandboxOpt); 46] = {
         (b"--json-status-fd", StatusFd(false)),
         (b"--perms", Perms),
         (b"--size", Size),
+        (b"--cap-add", Cap(true)),
+        (b"--cap-drop", Cap(false)),
+        (b"--keep-fd", KeepFd),
+        (b"--seccomp", Seccomp(true)),
+        (b"--add-seccomp-fd", Seccomp(false)),
+        (b"--no-default-seccomp", NoDefaultSeccomp),
+        (b"--disable-userns", DisableUserns),
     ]
 };
 
@@ -484,6 +520,33 @@ fn sandbox_option<'a>(
                 &mut sb.json_status_fd
             }) = fd;
         }
+        SandboxOpt::Cap(add) => {
+            let set = operand(
+                cur,
+                name,
+                capability_set,
+                "not a capability name (see capabilities(7)) or ALL",
+            )?;
+            if add {
+                sb.caps |= set;
+            } else {
+                sb.caps &= !set;
+            }
+        }
+        SandboxOpt::KeepFd => {
+            let fd = operand(cur, name, parse_fd, "not a file descriptor")? as i32;
+            sb.keep_fds
+                .push(fd)
+                .map_err(|_| full("too many (max 64)"))?;
+        }
+        SandboxOpt::Seccomp(replace) => {
+            let fd = operand(cur, name, parse_fd, "not a file descriptor")? as i32;
+            sb.seccomp_fds
+                .push((fd, replace))
+                .map_err(|_| full("too many (max 8)"))?;
+        }
+        SandboxOpt::NoDefaultSeccomp => sb.no_default_seccomp = true,
+        SandboxOpt::DisableUserns => sb.disable_userns = true,
         SandboxOpt::Perms => {
             *perms = Some(operand(cur, name, parse_octal, "not an octal mode")? as u32)
         }
@@ -504,6 +567,112 @@ fn operand<'a, T>(
         option: name,
         value: Some(v),
         reason,
+    })
+}
+
+/// capabilities(7), in bit order.
+const CAPABILITIES: [&[u8]; 41] = [
+    b"CHOWN",
+    b"DAC_OVERRIDE",
+    b"DAC_READ_SEARCH",
+    b"FOWNER",
+    b"FSETID",
+    b"KILL",
+    b"SETGID",
+    b"SETUID",
+    b"SETPCAP",
+    b"LINUX_IMMUTABLE",
+    b"NET_BIND_SERVICE",
+    b"NET_BROADCAST",
+    b"NET_ADMIN",
+    b"NET_RAW",
+    b"IPC_LOCK",
+    b"IPC_OWNER",
+    b"SYS_MODULE",
+    b"SYS_RAWIO",
+    b"SYS_CHROOT",
+    b"SYS_PTRACE",
+    b"SYS_PACCT",
+    b"SYS_ADMIN",
+    b"SYS_BOOT",
+    b"SYS_NICE",
+    b"SYS_RESOURCE",
+    b"SYS_TIME",
+    b"SYS_TTY_CONFIG",
+    b"MKNOD",
+    b"LEASE",
+    b"AUDIT_WRITE",
+    b"AUDIT_CONTROL",
+    b"SETFCAP",
+    b"MAC_OVERRIDE",
+    b"MAC_ADMIN",
+    b"SYSLOG",
+    b"WAKE_ALARM",
+    b"BLOCK_SUSPEND",
+    b"AUDIT_READ",
+    b"PERFMON",
+    b"BPF",
+    b"CHECKPOINT_RESTORE",
+];
+
+/// "CAP_NET_RAW", "net_raw" → its bit; "ALL" → every bit.
+fn capability_set(s: &[u8]) -> Option<u64> {
+    let mut upper = [0u8; 32];
+    let name = upper.get_mut(..s.len())?;
+    name.copy_from_slice(s);
+    name.make_ascii_uppercase();
+    let name = name.strip_prefix(b"CAP_").unwrap_or(name);
+    if name == b"ALL" {
+        return Some(!0);
+    }
+    CAPABILITIES
+        .iter()
+        .position(|c| *c == name)
+        .map(|bit| 1 << bit)
+}
+
+/// setrlimit(2)'s resources, by RLIMIT_* number.
+const RLIMITS: [&[u8]; 16] = [
+    b"cpu",
+    b"fsize",
+    b"data",
+    b"stack",
+    b"core",
+    b"rss",
+    b"nproc",
+    b"nofile",
+    b"memlock",
+    b"as",
+    b"locks",
+    b"sigpending",
+    b"msgqueue",
+    b"nice",
+    b"rtprio",
+    b"rttime",
+];
+
+/// "nofile=64", "as=1G:2G", "core=unlimited".
+fn parse_rlimit(s: &[u8]) -> Option<Rlimit> {
+    let eq = s.iter().position(|&b| b == b'=')?;
+    let resource = RLIMITS
+        .iter()
+        .position(|r| r.eq_ignore_ascii_case(&s[..eq]))? as u32;
+    let limit = |v: &[u8]| {
+        if v == b"unlimited" {
+            Some(u64::MAX)
+        } else {
+            parse_size(v)
+        }
+    };
+    let value = &s[eq + 1..];
+    let (soft, hard) = match value.iter().position(|&b| b == b':') {
+        Some(c) => (limit(&value[..c])?, limit(&value[c + 1..])?),
+        None => (limit(value)?, limit(value)?),
+    };
+    (soft <= hard).then_some(Rlimit {
+        resource,
+        soft,
+        hard,
     })
 }
 

@@ -44,6 +44,9 @@ impl Inherited {
     }
 }
 
+/// A failed step before exec: its name and errno.
+pub type StepError = (&'static [u8], Errno);
+
 /// What to start: COMMAND, the file to execute (argv[0] unless `--argv0` changed it), and
 /// its environment.
 pub struct Payload<'a> {
@@ -52,6 +55,8 @@ pub struct Payload<'a> {
     pub env: Env<'a>,
     /// setsid() instead of a new process group (`--new-session`).
     pub new_session: bool,
+    /// Runs in the child just before exec (the sandbox's lockdown); an error names its step.
+    pub prepare: Option<&'a dyn Fn() -> Result<(), StepError>>,
 }
 
 impl<'a> Payload<'a> {
@@ -62,6 +67,7 @@ impl<'a> Payload<'a> {
             program,
             env,
             new_session: false,
+            prepare: None,
         }
     }
 }
@@ -95,7 +101,7 @@ pub fn run(init: &Init, payload: &Payload, inherited: &Inherited, started: Optio
     let child = if init.pause {
         0
     } else {
-        match spawn(payload, inherited) {
+        match spawn(init, payload, inherited) {
             Ok(pid) => pid,
             Err(status) => return status,
         }
@@ -108,7 +114,7 @@ pub fn run(init: &Init, payload: &Payload, inherited: &Inherited, started: Optio
 
 /// Forks and execs COMMAND in its own process group (in the terminal's foreground when husk
 /// holds it). Exec errors come back over a CLOEXEC pipe; returns the pid or an exit status.
-fn spawn(payload: &Payload, inherited: &Inherited) -> Result<i32, i32> {
+fn spawn(init: &Init, payload: &Payload, inherited: &Inherited) -> Result<i32, i32> {
     let env = payload.env;
     // SAFETY: fd 0 is only borrowed for the ioctls below; a closed fd just fails them.
     let stdin = unsafe { BorrowedFd::borrow_raw(0) };
@@ -136,12 +142,28 @@ fn spawn(payload: &Payload, inherited: &Inherited) -> Result<i32, i32> {
         let mut listen_pid = [0u8; 32];
         rewrite_listen_pid(env, husk_pid, &mut listen_pid);
         inherited.restore();
+        // The child's verdict for the parent: exit status and errno, 8 bytes.
+        let fail = |status: i32, errno: Errno| -> ! {
+            let mut record = [0u8; 8];
+            record[..4].copy_from_slice(&status.to_ne_bytes());
+            record[4..].copy_from_slice(&errno.raw_os_error().to_ne_bytes());
+            report::write_all(status_wr.as_raw_fd(), &record);
+            sys::exit(status)
+        };
+        for r in init.rlimits.iter() {
+            if let Err(e) = sys::setrlimit(r.resource, r.soft, r.hard) {
+                report::failed(&[b"--rlimit"], e);
+                fail(125, e);
+            }
+        }
+        if let Some(prepare) = payload.prepare {
+            if let Err((what, e)) = prepare() {
+                report::failed(&[what], e);
+                fail(125, e);
+            }
+        }
         let errno = exec::exec(payload.program, payload.argv, env);
-        report::write_all(
-            rustix::fd::AsRawFd::as_raw_fd(&status_wr),
-            &errno.raw_os_error().to_ne_bytes(),
-        );
-        sys::exit(exec::status_for(errno));
+        fail(exec::status_for(errno), errno);
     }
     drop(status_wr);
     // Both sides set the group, so -g works whichever runs first (not with a new session:
@@ -149,7 +171,7 @@ fn spawn(payload: &Payload, inherited: &Inherited) -> Result<i32, i32> {
     if !payload.new_session {
         let _ = process::setpgid(Pid::from_raw(pid), Pid::from_raw(pid));
     }
-    let mut buf = [0u8; 4];
+    let mut buf = [0u8; 8];
     let mut got = 0;
     while got < buf.len() {
         match rustix::io::read(&status_rd, &mut buf[got..]) {
@@ -162,10 +184,14 @@ fn spawn(payload: &Payload, inherited: &Inherited) -> Result<i32, i32> {
     if got < buf.len() {
         return Ok(pid);
     }
-    let errno = Errno::from_raw_os_error(i32::from_ne_bytes(buf));
+    let status = i32::from_ne_bytes([buf[0], buf[1], buf[2], buf[3]]);
+    let errno = Errno::from_raw_os_error(i32::from_ne_bytes([buf[4], buf[5], buf[6], buf[7]]));
     let _ = process::waitpid(Pid::from_raw(pid), WaitOptions::empty());
-    report::failed(&[payload.program.to_bytes()], errno);
-    Err(exec::status_for(errno))
+    if status != 125 {
+        // Exec failed; the steps before it report their own failures.
+        report::failed(&[payload.program.to_bytes()], errno);
+    }
+    Err(status)
 }
 
 /// Socket activation: when LISTEN_PID names husk, the sockets are meant for COMMAND, so the
@@ -190,8 +216,18 @@ fn rewrite_listen_pid(env: Env, husk_pid: Pid, buf: &mut [u8; 32]) {
 /// The loop: wait for a signal; reap on SIGCHLD, forward anything else. Ends when COMMAND
 /// has exited (detected while reaping, so coalesced SIGCHLDs never lose it).
 fn supervise(init: &Init, child: i32) -> i32 {
+    let deadline = init.time_limit_ms.map(|ms| sys::monotonic_ms() + ms);
     let status = loop {
-        match sys::sigtimedwait(ALL_SIGNALS, None) {
+        let left = deadline.map(|d| d.saturating_sub(sys::monotonic_ms()));
+        match sys::sigtimedwait(ALL_SIGNALS, left) {
+            None if left == Some(0) || deadline.is_some_and(|d| sys::monotonic_ms() >= d) => {
+                report::say(&[
+                    b"--time-limit: time limit reached, killing COMMAND and its descendants",
+                ]);
+                let _ = sys::kill(-child, SIGKILL);
+                let _ = sys::kill(child, SIGKILL);
+                signal_descendants(SIGKILL);
+            }
             None => {}
             Some(SIGCHLD) => {
                 if let Some(status) = reap(init, child) {

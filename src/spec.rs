@@ -126,7 +126,21 @@ pub struct Init {
     pub grace_ms: Option<u64>,
     /// No payload: sleep and reap until SIGTERM or SIGINT (`--pause`).
     pub pause: bool,
+    /// Kill everything after this long (`--time-limit`).
+    pub time_limit_ms: Option<u64>,
+    /// setrlimit for COMMAND (`--rlimit`).
+    pub rlimits: List<Rlimit, MAX_RLIMITS>,
 }
+
+/// One `--rlimit NAME=SOFT[:HARD]`.
+#[derive(Clone, Copy)]
+pub struct Rlimit {
+    pub resource: u32,
+    pub soft: u64,
+    pub hard: u64,
+}
+
+pub const MAX_RLIMITS: usize = 16;
 
 impl Default for Init {
     fn default() -> Self {
@@ -144,6 +158,8 @@ impl Default for Init {
             rewrite,
             grace_ms: None,
             pause: false,
+            time_limit_ms: None,
+            rlimits: List::new(),
         }
     }
 }
@@ -207,6 +223,15 @@ pub struct MountOp<'a> {
     pub perms: Option<u32>,
     /// `--size` for a tmpfs, in bytes.
     pub size: Option<u64>,
+}
+
+impl<T: Copy, const N: usize> Clone for List<T, N> {
+    fn clone(&self) -> Self {
+        List {
+            items: self.items,
+            len: self.len,
+        }
+    }
 }
 
 /// A list that has reached its capacity.
@@ -306,4 +331,15 @@ pub struct Sandbox<'a> {
     pub boottime_offset: i64,
     pub info_fd: Option<i32>,
     pub json_status_fd: Option<i32>,
+    /// Capabilities COMMAND keeps (`--cap-add`, `--cap-drop`); none by default.
+    pub caps: u64,
+    /// Descriptors besides 0, 1, 2 that reach COMMAND (`--keep-fd`).
+    pub keep_fds: List<i32, MAX_KEEP_FDS>,
+    /// Compiled BPF to load: (fd, replaces the default filter) (`--seccomp`, `--add-seccomp-fd`).
+    pub seccomp_fds: List<(i32, bool), MAX_SECCOMP_FDS>,
+    pub no_default_seccomp: bool,
+    pub disable_userns: bool,
 }
+
+pub const MAX_KEEP_FDS: usize = 64;
+pub const MAX_SECCOMP_FDS: usize = 8;

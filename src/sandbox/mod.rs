@@ -5,6 +5,7 @@
 
 mod env;
 mod idmap;
+mod lockdown;
 mod mounts;
 mod status;
 
@@ -252,11 +253,13 @@ fn enter<'a>(
         // bounds (COMMAND is never empty here) and argv0 lives in argv itself.
         unsafe { *(argv.as_ptr() as *mut *const core::ffi::c_char) = argv0.as_ptr() };
     }
+    let lockdown = || lockdown::apply(sb);
     let payload = Payload {
         argv,
         program,
         env,
         new_session: sb.new_session,
+        prepare: Some(&lockdown),
     };
     Ok(init::run(&spec.init, &payload, inherited, Some(started)))
 }

@@ -274,3 +274,95 @@ pub fn unshare(flags: u32) -> Result<(), Errno> {
     // SAFETY: unshare takes an integer.
     check(unsafe { syscall(k::__NR_unshare as c_long, flags as c_long) }).map(drop)
 }
+
+/// prctl(2) with integer arguments, for the options rustix lacks or types too narrowly
+/// (capability bounding set and ambient set, no_new_privs).
+pub fn prctl(option: u32, arg2: u64, arg3: u64) -> Result<i32, Errno> {
+    // SAFETY: these prctl options take integers only.
+    check(unsafe {
+        syscall(
+            k::__NR_prctl as c_long,
+            option as c_long,
+            arg2,
+            arg3,
+            0u64,
+            0u64,
+        )
+    })
+    .map(|r| r as i32)
+}
+
+/// capset(2) version 3: sets the effective, permitted and inheritable sets of this thread.
+pub fn capset(effective: u64, permitted: u64, inheritable: u64) -> Result<(), Errno> {
+    let header = [k::_LINUX_CAPABILITY_VERSION_3, 0u32];
+    let split = |set: u64| [set as u32, (set >> 32) as u32];
+    let (e, p, i) = (split(effective), split(permitted), split(inheritable));
+    // struct __user_cap_data_struct[2]: {effective, permitted, inheritable} for bits 0-31, 32-63.
+    let data = [e[0], p[0], i[0], e[1], p[1], i[1]];
+    // SAFETY: header and data have the sizes version 3 expects.
+    check(unsafe { syscall(k::__NR_capset as c_long, header.as_ptr(), data.as_ptr()) }).map(drop)
+}
+
+/// One classic BPF instruction (`struct sock_filter`).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct SockFilter {
+    pub code: u16,
+    pub jt: u8,
+    pub jf: u8,
+    pub k: u32,
+}
+
+/// seccomp(SECCOMP_SET_MODE_FILTER): stacks `prog` on this thread's filters.
+pub fn seccomp_filter(prog: &[SockFilter]) -> Result<(), Errno> {
+    #[repr(C)]
+    struct SockFprog {
+        len: u16,
+        filter: *const SockFilter,
+    }
+    let fprog = SockFprog {
+        len: prog.len() as u16,
+        filter: prog.as_ptr(),
+    };
+    // SAFETY: fprog points to `len` valid instructions that outlive the call.
+    check(unsafe {
+        syscall(
+            k::__NR_seccomp as c_long,
+            linux_raw_sys::ptrace::SECCOMP_SET_MODE_FILTER as c_long,
+            0u64,
+            &fprog as *const SockFprog,
+        )
+    })
+    .map(drop)
+}
+
+/// close_range(2) with CLOSE_RANGE_CLOEXEC: descriptors first..=last close at exec.
+pub fn cloexec_range(first: u32, last: u32) -> Result<(), Errno> {
+    const CLOSE_RANGE_CLOEXEC: u64 = 1 << 2;
+    // SAFETY: close_range takes integers.
+    check(unsafe {
+        syscall(
+            k::__NR_close_range as c_long,
+            first as u64,
+            last as u64,
+            CLOSE_RANGE_CLOEXEC,
+        )
+    })
+    .map(drop)
+}
+
+/// prlimit64(2) on this process.
+pub fn setrlimit(resource: u32, soft: u64, hard: u64) -> Result<(), Errno> {
+    let new = [soft, hard];
+    // SAFETY: new is a valid struct rlimit64; the old-limit pointer is null.
+    check(unsafe {
+        syscall(
+            k::__NR_prlimit64 as c_long,
+            0u64,
+            resource as u64,
+            new.as_ptr(),
+            0usize,
+        )
+    })
+    .map(drop)
+}

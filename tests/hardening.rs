@@ -1,0 +1,379 @@
+//! The escape battery: from inside a default sandbox every attempt fails with the expected
+//! errno, as root and rootless. Attempts are small python3 snippets run on the host's own /
+//! (read-only) as the root; each prints "NAME=errno" or "NAME=ok".
+
+mod common;
+use common::*;
+use std::path::Path;
+use std::process::Stdio;
+
+/// Runs python3 code inside `husk ARGS --`, returns stdout.
+fn py(u: User, args: &[&str], code: &str) -> String {
+    let mut all = args.to_vec();
+    all.extend(["--", "/usr/bin/python3", "-c", code]);
+    let out = run(husk_as(u, &all), 30);
+    let s = text(&out.stdout);
+    assert!(out.status.success(), "{u:?}: {s}{}", text(&out.stderr));
+    s
+}
+
+const PRELUDE: &str = r#"
+import ctypes, errno, os
+libc = ctypes.CDLL(None, use_errno=True)
+def sys(name, nr, *args):
+    r = libc.syscall(ctypes.c_long(nr), *[ctypes.c_long(a) for a in args])
+    print(f"{name}={errno.errorcode.get(ctypes.get_errno(), 'ok') if r == -1 else 'ok'}")
+def c(name, r):
+    print(f"{name}={errno.errorcode.get(ctypes.get_errno(), 'ok') if r == -1 else 'ok'}")
+def attempt(name, fn):
+    try:
+        fn(); print(f"{name}=ok")
+    except OSError as e:
+        print(f"{name}={errno.errorcode[e.errno]}")
+"#;
+
+fn expect(u: User, out: &str, wants: &[&str]) {
+    for want in wants {
+        assert!(
+            out.lines().any(|l| l == *want),
+            "{u:?}: missing {want:?} in:\n{out}"
+        );
+    }
+}
+
+#[test]
+fn status_shows_no_caps_no_new_privs_and_a_filter() {
+    as_each_user("status", |u| {
+        let out = run(
+            husk_as(
+                u,
+                &[
+                    "--rootfs",
+                    "/",
+                    "--",
+                    "/bin/grep",
+                    "-E",
+                    "^(Cap|NoNewPrivs|Seccomp:)",
+                    "/proc/self/status",
+                ],
+            ),
+            10,
+        );
+        let s = text(&out.stdout);
+        for want in [
+            "CapInh:\t0000000000000000",
+            "CapPrm:\t0000000000000000",
+            "CapEff:\t0000000000000000",
+            "CapBnd:\t0000000000000000",
+            "CapAmb:\t0000000000000000",
+            "NoNewPrivs:\t1",
+            "Seccomp:\t2",
+        ] {
+            assert!(
+                s.lines().any(|l| l == want),
+                "{u:?}: missing {want:?} in:\n{s}"
+            );
+        }
+        // An added capability is really usable by a non-root uid inside (through the ambient
+        // set); chroot is checked against the caller's own user namespace.
+        let chroot = "import os\ntry:\n    os.chroot('/tmp'); print('chroot=ok')\nexcept OSError as e: print('chroot=' + str(e.errno))";
+        expect(
+            u,
+            &py(
+                u,
+                &[
+                    "--rootfs",
+                    "/",
+                    "--uid",
+                    "1000",
+                    "--cap-add",
+                    "cap_sys_chroot",
+                ],
+                chroot,
+            ),
+            &["chroot=ok"],
+        );
+        expect(
+            u,
+            &py(u, &["--rootfs", "/", "--uid", "1000"], chroot),
+            &["chroot=1"],
+        );
+        let raw = "import socket\ntry:\n    socket.socket(socket.AF_INET, socket.SOCK_RAW, 1); print('raw=ok')\nexcept OSError as e: print('raw=' + str(e.errno))";
+        expect(
+            u,
+            &py(u, &["--rootfs", "/", "--cap-add", "NET_RAW"], raw),
+            &["raw=ok"],
+        );
+        expect(
+            u,
+            &py(
+                u,
+                &["--rootfs", "/", "--cap-add", "ALL", "--cap-drop", "NET_RAW"],
+                raw,
+            ),
+            &["raw=1"],
+        );
+    });
+}
+
+#[test]
+fn seccomp_denies_the_dangerous_calls() {
+    let code = format!(
+        "{PRELUDE}
+sys('keyctl', 250, 0, -3)
+sys('add_key', 248, 0, 0, 0, 0, 0)
+sys('open_by_handle_at', 304, 0, 0, 0)
+sys('bpf', 321, 0, 0, 0)
+sys('perf_event_open', 298, 0, 0, -1, -1, 0)
+sys('userfaultfd', 323, 0)
+sys('kexec_load', 246, 0, 0, 0, 0)
+sys('init_module', 175, 0, 0, 0)
+sys('x32_getpid', 0x40000000 | 39)
+sys('getpid', 39)
+"
+    );
+    as_each_user("seccomp", |u| {
+        let out = py(u, &["--rootfs", "/"], &code);
+        expect(
+            u,
+            &out,
+            &[
+                "keyctl=EPERM",
+                "add_key=EPERM",
+                "open_by_handle_at=EPERM",
+                "bpf=EPERM",
+                "perf_event_open=EPERM",
+                "userfaultfd=EPERM",
+                "kexec_load=EPERM",
+                "init_module=EPERM",
+                "x32_getpid=EPERM",
+                "getpid=ok",
+            ],
+        );
+        // --no-default-seccomp turns it off (keyctl then reaches the kernel).
+        let out = py(
+            u,
+            &["--rootfs", "/", "--no-default-seccomp"],
+            &format!("{PRELUDE}\nsys('keyctl', 250, 0, -3)"),
+        );
+        assert!(!out.contains("keyctl=EPERM"), "{u:?}: {out}");
+    });
+}
+
+#[test]
+fn tiocsti_and_tioclinux_are_denied_under_a_terminal() {
+    as_each_user("TIOCSTI", |u| {
+        let code = "import fcntl, errno\nfor name, req in (('sti', 0x5412), ('sti64', 0x5412 | 1 << 32), ('linux', 0x541C)):\n    try:\n        fcntl.ioctl(0, req, b'\\x00'); print(name + '=ok')\n    except OSError as e: print(name + '=' + errno.errorcode[e.errno])";
+        let inner = format!(
+            "{} --rootfs / -- /usr/bin/python3 -c \"{}\"",
+            husk().display(),
+            code.replace('"', "\\\"")
+        );
+        let mut child = command_as(u, Path::new("script"), &["-qec", &inner, "/dev/null"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let lines = Lines::new(child.stdout.take().unwrap());
+        let got: Vec<String> = (0..3).map(|_| lines.next(10).trim().to_owned()).collect();
+        assert_eq!(got, ["sti=EPERM", "sti64=EPERM", "linux=EPERM"], "{u:?}");
+        drop(child.stdin.take());
+        wait_for(&mut child, 10);
+    });
+}
+
+#[test]
+fn the_init_and_the_host_are_out_of_reach() {
+    as_each_user("init and host", |u| {
+        let code = format!(
+            "{PRELUDE}
+sys('ptrace_attach_pid1', 101, 16, 1, 0, 0)
+attempt('write_pid1_mem', lambda: open('/proc/1/mem', 'wb'))
+attempt('read_pid1_exe', lambda: os.readlink('/proc/1/exe'))
+attempt('mknod', lambda: os.mknod('/tmp/null', 0o20666, os.makedev(1, 3)))
+c('remount_root_rw', libc.mount(None, b'/', None, ctypes.c_ulong(0x20 | 0x1000), None))
+c('umount_locked_proc', libc.umount2(b'/proc', 2))
+attempt('chroot', lambda: os.chroot('/tmp'))
+print('pids=' + str(max(int(p) for p in os.listdir('/proc') if p.isdigit())))
+"
+        );
+        let out = py(u, &["--rootfs", "/"], &code);
+        expect(
+            u,
+            &out,
+            &[
+                "ptrace_attach_pid1=EPERM",
+                "write_pid1_mem=EACCES",
+                "read_pid1_exe=EACCES",
+                "mknod=EPERM",
+                "remount_root_rw=EPERM",
+                "umount_locked_proc=EPERM",
+                "chroot=EPERM",
+            ],
+        );
+        // The classic double-chroot escape, with the privileges of a nested user namespace,
+        // and `..` walking: both end at the sandbox's root, where the host's /etc is absent.
+        let escape = r#"
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+print('userns=' + str(libc.unshare(0x10000000)))
+root = sorted(os.listdir('/'))
+os.makedirs('/tmp/jail', exist_ok=True)
+os.chroot('/tmp/jail')
+for _ in range(64):
+    os.chdir('..')
+os.chroot('.')
+print('escaped=' + str(os.path.exists('/etc/hostname') or sorted(os.listdir('/')) != root))
+"#;
+        let hand_built = [
+            "--unshare-all",
+            "--ro-bind",
+            "/usr",
+            "/usr",
+            "--symlink",
+            "usr/bin",
+            "/bin",
+            "--symlink",
+            "usr/lib",
+            "/lib",
+            "--symlink",
+            "usr/lib64",
+            "/lib64",
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--tmpfs",
+            "/tmp",
+        ];
+        expect(
+            u,
+            &py(u, &hand_built, escape),
+            &["userns=0", "escaped=False"],
+        );
+        let out = py(
+            u,
+            &["--rootfs", "/", "--disable-userns"],
+            &format!("{PRELUDE}\nsys('unshare_user', 272, 0x10000000)\nsys('clone3', 435, 0, 0)"),
+        );
+        expect(u, &out, &["unshare_user=EPERM", "clone3=ENOSYS"]);
+    });
+}
+
+#[test]
+fn only_standard_and_kept_descriptors_reach_the_payload() {
+    as_each_user("fd hygiene", |u| {
+        let script = format!("exec 5</etc/hostname 6</etc/hostname; {} --rootfs / \"$@\" -- /bin/sh -c 'ls /proc/$$/fd | tr \"\\n\" ,'", husk().display());
+        let out = run(command_as(u, Path::new("sh"), &["-c", &script, "sh"]), 10);
+        assert_eq!(text(&out.stdout), "0,1,2,", "{u:?}: {}", text(&out.stderr));
+        let out = run(
+            command_as(u, Path::new("sh"), &["-c", &script, "sh", "--keep-fd", "6"]),
+            10,
+        );
+        assert_eq!(
+            text(&out.stdout),
+            "0,1,2,6,",
+            "{u:?}: {}",
+            text(&out.stderr)
+        );
+    });
+}
+
+#[test]
+fn kill_all_from_inside_spares_the_host() {
+    as_each_user("kill -1", |u| {
+        let mut canary = command_as(u, Path::new("sleep"), &["30"]).spawn().unwrap();
+        let out = run(
+            husk_as(
+                u,
+                &[
+                    "--rootfs",
+                    "/",
+                    "--",
+                    "/bin/sh",
+                    "-c",
+                    "kill -9 -1; sleep 0.2; echo survived",
+                ],
+            ),
+            10,
+        );
+        assert!(
+            canary.try_wait().unwrap().is_none(),
+            "{u:?}: the host canary was killed"
+        );
+        let _ = canary.kill();
+        let _ = canary.wait();
+        let _ = out;
+    });
+}
+
+#[test]
+fn limits_stop_hogs_and_sleepers() {
+    as_each_user("limits", |u| {
+        let hog = "try:\n    b = bytearray(512 << 20); print('hog=ok')\nexcept MemoryError: print('hog=denied')";
+        expect(
+            u,
+            &py(u, &["--rlimit", "as=256M", "--rootfs", "/"], hog),
+            &["hog=denied"],
+        );
+        // Limits work in plain init mode too.
+        let out = run(
+            husk_as(
+                u,
+                &[
+                    "--rlimit",
+                    "nofile=32:64",
+                    "--",
+                    "/bin/sh",
+                    "-c",
+                    "ulimit -n; ulimit -Hn",
+                ],
+            ),
+            10,
+        );
+        assert_eq!(text(&out.stdout), "32\n64\n");
+        let out = run(
+            husk_as(u, &["--time-limit", "0.3", "--", "/bin/sleep", "30"]),
+            10,
+        );
+        assert_eq!(code(out.status), 137);
+        assert_eq!(
+            text(&out.stderr),
+            "husk: --time-limit: time limit reached, killing COMMAND and its descendants\n"
+        );
+        let out = run(
+            husk_as(
+                u,
+                &[
+                    "--time-limit",
+                    "0.3",
+                    "--rootfs",
+                    "/",
+                    "--",
+                    "/bin/sleep",
+                    "30",
+                ],
+            ),
+            10,
+        );
+        assert_eq!(code(out.status), 137);
+        let out = run(husk_as(u, &["--rlimit", "bogus=1", "true"]), 10);
+        assert_eq!(code(out.status), 125);
+    });
+    if is_root() {
+        // nproc counts per host uid, so only rootless has a small, meaningful count.
+        println!("SKIP fork bomb as root: RLIMIT_NPROC counts every process of host uid 0");
+    }
+    let bomb = "import os, time\nn = 0\nfor i in range(200):\n    try:\n        pid = os.fork()\n    except OSError:\n        break\n    if pid == 0:\n        time.sleep(2); os._exit(0)\n    n += 1\nprint(f'forked={n}')";
+    let out = py(
+        User::Unprivileged,
+        &["--rlimit", "nproc=40", "--rootfs", "/"],
+        bomb,
+    );
+    let started: usize = out
+        .trim()
+        .trim_start_matches("forked=")
+        .parse()
+        .unwrap_or(999);
+    assert!(started < 40, "fork bomb not contained: {started} forks");
+}
