@@ -33,6 +33,9 @@ Beyond tini:
   --grace SECONDS when COMMAND exits and other descendants remain, send them
                   SIGTERM, wait up to SECONDS, then SIGKILL what is left
   --pause         run no COMMAND: sleep and reap until SIGTERM or SIGINT
+  --rlimit NAME=SOFT[:HARD]   setrlimit(2) for COMMAND (nofile, nproc, as,
+                  cpu, core, fsize, memlock, stack, ...; unlimited, K/M/G)
+  --time-limit SECONDS        SIGKILL everything after SECONDS (exit 137)
 
 Sandbox (bubblewrap's names; mounts are applied in the order given):
   --rootfs DIR    all namespaces; DIR read-only as /, fresh /proc, /dev, /tmp
@@ -54,6 +57,15 @@ Sandbox (bubblewrap's names; mounts are applied in the order given):
   --unsetenv VAR, --clearenv, --argv0 VALUE, --new-session, --die-with-parent
   --monotonic-offset SECONDS, --boottime-offset SECONDS   time namespace
   --info-fd FD, --json-status-fd FD   bubblewrap's JSON status
+
+Sandbox hardening (on by default: no capabilities, no_new_privs, a seccomp
+filter, only fds 0-2 passed on):
+  --cap-add CAP, --cap-drop CAP   keep (drop) a capability; CAP_ optional, ALL
+  --keep-fd FD    pass FD on to COMMAND (repeatable)
+  --seccomp FD    load this compiled BPF instead of the default filter
+  --add-seccomp-fd FD             load it in addition (repeatable)
+  --no-default-seccomp            do not load the default filter
+  --disable-userns                COMMAND cannot create user namespaces
 
 SIGNAL is a name (TERM, SIGTERM, RTMIN+3) or a number. Exit status: COMMAND's;
 125 if husk failed, 126 if COMMAND cannot be executed, 127 if not found.
