@@ -2,7 +2,9 @@
 //! first argument that is not an option, so `husk printf %s -w` runs `printf %s -w`.
 
 use crate::report::Line;
-use crate::spec::{Action, Argv, Env, EnvOp, IdRange, MountOp, OpKind, Rlimit, Sandbox, Spec};
+use crate::spec::{
+    Action, Argv, Env, EnvOp, IdRange, MountOp, OpKind, PathAccess, Rlimit, Sandbox, Spec,
+};
 use core::ffi::CStr;
 use linux_raw_sys::general as k;
 
@@ -36,6 +38,10 @@ Beyond tini:
   --rlimit NAME=SOFT[:HARD]   setrlimit(2) for COMMAND (nofile, nproc, as,
                   cpu, core, fsize, memlock, stack, ...; unlimited, K/M/G)
   --time-limit SECONDS        SIGKILL everything after SECONDS (exit 137)
+  --landlock-ro PATH, --landlock-rw PATH, --landlock-exec PATH
+                  once any is given, COMMAND reaches only these paths
+  --landlock-bind PORT, --landlock-connect PORT   likewise for TCP ports
+  --landlock-strict           fail where the kernel cannot enforce a rule
 
 Sandbox (bubblewrap's names; mounts are applied in the order given):
   --rootfs DIR    all namespaces; DIR read-only as /, fresh /proc, /dev, /tmp
@@ -128,6 +134,19 @@ struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
+    /// A path option's value as a C string: the next argument (None when given inline as
+    /// `--opt=value`, which is not NUL-terminated where the path ends).
+    fn c_value(
+        &mut self,
+        option: &'a [u8],
+        inline: Option<&'a [u8]>,
+    ) -> Result<'a, Option<&'a CStr>> {
+        if inline.is_some() {
+            return Ok(None);
+        }
+        self.arg(option).map(Some)
+    }
+
     /// The next argument as a C string (sandbox options take whole arguments).
     fn arg(&mut self, option: &'a [u8]) -> Result<'a, &'a CStr> {
         if self.next >= self.argv.len() {
@@ -208,6 +227,41 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>, spec: &mut Spec<'a>) -> Result<'a
                         reason: "too many (max 16)",
                     })?;
                 }
+                b"--landlock-ro" | b"--landlock-rw" | b"--landlock-exec" => {
+                    let Some(path) = cur.c_value(name, inline)? else {
+                        return error(name, inline, "takes the path as the next argument");
+                    };
+                    let access = match name {
+                        b"--landlock-ro" => PathAccess::ReadOnly,
+                        b"--landlock-rw" => PathAccess::ReadWrite,
+                        _ => PathAccess::Exec,
+                    };
+                    let full = CliError {
+                        option: name,
+                        value: None,
+                        reason: "too many (max 32)",
+                    };
+                    init.landlock.paths.push((access, path)).map_err(|_| full)?;
+                }
+                b"--landlock-bind" | b"--landlock-connect" => {
+                    let v = cur.value(name, inline)?;
+                    let port = parse_u64(v).filter(|&p| p <= 65535).ok_or(CliError {
+                        option: name,
+                        value: Some(v),
+                        reason: "not a TCP port",
+                    })? as u16;
+                    let list = if name == b"--landlock-bind" {
+                        &mut init.landlock.bind
+                    } else {
+                        &mut init.landlock.connect
+                    };
+                    list.push(port).map_err(|_| CliError {
+                        option: name,
+                        value: None,
+                        reason: "too many (max 16)",
+                    })?;
+                }
+                b"--landlock-strict" => init.landlock.strict = true,
                 b"--time-limit" => {
                     let v = cur.value(name, inline)?;
                     init.time_limit_ms =

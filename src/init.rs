@@ -156,6 +156,10 @@ fn spawn(init: &Init, payload: &Payload, inherited: &Inherited) -> Result<i32, i
                 fail(125, e);
             }
         }
+        if let Err((what, e)) = crate::landlock::apply(&init.landlock) {
+            report::failed(&[what], e);
+            fail(125, e);
+        }
         if let Some(prepare) = payload.prepare {
             if let Err((what, e)) = prepare() {
                 report::failed(&[what], e);

@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod exec;
 pub mod init;
+pub mod landlock;
 pub mod procfs;
 pub mod report;
 pub mod sandbox;

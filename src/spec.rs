@@ -108,7 +108,7 @@ impl CodeSet {
 
 /// Everything the init loop needs.
 #[derive(Clone)]
-pub struct Init {
+pub struct Init<'a> {
     /// PR_SET_CHILD_SUBREAPER when not PID 1 (`-s`, TINI_SUBREAPER).
     pub subreaper: bool,
     /// Parent-death signal (`-p`), 0 for none.
@@ -130,6 +130,29 @@ pub struct Init {
     pub time_limit_ms: Option<u64>,
     /// setrlimit for COMMAND (`--rlimit`).
     pub rlimits: List<Rlimit, MAX_RLIMITS>,
+    pub landlock: Landlock<'a>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathAccess {
+    ReadOnly,
+    ReadWrite,
+    Exec,
+}
+
+/// `--landlock-*`: what COMMAND may reach once any of them is given.
+#[derive(Clone, Default)]
+pub struct Landlock<'a> {
+    pub paths: List<(PathAccess, &'a CStr), 32>,
+    pub bind: List<u16, 16>,
+    pub connect: List<u16, 16>,
+    pub strict: bool,
+}
+
+impl Landlock<'_> {
+    pub fn any(&self) -> bool {
+        !self.paths.is_empty() || !self.bind.is_empty() || !self.connect.is_empty()
+    }
 }
 
 /// One `--rlimit NAME=SOFT[:HARD]`.
@@ -142,7 +165,7 @@ pub struct Rlimit {
 
 pub const MAX_RLIMITS: usize = 16;
 
-impl Default for Init {
+impl Default for Init<'_> {
     fn default() -> Self {
         let mut rewrite = [0u8; 65];
         for (i, r) in rewrite.iter_mut().enumerate() {
@@ -160,6 +183,7 @@ impl Default for Init {
             pause: false,
             time_limit_ms: None,
             rlimits: List::new(),
+            landlock: Landlock::default(),
         }
     }
 }
@@ -167,7 +191,7 @@ impl Default for Init {
 pub struct Spec<'a> {
     /// COMMAND and its arguments; empty only with `--pause`.
     pub command: Argv<'a>,
-    pub init: Init,
+    pub init: Init<'a>,
     pub sandbox: Sandbox<'a>,
 }
 

@@ -5,7 +5,7 @@
 
 use core::ffi::{c_char, c_int, c_long, CStr};
 use linux_raw_sys::general as k;
-use rustix::fd::{AsRawFd, BorrowedFd, FromRawFd};
+use rustix::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 extern "C" {
     fn syscall(number: c_long, ...) -> c_long;
@@ -362,6 +362,86 @@ pub fn setrlimit(resource: u32, soft: u64, hard: u64) -> Result<(), Errno> {
             resource as u64,
             new.as_ptr(),
             0usize,
+        )
+    })
+    .map(drop)
+}
+
+/// landlock_create_ruleset(2) with LANDLOCK_CREATE_RULESET_VERSION: the kernel's ABI version.
+pub fn landlock_abi() -> Result<u32, Errno> {
+    // SAFETY: a null attribute with size 0 and the VERSION flag only queries.
+    check(unsafe {
+        syscall(
+            k::__NR_landlock_create_ruleset as c_long,
+            0usize,
+            0usize,
+            1u64,
+        )
+    })
+    .map(|v| v as u32)
+}
+
+/// landlock_create_ruleset(2) handling these rights; the attribute's size follows the ABI
+/// (v4 added network rights).
+pub fn landlock_create_ruleset(fs: u64, net: u64, abi: u32) -> Result<OwnedFd, Errno> {
+    let attr = [fs, net, 0u64];
+    let size = if abi >= 4 { 16usize } else { 8 };
+    // SAFETY: attr is at least `size` bytes.
+    let fd = check(unsafe {
+        syscall(
+            k::__NR_landlock_create_ruleset as c_long,
+            attr.as_ptr(),
+            size,
+            0u64,
+        )
+    })?;
+    // SAFETY: the kernel returned a new descriptor that we now own.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// landlock_add_rule(2), LANDLOCK_RULE_PATH_BENEATH: `allowed` under the file `parent_fd`.
+pub fn landlock_add_path(ruleset: &OwnedFd, parent_fd: i32, allowed: u64) -> Result<(), Errno> {
+    // struct landlock_path_beneath_attr is packed: u64 allowed_access, s32 parent_fd.
+    let mut attr = [0u8; 12];
+    attr[..8].copy_from_slice(&allowed.to_ne_bytes());
+    attr[8..].copy_from_slice(&parent_fd.to_ne_bytes());
+    // SAFETY: attr has the packed layout the kernel expects.
+    check(unsafe {
+        syscall(
+            k::__NR_landlock_add_rule as c_long,
+            ruleset.as_raw_fd() as c_long,
+            1u64,
+            attr.as_ptr(),
+            0u64,
+        )
+    })
+    .map(drop)
+}
+
+/// landlock_add_rule(2), LANDLOCK_RULE_NET_PORT: `allowed` (bind 1, connect 2) on `port`.
+pub fn landlock_add_port(ruleset: &OwnedFd, port: u64, allowed: u64) -> Result<(), Errno> {
+    let attr = [allowed, port];
+    // SAFETY: attr is a struct landlock_net_port_attr.
+    check(unsafe {
+        syscall(
+            k::__NR_landlock_add_rule as c_long,
+            ruleset.as_raw_fd() as c_long,
+            2u64,
+            attr.as_ptr(),
+            0u64,
+        )
+    })
+    .map(drop)
+}
+
+/// landlock_restrict_self(2).
+pub fn landlock_restrict_self(ruleset: &OwnedFd) -> Result<(), Errno> {
+    // SAFETY: takes a descriptor and flags.
+    check(unsafe {
+        syscall(
+            k::__NR_landlock_restrict_self as c_long,
+            ruleset.as_raw_fd() as c_long,
+            0u64,
         )
     })
     .map(drop)
