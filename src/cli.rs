@@ -923,11 +923,12 @@ mod tests {
     fn with_parse<R>(
         args: &[&str],
         envs: &[&str],
-        f: impl FnOnce(Result<Action>, &Spec) -> R,
+        f: impl FnOnce(Result<Action>, &Spec<'static>) -> R,
     ) -> R {
-        let a = owned(args);
-        let e = owned(envs);
-        // SAFETY: both arrays are NULL-terminated and outlive the call.
+        // Leaked, so that what the parser borrows lives as long as argv does in husk.
+        let a: &'static Owned = Box::leak(Box::new(owned(args)));
+        let e: &'static Owned = Box::leak(Box::new(owned(envs)));
+        // SAFETY: both arrays are NULL-terminated and never freed.
         let (argv, env) = unsafe {
             (
                 Argv::new(&a.ptrs[..a.ptrs.len() - 1]),
@@ -939,7 +940,7 @@ mod tests {
         f(r, &spec)
     }
 
-    fn spec_of(args: &[&str], envs: &[&str]) -> (Vec<String>, crate::spec::Init) {
+    fn spec_of(args: &[&str], envs: &[&str]) -> (Vec<String>, crate::spec::Init<'static>) {
         with_parse(args, envs, |r, s| match r {
             Ok(Action::Run) => {
                 let cmd = (0..s.command.len())
