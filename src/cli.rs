@@ -42,6 +42,9 @@ Beyond tini:
                   once any is given, COMMAND reaches only these paths
   --landlock-bind PORT, --landlock-connect PORT   likewise for TCP ports
   --landlock-strict           fail where the kernel cannot enforce a rule
+  --cgroup DIR    start COMMAND in this cgroup v2 directory (created if
+                  missing); at exit kill all in it and remove what husk made
+  --memory-max BYTES, --pids-max N, --cpu-max QUOTA[/PERIOD]   its limits
 
 Sandbox (bubblewrap's names; mounts are applied in the order given):
   --rootfs DIR    all namespaces; DIR read-only as /, fresh /proc, /dev, /tmp
@@ -175,6 +178,7 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>, spec: &mut Spec<'a>) -> Result<'a
         command,
         init,
         sandbox: sb,
+        cgroup,
     } = spec;
     init.subreaper = env.get(b"TINI_SUBREAPER").is_some();
     init.kill_group = env.get(b"TINI_KILL_PROCESS_GROUP").is_some();
@@ -262,6 +266,34 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>, spec: &mut Spec<'a>) -> Result<'a
                     })?;
                 }
                 b"--landlock-strict" => init.landlock.strict = true,
+                b"--cgroup" | b"--memory-max" | b"--pids-max" | b"--cpu-max" => {
+                    let Some(v) = cur.c_value(name, inline)? else {
+                        return error(name, inline, "takes its value as the next argument");
+                    };
+                    let b = v.to_bytes();
+                    let (slot, ok, reason) = match name {
+                        b"--cgroup" => (&mut cgroup.dir, !b.is_empty(), "not a directory path"),
+                        b"--memory-max" => (
+                            &mut cgroup.memory_max,
+                            b == b"max" || parse_size(b).is_some(),
+                            "not a size (bytes, K, M, G or max)",
+                        ),
+                        b"--pids-max" => (
+                            &mut cgroup.pids_max,
+                            b == b"max" || parse_u64(b).is_some(),
+                            "not a number or max",
+                        ),
+                        _ => (
+                            &mut cgroup.cpu_max,
+                            valid_cpu_max(b),
+                            "expected QUOTA[/PERIOD] in microseconds (QUOTA may be max)",
+                        ),
+                    };
+                    if !ok {
+                        return error(name, Some(b), reason);
+                    }
+                    *slot = Some(v);
+                }
                 b"--time-limit" => {
                     let v = cur.value(name, inline)?;
                     init.time_limit_ms =
@@ -331,6 +363,14 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>, spec: &mut Spec<'a>) -> Result<'a
     }
     if !command.is_empty() && init.pause {
         return error(b"--pause", None, "takes no COMMAND");
+    }
+    let limits = [cgroup.memory_max, cgroup.pids_max, cgroup.cpu_max];
+    if cgroup.dir.is_none() && limits.iter().any(Option::is_some) {
+        return error(
+            b"--memory-max/--pids-max/--cpu-max",
+            None,
+            "need --cgroup DIR",
+        );
     }
     if pending_perms.is_some() || pending_size.is_some() {
         return error(
@@ -740,6 +780,15 @@ fn parse_rlimit(s: &[u8]) -> Option<Rlimit> {
         soft,
         hard,
     })
+}
+
+/// "50000", "max", "50000/100000".
+fn valid_cpu_max(s: &[u8]) -> bool {
+    let (quota, period) = match s.iter().position(|&b| b == b'/') {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    (quota == b"max" || parse_u64(quota).is_some()) && period.is_none_or(|p| parse_u64(p).is_some())
 }
 
 fn parse_id(s: &[u8]) -> Option<u64> {

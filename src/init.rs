@@ -74,7 +74,14 @@ impl<'a> Payload<'a> {
 
 /// Runs the init: `inherited` is the signal state taken at start; `started`, if given,
 /// gets one byte once COMMAND has been executed (the sandbox monitor waits for it).
-pub fn run(init: &Init, payload: &Payload, inherited: &Inherited, started: Option<OwnedFd>) -> i32 {
+/// `cgroup`, if given, is the cgroup COMMAND starts in.
+pub fn run(
+    init: &Init,
+    payload: &Payload,
+    inherited: &Inherited,
+    started: Option<OwnedFd>,
+    cgroup: Option<BorrowedFd>,
+) -> i32 {
     let parent = process::getppid();
     if init.parent_death != 0 {
         // SAFETY: parent_death was checked by the parser to be 1..=64; husk uses no libc
@@ -101,7 +108,7 @@ pub fn run(init: &Init, payload: &Payload, inherited: &Inherited, started: Optio
     let child = if init.pause {
         0
     } else {
-        match spawn(init, payload, inherited) {
+        match spawn(init, payload, inherited, cgroup) {
             Ok(pid) => pid,
             Err(status) => return status,
         }
@@ -114,7 +121,12 @@ pub fn run(init: &Init, payload: &Payload, inherited: &Inherited, started: Optio
 
 /// Forks and execs COMMAND in its own process group (in the terminal's foreground when husk
 /// holds it). Exec errors come back over a CLOEXEC pipe; returns the pid or an exit status.
-fn spawn(init: &Init, payload: &Payload, inherited: &Inherited) -> Result<i32, i32> {
+fn spawn(
+    init: &Init,
+    payload: &Payload,
+    inherited: &Inherited,
+    cgroup: Option<BorrowedFd>,
+) -> Result<i32, i32> {
     let env = payload.env;
     // SAFETY: fd 0 is only borrowed for the ioctls below; a closed fd just fails them.
     let stdin = unsafe { BorrowedFd::borrow_raw(0) };
@@ -125,7 +137,7 @@ fn spawn(init: &Init, payload: &Payload, inherited: &Inherited) -> Result<i32, i
             125
         })?;
     let husk_pid = process::getpid();
-    let pid = sys::clone(0).map_err(|e| {
+    let pid = sys::spawn_child(0, cgroup).map_err(|e| {
         report::failed(&[b"fork"], e);
         125
     })?;

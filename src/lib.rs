@@ -5,6 +5,7 @@
 //! module may use for the syscalls rustix lacks.
 #![cfg_attr(not(test), no_std)]
 
+pub mod cgroup;
 pub mod cli;
 pub mod exec;
 pub mod init;
@@ -15,6 +16,7 @@ pub mod sandbox;
 pub mod spec;
 pub mod sys;
 
+use rustix::fd::AsFd;
 use spec::{Action, Argv, Env};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -44,16 +46,22 @@ pub fn run(argv: Argv, env: Env) -> i32 {
         }
         Ok(Action::Run) => {
             let inherited = init::Inherited::take();
-            if spec.sandbox.enabled {
-                sandbox::run(&spec, env, &inherited)
+            let cgroup = match cgroup::prepare(&spec.cgroup) {
+                Ok(c) => c,
+                Err((what, e)) => {
+                    report::failed(&[what], e);
+                    return 125;
+                }
+            };
+            let cgroup_fd = cgroup.as_ref().map(|c| c.dir.as_fd());
+            let status = if spec.sandbox.enabled {
+                sandbox::run(&spec, env, &inherited, cgroup_fd)
             } else {
-                init::run(
-                    &spec.init,
-                    &init::Payload::plain(spec.command, env),
-                    &inherited,
-                    None,
-                )
-            }
+                let payload = init::Payload::plain(spec.command, env);
+                init::run(&spec.init, &payload, &inherited, None, cgroup_fd)
+            };
+            cgroup::finish(cgroup);
+            status
         }
     }
 }

@@ -193,6 +193,16 @@ pub struct Spec<'a> {
     pub command: Argv<'a>,
     pub init: Init<'a>,
     pub sandbox: Sandbox<'a>,
+    pub cgroup: Cgroup<'a>,
+}
+
+/// `--cgroup DIR` and the limits written into it (as given: the kernel parses them).
+#[derive(Default)]
+pub struct Cgroup<'a> {
+    pub dir: Option<&'a CStr>,
+    pub memory_max: Option<&'a CStr>,
+    pub pids_max: Option<&'a CStr>,
+    pub cpu_max: Option<&'a CStr>,
 }
 
 impl<'a> Spec<'a> {
@@ -202,6 +212,7 @@ impl<'a> Spec<'a> {
             command: argv.tail(argv.len()),
             init: Init::default(),
             sandbox: Sandbox::default(),
+            cgroup: Cgroup::default(),
         }
     }
 }

@@ -454,3 +454,88 @@ fn landlock_denies_paths_and_ports() {
         );
     });
 }
+
+/// The cgroup v2 mount point, from mountinfo (the unified tree of a hybrid setup too).
+fn cgroup2_root() -> Option<String> {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    info.lines()
+        .find(|l| l.contains(" - cgroup2 "))
+        .map(|l| l.split(' ').nth(4).unwrap().to_owned())
+}
+
+#[test]
+fn cgroup_placement_limits_and_cleanup() {
+    let Some(root) = cgroup2_root() else {
+        println!("SKIP --cgroup: no cgroup v2 hierarchy mounted");
+        return;
+    };
+    if !is_root() {
+        println!("SKIP --cgroup: the cgroup v2 tree is not delegated to this user");
+        return;
+    }
+    println!("SKIP --cgroup as an unprivileged user: {root} is root's and not delegated to nobody");
+    let dir = format!("{root}/husk-test-{}", std::process::id());
+    for mode in [&[][..], &["--rootfs", "/"][..]] {
+        let mut args = vec!["--cgroup", dir.as_str()];
+        args.extend_from_slice(mode);
+        args.extend([
+            "--",
+            "/bin/sh",
+            "-c",
+            "cat /proc/self/cgroup; setsid sleep 60 & echo $!",
+        ]);
+        let out = run(husk_as(User::Root, &args), 20);
+        let s = text(&out.stdout);
+        assert!(out.status.success(), "{mode:?}: {s}{}", text(&out.stderr));
+        let expected = if mode.is_empty() {
+            format!(
+                "0::/{}",
+                dir.trim_start_matches(&root).trim_start_matches('/')
+            )
+        } else {
+            "0::/".to_owned()
+        };
+        assert!(
+            s.lines().any(|l| l == expected),
+            "{mode:?}: not placed: {s}"
+        );
+        assert!(!Path::new(&dir).exists(), "{mode:?}: {dir} left behind");
+        // The escaped sleeper was killed with the cgroup (cgroup.kill).
+        if mode.is_empty() {
+            let pid: u32 = s.lines().last().unwrap().parse().unwrap();
+            assert!(eventually(5, || !alive(pid)), "leftover {pid} survived");
+        }
+    }
+    let controllers =
+        std::fs::read_to_string(format!("{root}/cgroup.subtree_control")).unwrap_or_default();
+    for (flag, value, controller) in [
+        ("--pids-max", "20", "pids"),
+        ("--memory-max", "64M", "memory"),
+        ("--cpu-max", "50000/100000", "cpu"),
+    ] {
+        let out = run(
+            husk_as(
+                User::Root,
+                &["--cgroup", &dir, flag, value, "--", "/bin/true"],
+            ),
+            10,
+        );
+        if controllers.split_whitespace().any(|c| c == controller) {
+            assert!(out.status.success(), "{flag}: {}", text(&out.stderr));
+        } else {
+            println!("SKIP {flag} limit: the {controller} controller is not enabled in {root}/cgroup.subtree_control");
+            assert_eq!(code(out.status), 125, "{flag}");
+            assert!(
+                text(&out.stderr).starts_with(&format!("husk: {flag}: ")),
+                "{}",
+                text(&out.stderr)
+            );
+        }
+        assert!(!Path::new(&dir).exists(), "{flag}: {dir} left behind");
+    }
+    let out = run(husk_as(User::Root, &["--pids-max", "5", "true"]), 10);
+    assert_eq!(
+        text(&out.stderr),
+        "husk: --memory-max/--pids-max/--cpu-max: need --cgroup DIR\n"
+    );
+}

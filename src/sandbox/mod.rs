@@ -67,8 +67,13 @@ const CLOEXEC: rustix::pipe::PipeFlags = rustix::pipe::PipeFlags::CLOEXEC;
 /// frames (the environment block, path buffers) would otherwise be probed, page by page,
 /// on init mode's stack too.
 #[inline(never)]
-pub fn run(spec: &Spec, env: crate::spec::Env, inherited: &Inherited) -> i32 {
-    match monitor(spec, env, inherited) {
+pub fn run(
+    spec: &Spec,
+    env: crate::spec::Env,
+    inherited: &Inherited,
+    cgroup: Option<rustix::fd::BorrowedFd>,
+) -> i32 {
+    match monitor(spec, env, inherited, cgroup) {
         Ok(status) => status,
         Err(failure) => {
             failure.report();
@@ -81,6 +86,7 @@ fn monitor<'a>(
     spec: &'a Spec,
     env: crate::spec::Env,
     inherited: &Inherited,
+    cgroup: Option<rustix::fd::BorrowedFd>,
 ) -> Result<i32, Failure<'a>> {
     let sb = &spec.sandbox;
     let status_fds = [
@@ -123,7 +129,7 @@ fn monitor<'a>(
 
     let mut flags = namespaces;
     let pid = loop {
-        match sys::clone(flags) {
+        match sys::spawn_child(flags, cgroup) {
             Ok(pid) => break pid,
             // The -try forms fall back to sharing what cannot be unshared here.
             Err(_)
@@ -261,7 +267,13 @@ fn enter<'a>(
         new_session: sb.new_session,
         prepare: Some(&lockdown),
     };
-    Ok(init::run(&spec.init, &payload, inherited, Some(started)))
+    Ok(init::run(
+        &spec.init,
+        &payload,
+        inherited,
+        Some(started),
+        None,
+    ))
 }
 
 /// unshare(CLONE_NEWTIME) and the offsets, written before any process enters it.

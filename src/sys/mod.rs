@@ -446,3 +446,42 @@ pub fn landlock_restrict_self(ruleset: &OwnedFd) -> Result<(), Errno> {
     })
     .map(drop)
 }
+
+/// clone3(2) with CLONE_INTO_CGROUP: like `clone`, but the child starts inside the cgroup
+/// `cgroup` (a directory descriptor), before it runs a single instruction.
+pub fn clone_into_cgroup(flags: u64, cgroup: BorrowedFd) -> Result<i32, Errno> {
+    const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+    // struct clone_args (CLONE_ARGS_SIZE_VER2): flags, pidfd, child_tid, parent_tid,
+    // exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup.
+    let args: [u64; 11] = [
+        flags | CLONE_INTO_CGROUP,
+        0,
+        0,
+        0,
+        u64::from(k::SIGCHLD),
+        0,
+        0,
+        0,
+        0,
+        0,
+        cgroup.as_raw_fd() as u64,
+    ];
+    // SAFETY: args is a valid clone_args of the size passed; a zero stack makes the child
+    // continue on a copy of the parent's stack, as with fork.
+    check(unsafe {
+        syscall(
+            k::__NR_clone3 as c_long,
+            args.as_ptr(),
+            core::mem::size_of_val(&args),
+        )
+    })
+    .map(|p| p as i32)
+}
+
+/// `clone`, or `clone_into_cgroup` when a cgroup is given.
+pub fn spawn_child(flags: u64, cgroup: Option<BorrowedFd>) -> Result<i32, Errno> {
+    match cgroup {
+        Some(fd) => clone_into_cgroup(flags, fd),
+        None => clone(flags),
+    }
+}
