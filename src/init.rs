@@ -232,11 +232,12 @@ fn rewrite_listen_pid(env: Env, husk_pid: Pid, buf: &mut [u8; 32]) {
 /// The loop: wait for a signal; reap on SIGCHLD, forward anything else. Ends when COMMAND
 /// has exited (detected while reaping, so coalesced SIGCHLDs never lose it).
 fn supervise(init: &Init, child: i32) -> i32 {
-    let deadline = init.time_limit_ms.map(|ms| sys::monotonic_ms() + ms);
+    let mut deadline = init.time_limit_ms.map(|ms| sys::monotonic_ms() + ms);
     let status = loop {
         let left = deadline.map(|d| d.saturating_sub(sys::monotonic_ms()));
         match sys::sigtimedwait(ALL_SIGNALS, left) {
-            None if left == Some(0) || deadline.is_some_and(|d| sys::monotonic_ms() >= d) => {
+            None if deadline.is_some_and(|d| sys::monotonic_ms() >= d) => {
+                deadline = None;
                 report::say(&[
                     b"--time-limit: time limit reached, killing COMMAND and its descendants",
                 ]);

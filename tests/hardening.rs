@@ -539,3 +539,110 @@ fn cgroup_placement_limits_and_cleanup() {
         "husk: --memory-max/--pids-max/--cpu-max: need --cgroup DIR\n"
     );
 }
+
+/// A compiled filter: getpid fails with EACCES, everything else is allowed.
+fn getpid_filter() -> std::path::PathBuf {
+    let path = scratch().join("getpid.bpf");
+    let ins: [(u16, u8, u8, u32); 4] = [
+        (0x20, 0, 0, 0),                       // ld [nr]
+        (0x15, 0, 1, libc::SYS_getpid as u32), // jeq getpid
+        (0x06, 0, 0, 0x0005_0000 | 13),        // ret ERRNO(EACCES)
+        (0x06, 0, 0, 0x7fff_0000),             // ret ALLOW
+    ];
+    let mut bytes = Vec::new();
+    for (code, jt, jf, k) in ins {
+        bytes.extend(code.to_ne_bytes());
+        bytes.extend([jt, jf]);
+        bytes.extend(k.to_ne_bytes());
+    }
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn user_seccomp_filters_replace_or_stack() {
+    let filter = getpid_filter();
+    as_each_user("--seccomp", |u| {
+        let probe = format!("{PRELUDE}\nsys('getpid', 39)\nsys('keyctl', 250, 0, -3)");
+        for (flag, keyctl_denied) in [("--seccomp", false), ("--add-seccomp-fd", true)] {
+            let script = format!(
+                "exec 7<{}; {} --rootfs / {flag} 7 -- /usr/bin/python3 -c \"$1\"",
+                filter.display(),
+                husk().display()
+            );
+            let out = run(
+                command_as(u, Path::new("sh"), &["-c", &script, "sh", &probe]),
+                10,
+            );
+            let s = text(&out.stdout);
+            assert!(
+                s.contains("getpid=EACCES"),
+                "{u:?} {flag}: {s}{}",
+                text(&out.stderr)
+            );
+            assert_eq!(
+                s.contains("keyctl=EPERM"),
+                keyctl_denied,
+                "{u:?} {flag}: {s}"
+            );
+        }
+    });
+}
+
+#[test]
+fn setuid_binaries_gain_nothing() {
+    if !is_root() {
+        println!("SKIP setuid: making a setuid-root probe needs root");
+        return;
+    }
+    let dir = scratch().join("suid");
+    std::fs::create_dir_all(dir.join("bin")).unwrap();
+    std::fs::write(dir.join("probe.c"), "#include <stdio.h>\n#include <unistd.h>\nint main(void) { printf(\"euid=%d\\n\", (int)geteuid()); return 0; }\n").unwrap();
+    let probe = dir.join("bin/probe");
+    let built = std::process::Command::new("cc")
+        .args(["-static", "-O", "-o"])
+        .arg(&probe)
+        .arg(dir.join("probe.c"))
+        .status();
+    if !built.is_ok_and(|s| s.success()) {
+        println!("SKIP setuid: no C compiler to build the probe");
+        return;
+    }
+    for d in ["proc", "dev", "tmp"] {
+        std::fs::create_dir_all(dir.join(d)).unwrap();
+    }
+    std::os::unix::fs::chown(&probe, Some(0), Some(0)).unwrap();
+    std::fs::set_permissions(&probe, std::os::unix::fs::PermissionsExt::from_mode(0o4755)).unwrap();
+    let control = run(command_as(User::Unprivileged, &probe, &[]), 10);
+    if text(&control.stdout) != "euid=0\n" {
+        println!("SKIP setuid: the probe does not gain root even outside a sandbox here");
+        return;
+    }
+    let root = dir.to_str().unwrap();
+    let out = run(
+        husk_as(
+            User::Root,
+            &["--rootfs", root, "--uid", "1000", "--", "/bin/probe"],
+        ),
+        10,
+    );
+    assert_eq!(text(&out.stdout), "euid=1000\n", "{}", text(&out.stderr));
+    // Even a --dev-bind-style bind without nosuid stays harmless: no_new_privs holds.
+    let out = run(
+        husk_as(
+            User::Root,
+            &[
+                "--rootfs",
+                root,
+                "--uid",
+                "1000",
+                "--cap-add",
+                "ALL",
+                "--",
+                "/bin/probe",
+            ],
+        ),
+        10,
+    );
+    assert_eq!(text(&out.stdout), "euid=1000\n", "{}", text(&out.stderr));
+}
