@@ -8,7 +8,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 CARGO ?= cargo
 # Debian packages the tests and benchmarks use (peers, pty and uid tools, qemu-user).
-TEST_DEBS := qemu-user-static util-linux uidmap busybox-static bsdutils procps iproute2
+TEST_DEBS := qemu-user-static util-linux uidmap busybox-static bsdutils procps iproute2 python3 gcc
 BENCH_DEBS := hyperfine tini dumb-init catatonit bubblewrap
 
 .PHONY: all build aarch64 test size install demo bench deps debs targets clean lint
