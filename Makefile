@@ -39,7 +39,7 @@ size: build
 	@stat -c %s $(BIN)
 
 test: deps build aarch64
-	$(CARGO) test --release --target $(X86) -- --test-threads=2
+	$(CARGO) test --release --target $(X86) -- --test-threads=2 --nocapture
 	HUSK_ARM_BIN=$(ARM_BIN) sh tests/aarch64-smoke.sh
 
 lint:
