@@ -225,27 +225,7 @@ for _ in range(64):
 os.chroot('.')
 print('escaped=' + str(os.path.exists('/etc/hostname') or sorted(os.listdir('/')) != root))
 "#;
-        let hand_built = [
-            "--unshare-all",
-            "--ro-bind",
-            "/usr",
-            "/usr",
-            "--symlink",
-            "usr/bin",
-            "/bin",
-            "--symlink",
-            "usr/lib",
-            "/lib",
-            "--symlink",
-            "usr/lib64",
-            "/lib64",
-            "--proc",
-            "/proc",
-            "--dev",
-            "/dev",
-            "--tmpfs",
-            "/tmp",
-        ];
+        let hand_built = HAND_BUILT_ROOT;
         expect(
             u,
             &py(u, &hand_built, escape),

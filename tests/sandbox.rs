@@ -138,24 +138,8 @@ fn mount_options_apply_in_order() {
     chmod_tree(&src, 0o777);
     let src = src.to_str().unwrap().to_owned();
     as_each_user("mount ops", |u| {
-        let args = [
-            "--unshare-all",
-            "--ro-bind",
-            "/usr",
-            "/usr",
-            "--symlink",
-            "usr/bin",
-            "/bin",
-            "--symlink",
-            "usr/lib",
-            "/lib",
-            "--symlink",
-            "usr/lib64",
-            "/lib64",
-            "--proc",
-            "/proc",
-            "--dev",
-            "/dev",
+        let mut args = HAND_BUILT_ROOT.to_vec();
+        args.extend([
             "--tmpfs",
             "/work",
             "--ro-bind",
@@ -191,7 +175,7 @@ fn mount_options_apply_in_order() {
             "1",
             "--unsetenv",
             "HOME",
-        ];
+        ]);
         let script = r#"
             echo "ro=$(cat ro/marker)"; echo x > ro/new 2>/dev/null || echo ro=denied
             echo "pwd=$(pwd) host=$(cat /proc/sys/kernel/hostname) a=$HUSK_A home=${HOME-unset}"

@@ -161,10 +161,9 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
             };
             let attrs =
                 NOSUID | if devices { 0 } else { NODEV } | if read_only { RDONLY } else { 0 };
-            sys::mount_setattr(tree.as_fd(), true, attrs)?;
             let is_dir = fs::fstat(&tree)?.st_mode & 0o170000 == 0o040000;
             let target = mount_point(&r.new, dest, is_dir, ResolveFlags::empty())?;
-            attach(&tree, &target, c"")
+            cover(tree, &target, attrs)
         }
         OpKind::RemountRo => {
             let target = open_in(&r.new, dest, OFlags::PATH, ResolveFlags::empty())?;
@@ -415,20 +414,33 @@ fn chmod_in(root: &OwnedFd, path: &CStr, mode: u32) -> Result<(), Errno> {
     fs::fchmod(&fd, Mode::from_raw_mode(mode))
 }
 
+/// An O_PATH descriptor for `name` in `dir`, not following a final symlink.
+fn entry(dir: &OwnedFd, name: &CStr) -> Result<OwnedFd, Errno> {
+    fs::openat(
+        dir,
+        name,
+        OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+}
+
+/// Mounts the detached `tree` over `target`, with `attrs` on it and every submount.
+fn cover(tree: OwnedFd, target: &OwnedFd, attrs: u64) -> Result<(), Errno> {
+    sys::mount_setattr(tree.as_fd(), true, attrs)?;
+    attach(&tree, target, c"")
+}
+
 /// Host-wide knobs under a fresh /proc: read-only, or masked, as the OCI runtimes do.
+/// Entries this kernel lacks are skipped.
 fn harden_proc(host: &OwnedFd, proc: &OwnedFd) -> Result<(), Errno> {
     for name in [c"sys", c"sysrq-trigger", c"irq", c"bus"] {
-        let Ok(target) = fs::openat(
-            proc,
-            name,
-            OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::empty(),
-        ) else {
-            continue;
-        };
-        let tree = m::open_tree(proc, name, tree_flags(true))?;
-        sys::mount_setattr(tree.as_fd(), true, RDONLY | NOSUID | NODEV | NOEXEC)?;
-        attach(&tree, &target, c"")?;
+        if let Ok(target) = entry(proc, name) {
+            cover(
+                m::open_tree(proc, name, tree_flags(true))?,
+                &target,
+                RDONLY | NOSUID | NODEV | NOEXEC,
+            )?;
+        }
     }
     let files = [
         c"kcore",
@@ -440,33 +452,23 @@ fn harden_proc(host: &OwnedFd, proc: &OwnedFd) -> Result<(), Errno> {
         c"timer_stats",
     ];
     for name in files {
-        let Ok(target) = fs::openat(
-            proc,
-            name,
-            OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::empty(),
-        ) else {
-            continue;
-        };
-        let null = m::open_tree(host, c"dev/null", tree_flags(false))?;
-        sys::mount_setattr(null.as_fd(), false, RDONLY | NOSUID | NOEXEC)?;
-        attach(&null, &target, c"")?;
+        if let Ok(target) = entry(proc, name) {
+            cover(
+                m::open_tree(host, c"dev/null", tree_flags(false))?,
+                &target,
+                RDONLY | NOSUID | NOEXEC,
+            )?;
+        }
     }
     for name in [c"acpi", c"scsi", c"asound"] {
-        let Ok(target) = fs::openat(
-            proc,
-            name,
-            OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::empty(),
-        ) else {
-            continue;
-        };
-        let empty = new_fs(
-            c"tmpfs",
-            &[(c"size", c"0")],
-            RDONLY | NOSUID | NODEV | NOEXEC,
-        )?;
-        attach(&empty, &target, c"")?;
+        if let Ok(target) = entry(proc, name) {
+            let empty = new_fs(
+                c"tmpfs",
+                &[(c"size", c"0")],
+                RDONLY | NOSUID | NODEV | NOEXEC,
+            )?;
+            attach(&empty, &target, c"")?;
+        }
     }
     Ok(())
 }
@@ -480,16 +482,8 @@ fn populate_dev(host: &OwnedFd, dev: &OwnedFd) -> Result<(), Errno> {
         drop(fs::openat(dev, name, create, Mode::from_raw_mode(0o666))?);
         let mut path = Line::empty();
         path.push(b"dev/").push(name.to_bytes()).push(b"\0");
-        let source = as_cstr(&path)?;
-        let tree = m::open_tree(host, source, tree_flags(false))?;
-        sys::mount_setattr(tree.as_fd(), false, NOSUID | NOEXEC)?;
-        let target = fs::openat(
-            dev,
-            name,
-            OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::empty(),
-        )?;
-        attach(&tree, &target, c"")?;
+        let device = m::open_tree(host, as_cstr(&path)?, tree_flags(false))?;
+        cover(device, &entry(dev, name)?, NOSUID | NOEXEC)?;
     }
     fs::mkdirat(dev, c"pts", Mode::from_raw_mode(0o755))?;
     let pts = new_fs(
@@ -497,13 +491,7 @@ fn populate_dev(host: &OwnedFd, dev: &OwnedFd) -> Result<(), Errno> {
         &[(c"ptmxmode", c"0666"), (c"mode", c"0620")],
         NOSUID | NOEXEC,
     )?;
-    let target = fs::openat(
-        dev,
-        c"pts",
-        OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::empty(),
-    )?;
-    attach(&pts, &target, c"")?;
+    attach(&pts, &entry(dev, c"pts")?, c"")?;
     fs::mkdirat(dev, c"shm", Mode::from_raw_mode(0o1777))?;
     let shm = fs::openat(
         dev,

@@ -267,3 +267,27 @@ pub fn pid_namespace_args(user: User) -> Vec<&'static str> {
         User::Unprivileged => vec!["-Ur", "--pid", "--fork", "--mount-proc"],
     }
 }
+
+/// A root built by hand, as with bwrap: the host's /usr read-only and the usual symlinks,
+/// fresh /proc, /dev and /tmp; nothing else of the host.
+pub const HAND_BUILT_ROOT: [&str; 19] = [
+    "--unshare-all",
+    "--ro-bind",
+    "/usr",
+    "/usr",
+    "--symlink",
+    "usr/bin",
+    "/bin",
+    "--symlink",
+    "usr/lib",
+    "/lib",
+    "--symlink",
+    "usr/lib64",
+    "/lib64",
+    "--proc",
+    "/proc",
+    "--dev",
+    "/dev",
+    "--tmpfs",
+    "/tmp",
+];
