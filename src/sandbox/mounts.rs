@@ -338,14 +338,18 @@ fn parent_and_name(root: &OwnedFd, path: &CStr) -> Result<(OwnedFd, InRoot), Err
         return Err(Errno::INVAL);
     }
     make_dirs(root, dir, 0o755)?;
-    let parent = InRoot::new(dir)?;
-    let parent = open_in(
+    Ok((open_dir_in(root, dir)?, InRoot::new(name)?))
+}
+
+/// An O_PATH descriptor for the directory `path` inside the new root.
+fn open_dir_in(root: &OwnedFd, path: &[u8]) -> Result<OwnedFd, Errno> {
+    let path = InRoot::new(path)?;
+    open_in(
         root,
-        parent.as_c_str(),
+        path.as_c_str(),
         OFlags::PATH | OFlags::DIRECTORY,
         ResolveFlags::empty(),
-    )?;
-    Ok((parent, InRoot::new(name)?))
+    )
 }
 
 /// mkdir -p inside the new root: each component is created in its parent, which is itself
@@ -361,13 +365,7 @@ fn make_dirs(root: &OwnedFd, path: &[u8], mode: u32) -> Result<(), Errno> {
             .map_or(bytes.len(), |i| start + i);
         let name = &bytes[start..end];
         if !name.is_empty() && name != b"." && name != b".." {
-            let parent = InRoot::new(&bytes[..start])?;
-            let parent = open_in(
-                root,
-                parent.as_c_str(),
-                OFlags::PATH | OFlags::DIRECTORY,
-                ResolveFlags::empty(),
-            )?;
+            let parent = open_dir_in(root, &bytes[..start])?;
             let name = InRoot::new(name)?;
             match fs::mkdirat(&parent, name.as_c_str(), Mode::from_raw_mode(mode)) {
                 Ok(()) | Err(Errno::EXIST) => {}
