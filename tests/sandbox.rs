@@ -725,3 +725,20 @@ fn joins_a_network_namespace() {
     assert_eq!(text(&out.stdout), "husk0,lo,", "{}", text(&out.stderr));
     println!("SKIP --netns rootless: a namespace made by root cannot be joined without privileges");
 }
+
+#[test]
+fn pause_and_implied_user_namespace() {
+    as_each_user("sandbox --pause", |u| {
+        let mut child = husk_as(u, &["--pause", "--rootfs", "/"]).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        kill(child.id(), libc::SIGTERM);
+        assert_eq!(code(wait_for(&mut child, 10)), 0, "{u:?}");
+        // Rootless, any namespace implies a user namespace of the caller's own.
+        let out = sandbox(
+            u,
+            &["--unshare-pid", "--ro-bind", "/", "/", "--proc", "/proc"],
+            "cat /proc/1/comm",
+        );
+        assert_eq!(text(&out.stdout), "husk\n", "{u:?}: {}", text(&out.stderr));
+    });
+}

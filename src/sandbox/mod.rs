@@ -107,6 +107,11 @@ fn monitor<'a>(
         )?;
     }
     let mut namespaces = sb.namespaces;
+    // Unprivileged, other namespaces can only be made inside a user namespace of one's own
+    // (bubblewrap does the same when it is not setuid).
+    if namespaces != 0 && !process::geteuid().is_root() {
+        namespaces |= u64::from(k::CLONE_NEWUSER);
+    }
     if let Some(path) = sb.netns {
         let fd = step(
             rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()),
@@ -253,20 +258,16 @@ fn enter<'a>(
     let mut block = env::Block::new();
     let env = block.build(env, sb)?;
     let argv = spec.command;
-    let program = argv.get(0);
-    if let Some(argv0) = sb.argv0 {
+    let lockdown = || lockdown::apply(sb);
+    // The file to execute is argv[0] as given; --argv0 only changes what COMMAND sees.
+    let mut payload = Payload::plain(argv, env);
+    payload.new_session = sb.new_session;
+    payload.prepare = Some(&lockdown);
+    if let (Some(argv0), false) = (sb.argv0, argv.is_empty()) {
         // SAFETY: this process is the clone's child and owns its copy of argv; index 0 is in
-        // bounds (COMMAND is never empty here) and argv0 lives in argv itself.
+        // bounds (checked above) and argv0 lives in argv itself.
         unsafe { *(argv.as_ptr() as *mut *const core::ffi::c_char) = argv0.as_ptr() };
     }
-    let lockdown = || lockdown::apply(sb);
-    let payload = Payload {
-        argv,
-        program,
-        env,
-        new_session: sb.new_session,
-        prepare: Some(&lockdown),
-    };
     Ok(init::run(
         &spec.init,
         &payload,
