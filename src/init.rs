@@ -47,8 +47,8 @@ impl Inherited {
 /// A failed step before exec: its name and errno.
 pub type StepError = (&'static [u8], Errno);
 
-/// What to start: COMMAND, the file to execute (argv[0] unless `--argv0` changed it), and
-/// its environment.
+/// What to start: COMMAND's argv, the file to execute (COMMAND as given; `--argv0` changes
+/// only the argv[0] it sees), and its environment.
 pub struct Payload<'a> {
     pub argv: Argv<'a>,
     pub program: &'a CStr,
