@@ -105,28 +105,29 @@ pub fn run(
     } else if !pid1 && init.verbosity >= 1 {
         report::say(&[b"not PID 1 and not a subreaper (-s): orphans will not be reaped"]);
     }
-    let child = if init.pause {
-        0
+    let (child, job_control) = if init.pause {
+        (0, false)
     } else {
         match spawn(init, payload, inherited, cgroup) {
-            Ok(pid) => pid,
+            Ok(spawned) => spawned,
             Err(status) => return status,
         }
     };
     if let Some(fd) = started {
         report::write_all(fd.as_raw_fd(), b"1");
     }
-    supervise(init, child)
+    supervise(init, child, job_control)
 }
 
 /// Forks and execs COMMAND in its own process group (in the terminal's foreground when husk
-/// holds it). Exec errors come back over a CLOEXEC pipe; returns the pid or an exit status.
+/// holds it). Exec errors come back over a CLOEXEC pipe; returns the pid, and whether COMMAND
+/// took the terminal (then husk follows its stops), or an exit status.
 fn spawn(
     init: &Init,
     payload: &Payload,
     inherited: &Inherited,
     cgroup: Option<BorrowedFd>,
-) -> Result<i32, i32> {
+) -> Result<(i32, bool), i32> {
     let env = payload.env;
     // SAFETY: fd 0 is only borrowed for the ioctls below; a closed fd just fails them.
     let stdin = unsafe { BorrowedFd::borrow_raw(0) };
@@ -198,7 +199,7 @@ fn spawn(
         }
     }
     if got < buf.len() {
-        return Ok(pid);
+        return Ok((pid, foreground && !payload.new_session));
     }
     let status = i32::from_ne_bytes([buf[0], buf[1], buf[2], buf[3]]);
     let errno = Errno::from_raw_os_error(i32::from_ne_bytes([buf[4], buf[5], buf[6], buf[7]]));
@@ -231,7 +232,7 @@ fn rewrite_listen_pid(env: Env, husk_pid: Pid, buf: &mut [u8; 32]) {
 
 /// The loop: wait for a signal; reap on SIGCHLD, forward anything else. Ends when COMMAND
 /// has exited (detected while reaping, so coalesced SIGCHLDs never lose it).
-fn supervise(init: &Init, child: i32) -> i32 {
+fn supervise(init: &Init, child: i32, job_control: bool) -> i32 {
     let mut deadline = init.time_limit_ms.map(|ms| sys::monotonic_ms() + ms);
     let status = loop {
         let left = deadline.map(|d| d.saturating_sub(sys::monotonic_ms()));
@@ -247,6 +248,9 @@ fn supervise(init: &Init, child: i32) -> i32 {
             }
             None => {}
             Some(SIGCHLD) => {
+                if job_control {
+                    follow_stop(child);
+                }
                 if let Some(status) = reap(init, child) {
                     break status;
                 }
@@ -263,6 +267,28 @@ fn supervise(init: &Init, child: i32) -> i32 {
         s if s <= 255 && init.remap.contains(s as u8) => 0,
         s => s,
     }
+}
+
+/// Job control: when COMMAND, holding the terminal, is stopped (Ctrl-Z), husk takes the
+/// terminal back and stops itself, so the shell above sees the job stopped; once continued
+/// (fg), it hands the terminal back to COMMAND and continues it. WSTOPPED alone never
+/// consumes an exit, which `reap` must see.
+fn follow_stop(child: i32) {
+    let stopped = process::waitid(
+        process::WaitId::Pid(Pid::from_raw(child).unwrap_or(Pid::INIT)),
+        process::WaitIdOptions::STOPPED | process::WaitIdOptions::NOHANG,
+    );
+    if !matches!(stopped, Ok(Some(ref st)) if st.stopped()) {
+        return;
+    }
+    // SAFETY: fd 0 is only borrowed for tcsetpgrp; SIGTTOU is blocked, so husk may call it
+    // from the background.
+    let stdin = unsafe { BorrowedFd::borrow_raw(0) };
+    let _ = rustix::termios::tcsetpgrp(stdin, process::getpgrp());
+    let _ = sys::kill(process::getpid().as_raw_nonzero().get(), SIGSTOP);
+    // Continued: the shell has given our group the terminal again.
+    let _ = rustix::termios::tcsetpgrp(stdin, Pid::from_raw(child).unwrap_or(Pid::INIT));
+    let _ = sys::kill(-child, sys::SIGCONT);
 }
 
 fn forward(init: &Init, child: i32, sig: i32) {

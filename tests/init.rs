@@ -510,3 +510,54 @@ fn help_version_license() {
     let out = run(husk_as(User::Unprivileged, &["-l"]), 10);
     assert!(text(&out.stdout).contains("MIT License"));
 }
+
+#[test]
+fn ctrl_z_stops_husk_with_its_payload_and_fg_resumes_both() {
+    as_each_user("Ctrl-Z", |u| {
+        let mut child = command_as(
+            u,
+            Path::new("script"),
+            &["-qec", "bash --norc --noprofile -i", "/dev/null"],
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+        let lines = Lines::new(child.stdout.take().unwrap());
+        let mut stdin = child.stdin.take().unwrap();
+        use std::io::Write;
+        let pause = |ms| std::thread::sleep(std::time::Duration::from_millis(ms));
+        // Without job control in husk the shell would wait forever on the stopped job.
+        writeln!(stdin, "PS1=; {} sleep 30", husk().display()).unwrap();
+        pause(700);
+        stdin.write_all(b"\x1a").unwrap(); // Ctrl-Z
+        pause(700);
+        writeln!(stdin, "echo stopped-$?").unwrap();
+        pause(500);
+        writeln!(stdin, "fg").unwrap();
+        pause(700);
+        stdin.write_all(b"\x03").unwrap(); // Ctrl-C reaches the resumed payload
+        pause(500);
+        writeln!(stdin, "echo done-$?; exit").unwrap();
+        let mut seen = String::new();
+        // The echoed command line also holds "done-"; wait for the printed status.
+        while !seen
+            .split("done-")
+            .skip(1)
+            .any(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+        {
+            let line = lines.next(15);
+            seen.push_str(&line);
+            seen.push('\n');
+        }
+        assert!(
+            seen.contains("stopped-147"),
+            "{u:?}: husk did not stop with its payload:\n{seen}"
+        );
+        assert!(
+            seen.contains("done-130"),
+            "{u:?}: fg and Ctrl-C did not reach the payload:\n{seen}"
+        );
+        wait_for(&mut child, 10);
+    });
+}

@@ -80,6 +80,7 @@ pub const SIGKILL: i32 = k::SIGKILL as i32;
 pub const SIGSTOP: i32 = k::SIGSTOP as i32;
 pub const SIGTERM: i32 = k::SIGTERM as i32;
 pub const SIGINT: i32 = k::SIGINT as i32;
+pub const SIGCONT: i32 = k::SIGCONT as i32;
 
 pub const fn sigbit(sig: i32) -> SigSet {
     1 << (sig - 1)
