@@ -5,7 +5,6 @@
 mod common;
 use common::*;
 use std::path::Path;
-use std::process::Stdio;
 
 /// Runs python3 code inside `husk ARGS --`, returns stdout.
 fn py(u: User, args: &[&str], code: &str) -> String {
@@ -169,12 +168,7 @@ fn tiocsti_and_tioclinux_are_denied_under_a_terminal() {
             husk().display(),
             code.replace('"', "\\\"")
         );
-        let mut child = command_as(u, Path::new("script"), &["-qec", &inner, "/dev/null"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let lines = Lines::new(child.stdout.take().unwrap());
+        let (mut child, lines) = under_pty(u, &inner);
         let got: Vec<String> = (0..3).map(|_| lines.next(10).trim().to_owned()).collect();
         assert_eq!(got, ["sti=EPERM", "sti64=EPERM", "linux=EPERM"], "{u:?}");
         drop(child.stdin.take());

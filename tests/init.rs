@@ -461,12 +461,7 @@ fn terminal_foreground_and_ctrl_c() {
             husk().display(),
             payload.replace('\'', r"'\''")
         );
-        let mut child = command_as(u, Path::new("script"), &["-qec", &inner, "/dev/null"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let lines = Lines::new(child.stdout.take().unwrap());
+        let (mut child, lines) = under_pty(u, &inner);
         let info = lines.next(10);
         let f: Vec<&str> = info
             .trim()
@@ -514,16 +509,7 @@ fn help_version_license() {
 #[test]
 fn ctrl_z_stops_husk_with_its_payload_and_fg_resumes_both() {
     as_each_user("Ctrl-Z", |u| {
-        let mut child = command_as(
-            u,
-            Path::new("script"),
-            &["-qec", "bash --norc --noprofile -i", "/dev/null"],
-        )
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-        let lines = Lines::new(child.stdout.take().unwrap());
+        let (mut child, lines) = under_pty(u, "bash --norc --noprofile -i");
         let mut stdin = child.stdin.take().unwrap();
         use std::io::Write;
         let pause = |ms| std::thread::sleep(std::time::Duration::from_millis(ms));

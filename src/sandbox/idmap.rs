@@ -25,12 +25,12 @@ pub fn write<'a>(pid: i32, sb: &Sandbox, uid: u32, gid: u32) -> Result<(), Failu
     let uid_map = if sb.uid_map.is_empty() {
         single(uid)
     } else {
-        copy(&sb.uid_map)
+        sb.uid_map.clone()
     };
     let gid_map = if sb.gid_map.is_empty() {
         single(gid)
     } else {
-        copy(&sb.gid_map)
+        sb.gid_map.clone()
     };
     // Setup runs as the caller: it must appear in the maps (or files it creates overflow).
     let covers = |map: &List<IdRange, MAX_ID_RANGES>, own: u32| {
@@ -63,14 +63,6 @@ pub fn write<'a>(pid: i32, sb: &Sandbox, uid: u32, gid: u32) -> Result<(), Failu
             .map_err(|e| Failure::new(b"writing setgroups", e))?;
     }
     write_map(pid, b"gid_map", &gid_map).map_err(|e| Failure::new(b"writing gid_map", e))
-}
-
-fn copy(l: &List<IdRange, MAX_ID_RANGES>) -> List<IdRange, MAX_ID_RANGES> {
-    let mut out = List::new();
-    for r in l.iter() {
-        let _ = out.push(*r);
-    }
-    out
 }
 
 fn write_map(pid: i32, file: &[u8], map: &List<IdRange, MAX_ID_RANGES>) -> Result<(), Errno> {

@@ -291,3 +291,19 @@ pub const HAND_BUILT_ROOT: [&str; 19] = [
     "--tmpfs",
     "/tmp",
 ];
+
+/// `shell_command` run by `user` under a pseudo-terminal (script(1)): the child, with its
+/// stdin piped for typing, and its output as lines.
+pub fn under_pty(user: User, shell_command: &str) -> (Child, Lines) {
+    let mut child = command_as(
+        user,
+        Path::new("script"),
+        &["-qec", shell_command, "/dev/null"],
+    )
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let lines = Lines::new(child.stdout.take().unwrap());
+    (child, lines)
+}
