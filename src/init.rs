@@ -137,7 +137,6 @@ fn spawn(
             report::failed(&[b"pipe"], e);
             125
         })?;
-    let husk_pid = process::getpid();
     let pid = sys::spawn_child(0, cgroup).map_err(|e| {
         report::failed(&[b"fork"], e);
         125
@@ -153,7 +152,7 @@ fn spawn(
             let _ = rustix::termios::tcsetpgrp(stdin, process::getpid());
         }
         let mut listen_pid = [0u8; 32];
-        rewrite_listen_pid(env, husk_pid, &mut listen_pid);
+        rewrite_listen_pid(env, &mut listen_pid);
         inherited.restore();
         // The child's verdict for the parent: exit status and errno, 8 bytes.
         let fail = |status: i32, errno: Errno| -> ! {
@@ -213,12 +212,14 @@ fn spawn(
 
 /// Socket activation: when LISTEN_PID names husk, the sockets are meant for COMMAND, so the
 /// child's copy of the environment says COMMAND's pid instead (sd_listen_fds checks it).
-fn rewrite_listen_pid(env: Env, husk_pid: Pid, buf: &mut [u8; 32]) {
+fn rewrite_listen_pid(env: Env, buf: &mut [u8; 32]) {
     let Some((index, value)) = env.find(b"LISTEN_PID") else {
         return;
     };
     let mut digits = [0u8; 20];
-    if value.to_bytes() != report::fmt_u64(husk_pid.as_raw_nonzero().get() as u64, &mut digits) {
+    // Husk is this child's parent; asked only here, so starts without LISTEN_PID pay nothing.
+    let husk_pid = process::getppid().map_or(0, |p| p.as_raw_nonzero().get());
+    if value.to_bytes() != report::fmt_u64(husk_pid as u64, &mut digits) {
         return;
     }
     let own = report::fmt_u64(process::getpid().as_raw_nonzero().get() as u64, &mut digits);
