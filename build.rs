@@ -18,7 +18,10 @@ fn main() {
     );
     println!("cargo:rustc-link-lib=static=c");
     // Size: one read-execute segment instead of page-aligned separate ones, and no unwind
-    // tables (see no-unwind.ld). Only the husk binary; tests keep their unwinding.
+    // tables (see no-unwind.ld). Only the husk binary; tests keep their unwinding. No RELRO
+    // and a small common page size, so the data segment follows the code in the file instead
+    // of starting at a page boundary: without them the file grows in 4 KiB steps. A static
+    // musl binary never mprotects a RELRO region anyway (only the dynamic loader does).
     let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     // x86_64 links through cc (GNU ld); aarch64 directly with rust-lld (.cargo/config.toml).
     let wl = if target.starts_with("aarch64") {
@@ -26,7 +29,17 @@ fn main() {
     } else {
         "-Wl,"
     };
-    for arg in ["-z", "noseparate-code", "--no-eh-frame-hdr", "-T"] {
+    let args = [
+        "-z",
+        "noseparate-code",
+        "-z",
+        "norelro",
+        "-z",
+        "common-page-size=64",
+        "--no-eh-frame-hdr",
+        "-T",
+    ];
+    for arg in args {
         println!("cargo:rustc-link-arg-bins={wl}{arg}");
     }
     println!("cargo:rustc-link-arg-bins={wl}{dir}/no-unwind.ld");
