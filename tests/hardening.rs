@@ -625,3 +625,112 @@ fn setuid_binaries_gain_nothing() {
     );
     assert_eq!(text(&out.stdout), "euid=1000\n", "{}", text(&out.stderr));
 }
+
+/// Looks at /proc and at the directory swapped with it, each resolved once (cd), so the
+/// probe does not race itself: a proc there must have /proc/sys read-only and timer_list
+/// masked. Opening with `<>` checks writability without writing.
+const SWAP_PROBE: &str = r#"r=none
+for d in /proc /other; do
+  cd $d 2>/dev/null || continue
+  [ -e sys/kernel ] || continue
+  if ( : 3<>sys/kernel/core_pattern ) 2>/dev/null || ( : 3<>sys/net/ipv4/ping_group_range ) 2>/dev/null || ! [ -c timer_list ]; then r="EXPOSED $d"; break; fi
+  r=hardened
+done
+echo $r
+"#;
+
+/// The rootfs owner exchanges DIR/proc with DIR/other in a loop while husk builds the
+/// root. Before, 20-27 of 100 sandboxes got a /proc whose host-wide knobs were writable;
+/// now each either refuses to start (125, /proc not in place after the pivot) or gets a
+/// hardened /proc.
+#[test]
+fn proc_hardening_survives_a_swapping_rootfs_owner() {
+    as_each_user("proc swap race", |u| {
+        let root = busybox_root(&format!("swap-{u:?}"));
+        std::fs::create_dir_all(root.join("other")).unwrap();
+        std::fs::write(root.join("probe.sh"), SWAP_PROBE).unwrap();
+        chmod_tree(&root, 0o777);
+        let swap = "import ctypes, os, sys, time\nlibc = ctypes.CDLL(None)\nos.chdir(sys.argv[1])\nend = time.time() + 60\nwhile time.time() < end:\n    libc.renameat2(-100, b'proc', -100, b'other', 2)";
+        let root_arg = root.to_str().unwrap();
+        let mut swapper = command_as(
+            User::Unprivileged,
+            Path::new("/usr/bin/python3"),
+            &["-c", swap, root_arg],
+        )
+        .spawn()
+        .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let (mut hardened, mut refused, mut none, mut exposed) = (0, 0, 0, Vec::new());
+        for _ in 0..200 {
+            let out = run(
+                husk_as(u, &["--rootfs", root_arg, "--", "/bin/sh", "/probe.sh"]),
+                10,
+            );
+            let s = text(&out.stdout);
+            match (code(out.status), s.trim()) {
+                (125, _) => refused += 1,
+                (0, "hardened") => hardened += 1,
+                (0, "none") => none += 1,
+                _ => exposed.push(format!("{s}{}", text(&out.stderr))),
+            }
+        }
+        let _ = swapper.kill();
+        let _ = swapper.wait();
+        println!("{u:?}: proc swap race: {hardened} hardened, {refused} refused, {none} saw no proc");
+        assert!(exposed.is_empty(), "{u:?}: {exposed:?}");
+        assert!(refused + none > 0, "{u:?}: the swapper never raced husk");
+    });
+}
+
+/// /dev's nodes are the host's inodes: COMMAND may use them but must not change them
+/// (before, `chmod 600 /dev/full` inside changed the host's node as root, and `touch
+/// /dev/null` its times, rootless too).
+#[test]
+fn host_device_nodes_cannot_be_changed() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    as_each_user("device nodes", |u| {
+        let before: Vec<_> = ["/dev/null", "/dev/full"]
+            .iter()
+            .map(|p| std::fs::metadata(p).unwrap())
+            .map(|m| (m.mode(), m.mtime_nsec(), m.ctime_nsec(), m.uid()))
+            .collect();
+        let out = run(
+            husk_as(
+                u,
+                &[
+                    "--rootfs",
+                    "/",
+                    "--",
+                    "/bin/sh",
+                    "-c",
+                    "chmod 600 /dev/full 2>/dev/null; touch /dev/null /dev/full 2>/dev/null; chown 0 /dev/full 2>/dev/null; echo x >/dev/null && head -c 4 /dev/zero | wc -c",
+                ],
+            ),
+            10,
+        );
+        let after: Vec<_> = ["/dev/null", "/dev/full"]
+            .iter()
+            .map(|p| std::fs::metadata(p).unwrap())
+            .map(|m| (m.mode(), m.mtime_nsec(), m.ctime_nsec(), m.uid()))
+            .collect();
+        if before != after {
+            // Put the host's /dev/full back before failing (a broken husk did change it).
+            let mode = std::fs::Permissions::from_mode(0o666);
+            let _ = std::fs::set_permissions("/dev/full", mode);
+        }
+        assert_eq!(before, after, "{u:?}: the host's device nodes changed");
+        assert_eq!(text(&out.stdout).trim(), "4", "{u:?}: {}", text(&out.stderr));
+        let out = run(
+            husk_as(
+                u,
+                &["--unshare-all", "--dev", "/dev", "--chmod", "600", "/dev/full", "true"],
+            ),
+            10,
+        );
+        assert_eq!(
+            text(&out.stderr),
+            "husk: --chmod /dev/full: Read-only file system\n",
+            "{u:?}"
+        );
+    });
+}

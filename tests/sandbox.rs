@@ -3,43 +3,14 @@
 
 mod common;
 use common::*;
-use std::os::unix::fs::{symlink, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::os::unix::fs::symlink;
+use std::path::Path;
 use std::process::Stdio;
 
 fn sandbox(u: User, args: &[&str], script: &str) -> std::process::Output {
     let mut all = args.to_vec();
     all.extend(["--", "/bin/sh", "-c", script]);
     run(husk_as(u, &all), 20)
-}
-
-/// A busybox root in the scratch directory: /bin/sh and friends, empty /proc /dev /tmp.
-fn busybox_root(name: &str) -> PathBuf {
-    let root = scratch().join(name);
-    let _ = std::fs::remove_dir_all(&root);
-    for d in ["bin", "proc", "dev", "tmp", "etc"] {
-        std::fs::create_dir_all(root.join(d)).unwrap();
-    }
-    std::fs::copy("/bin/busybox", root.join("bin/busybox")).unwrap();
-    for tool in [
-        "sh", "cat", "ls", "touch", "mkdir", "id", "echo", "stat", "readlink", "sleep",
-    ] {
-        symlink("busybox", root.join("bin").join(tool)).unwrap();
-    }
-    chmod_tree(&root, 0o777);
-    root
-}
-
-fn chmod_tree(path: &Path, mode: u32) {
-    if path.is_symlink() {
-        return;
-    }
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
-    if path.is_dir() {
-        for e in std::fs::read_dir(path).unwrap().flatten() {
-            chmod_tree(&e.path(), mode);
-        }
-    }
 }
 
 fn host_ids(u: User) -> (u32, u32) {

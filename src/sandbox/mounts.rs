@@ -85,26 +85,22 @@ pub fn build_root<'a>(sb: &'a Sandbox) -> Result<(), Failure<'a>> {
     )?;
     let mut roots = Roots { host, cwd, new };
 
-    if sb.rootfs.is_some() {
-        let defaults = [
-            (OpKind::Proc, c"/proc"),
-            (OpKind::Dev, c"/dev"),
-            (OpKind::Tmpfs, c"/tmp"),
-        ];
-        for (kind, dest) in defaults {
-            let op = MountOp {
-                kind,
-                option: b"--rootfs",
-                source: None,
-                dest,
-                perms: None,
-                size: None,
-            };
-            apply(&roots, &op).map_err(|f| Failure {
-                operands: [Some(dest.to_bytes()), None],
-                ..f
-            })?;
+    let defaults = if sb.rootfs.is_some() {
+        &ROOTFS_DEFAULTS[..]
+    } else {
+        &[]
+    };
+    for (i, op) in defaults.iter().enumerate() {
+        // /run and /var/run are covered only where they are directories of the rootfs
+        // (Debian's /var/run is a symlink to /run, covered already).
+        let dir_flags = OFlags::PATH | OFlags::DIRECTORY;
+        if i >= 3 && open_in(&roots.new, op.dest, dir_flags, ResolveFlags::NO_SYMLINKS).is_err() {
+            continue;
         }
+        apply(&roots, op).map_err(|f| Failure {
+            operands: [Some(op.dest.to_bytes()), None],
+            ..f
+        })?;
     }
     for op in sb.ops.iter() {
         apply(&roots, op)?;
@@ -123,7 +119,87 @@ pub fn build_root<'a>(sb: &'a Sandbox) -> Result<(), Failure<'a>> {
         m::unmount(c".", UnmountFlags::DETACH),
         b"detaching the old root",
     )?;
-    step(rustix::process::chdir(c"/"), b"chdir /")
+    step(rustix::process::chdir(c"/"), b"chdir /")?;
+    verify(sb)
+}
+
+/// What `--rootfs` mounts before the options' own: a fresh /proc and /dev, and tmpfs on
+/// /tmp, /run and /var/run, so no host socket under them is reachable.
+const ROOTFS_DEFAULTS: [MountOp<'static>; 5] = {
+    const fn op(kind: OpKind, dest: &'static CStr) -> MountOp<'static> {
+        MountOp {
+            kind,
+            option: b"--rootfs",
+            source: None,
+            dest,
+            perms: None,
+            size: None,
+        }
+    }
+    [
+        op(OpKind::Proc, c"/proc"),
+        op(OpKind::Dev, c"/dev"),
+        op(OpKind::Tmpfs, c"/tmp"),
+        op(OpKind::Tmpfs, c"/run"),
+        op(OpKind::Tmpfs, c"/var/run"),
+    ]
+};
+
+/// The i-th mount operation applied: the rootfs defaults, then the options in order.
+fn nth_op<'s, 'a>(sb: &'s Sandbox<'a>, i: usize) -> Option<&'s MountOp<'a>> {
+    let defaults = if sb.rootfs.is_some() {
+        &ROOTFS_DEFAULTS[..]
+    } else {
+        &[]
+    };
+    match defaults.get(i) {
+        Some(op) => Some(op),
+        None => sb.ops.iter().nth(i - defaults.len()),
+    }
+}
+
+/// After the pivot, every /proc and /dev husk mounted (and did not cover later) must be in
+/// place: a proc with /proc/sys read-only, a tmpfs for /dev. A rootfs owner who swapped a
+/// directory while the root was built gets 125 here instead of an unhardened /proc.
+fn verify<'a>(sb: &Sandbox<'a>) -> Result<(), Failure<'a>> {
+    const PROC_SUPER_MAGIC: u64 = 0x9fa0;
+    const TMPFS_MAGIC: u64 = 0x0102_1994;
+    const ST_RDONLY: u64 = 1;
+    let dir = OFlags::PATH | OFlags::DIRECTORY;
+    let root = step(
+        fs::open(c"/", dir | OFlags::CLOEXEC, Mode::empty()),
+        b"opening /",
+    )?;
+    let mut i = 0;
+    while let Some(op) = nth_op(sb, i) {
+        i += 1;
+        let magic = match op.kind {
+            OpKind::Proc => PROC_SUPER_MAGIC,
+            OpKind::Dev => TMPFS_MAGIC,
+            _ => continue,
+        };
+        // Covered by a later option on the same path: that option's result is what counts.
+        let mut j = i;
+        let mut covered = false;
+        while let Some(later) = nth_op(sb, j) {
+            covered |= later.dest == op.dest;
+            j += 1;
+        }
+        let in_place = |d: &OwnedFd| -> Result<bool, Errno> {
+            let top = fs::fstatfs(d)?.f_type as u64 == magic;
+            Ok(top
+                && (magic != PROC_SUPER_MAGIC
+                    || fs::fstatfs(entry(d, c"sys")?)?.f_flags as u64 & ST_RDONLY != 0))
+        };
+        let dest = open_in(&root, op.dest, dir, ResolveFlags::NO_SYMLINKS);
+        if !covered && dest.and_then(|d| in_place(&d)) != Ok(true) {
+            return Err(Failure {
+                reason: Some(b"not in place after pivot_root (swapped while the root was built?)"),
+                ..Failure::new(op.option, Errno::PERM).with(op.dest)
+            });
+        }
+    }
+    Ok(())
 }
 
 /// One mount operation; a failure names the option and its operands.
@@ -178,12 +254,12 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
                 new_fs(c"tmpfs", &[(c"mode", c"0755")], NOSUID | NOEXEC)?
             };
             attach(&fresh, &target, c"")?;
-            let flags = OFlags::PATH | OFlags::DIRECTORY;
-            let mounted = open_in(&r.new, dest, flags, ResolveFlags::NO_SYMLINKS)?;
+            // `fresh` is the mount itself, now attached: everything below is done relative
+            // to it, never by looking `dest` up again (the rootfs owner may have swapped it).
             if proc {
-                harden_proc(&r.host, &mounted)
+                harden_proc(&r.host, &fresh)
             } else {
-                populate_dev(&r.host, &mounted)
+                populate_dev(&r.host, &fresh)
             }
         }
         OpKind::Tmpfs | OpKind::Mqueue => {
@@ -316,13 +392,21 @@ fn open_in(
 ) -> Result<OwnedFd, Errno> {
     let rel = InRoot::new(path.to_bytes())?;
     let resolve = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS | extra;
-    fs::openat2(
-        root,
-        rel.as_c_str(),
-        flags | OFlags::CLOEXEC,
-        Mode::empty(),
-        resolve,
-    )
+    // openat2 fails with EAGAIN when a rename anywhere on the machine races a `..` lookup
+    // (openat2(2)); a few retries are enough in practice.
+    let mut tries = 0;
+    loop {
+        match fs::openat2(
+            root,
+            rel.as_c_str(),
+            flags | OFlags::CLOEXEC,
+            Mode::empty(),
+            resolve,
+        ) {
+            Err(Errno::AGAIN) if tries < 64 => tries += 1,
+            other => return other,
+        }
+    }
 }
 
 /// The directory holding `path` (created if missing) and the last component.
@@ -481,7 +565,9 @@ fn populate_dev(host: &OwnedFd, dev: &OwnedFd) -> Result<(), Errno> {
         let mut path = Line::empty();
         path.push(b"dev/").push(name.to_bytes()).push(b"\0");
         let device = m::open_tree(host, as_cstr(&path)?, tree_flags(false))?;
-        cover(device, &entry(dev, name)?, NOSUID | NOEXEC)?;
+        // Read-only: COMMAND reads and writes the device, but cannot chmod or touch the
+        // host's inode behind it.
+        cover(device, &entry(dev, name)?, NOSUID | NOEXEC | RDONLY)?;
     }
     fs::mkdirat(dev, c"pts", Mode::from_raw_mode(0o755))?;
     let pts = new_fs(

@@ -20,7 +20,10 @@ pub fn scratch() -> &'static Path {
         let dir = std::env::temp_dir().join(format!("husk-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o1777)).unwrap();
-        std::fs::copy(env!("CARGO_BIN_EXE_husk"), dir.join("husk")).unwrap();
+        // HUSK_TEST_BIN runs the suite against another build (an older one, to see a test
+        // of a fix fail without the fix).
+        let bin = std::env::var("HUSK_TEST_BIN").unwrap_or(env!("CARGO_BIN_EXE_husk").into());
+        std::fs::copy(bin, dir.join("husk")).unwrap();
         std::fs::set_permissions(dir.join("husk"), std::fs::Permissions::from_mode(0o755)).unwrap();
         dir
     })
@@ -307,3 +310,33 @@ pub fn under_pty(user: User, shell_command: &str) -> (Child, Lines) {
     let lines = Lines::new(child.stdout.take().unwrap());
     (child, lines)
 }
+
+/// A busybox root in the scratch directory: /bin/sh and friends, empty /proc /dev /tmp.
+pub fn busybox_root(name: &str) -> PathBuf {
+    let root = scratch().join(name);
+    let _ = std::fs::remove_dir_all(&root);
+    for d in ["bin", "proc", "dev", "tmp", "etc"] {
+        std::fs::create_dir_all(root.join(d)).unwrap();
+    }
+    std::fs::copy("/bin/busybox", root.join("bin/busybox")).unwrap();
+    for tool in [
+        "sh", "cat", "ls", "touch", "mkdir", "id", "echo", "stat", "readlink", "sleep",
+    ] {
+        std::os::unix::fs::symlink("busybox", root.join("bin").join(tool)).unwrap();
+    }
+    chmod_tree(&root, 0o777);
+    root
+}
+
+pub fn chmod_tree(path: &Path, mode: u32) {
+    if path.is_symlink() {
+        return;
+    }
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    if path.is_dir() {
+        for e in std::fs::read_dir(path).unwrap().flatten() {
+            chmod_tree(&e.path(), mode);
+        }
+    }
+}
+
