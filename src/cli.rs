@@ -112,9 +112,9 @@ pub struct CliError<'a> {
 impl CliError<'_> {
     pub fn report(&self) {
         let mut line = Line::new();
-        line.push(self.option);
+        line.push_escaped(self.option);
         if let Some(v) = self.value {
-            line.push(b" ").push(v);
+            line.push(b" ").push_escaped(v);
         }
         line.push(b": ").push(self.reason.as_bytes()).print();
     }

@@ -45,6 +45,10 @@ pub fn run(argv: Argv, env: Env) -> i32 {
             0
         }
         Ok(Action::Run) => {
+            if let Err(failure) = sandbox::check_fds(&spec.sandbox) {
+                failure.report();
+                return 125;
+            }
             let inherited = init::Inherited::take();
             let cgroup = match cgroup::prepare(&spec.cgroup) {
                 Ok(c) => c,

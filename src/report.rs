@@ -36,6 +36,24 @@ impl Line {
         self
     }
 
+    /// Appends a value from the command line or a path, with control characters and
+    /// backslashes escaped (`\n`, `\x1b`, `\\`), so a message stays one line.
+    pub fn push_escaped(&mut self, s: &[u8]) -> &mut Self {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        for &b in s {
+            match b {
+                b'\\' => self.push(b"\\\\"),
+                b'\n' => self.push(b"\\n"),
+                b'\t' => self.push(b"\\t"),
+                0..=0x1f | 0x7f => {
+                    self.push(&[b'\\', b'x', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]])
+                }
+                _ => self.push(&[b]),
+            };
+        }
+        self
+    }
+
     pub fn num(&mut self, n: i64) -> &mut Self {
         let mut digits = [0u8; 20];
         if n < 0 {
@@ -71,7 +89,7 @@ impl Default for Line {
 pub fn failed(what: &[&[u8]], errno: Errno) {
     let mut line = Line::new();
     for part in what {
-        line.push(part);
+        line.push_escaped(part);
     }
     line.push(b": ").push(crate::sys::errno_text(errno)).print();
 }

@@ -676,7 +676,9 @@ fn proc_hardening_survives_a_swapping_rootfs_owner() {
         }
         let _ = swapper.kill();
         let _ = swapper.wait();
-        println!("{u:?}: proc swap race: {hardened} hardened, {refused} refused, {none} saw no proc");
+        println!(
+            "{u:?}: proc swap race: {hardened} hardened, {refused} refused, {none} saw no proc"
+        );
         assert!(exposed.is_empty(), "{u:?}: {exposed:?}");
         assert!(refused + none > 0, "{u:?}: the swapper never raced husk");
     });
@@ -719,11 +721,24 @@ fn host_device_nodes_cannot_be_changed() {
             let _ = std::fs::set_permissions("/dev/full", mode);
         }
         assert_eq!(before, after, "{u:?}: the host's device nodes changed");
-        assert_eq!(text(&out.stdout).trim(), "4", "{u:?}: {}", text(&out.stderr));
+        assert_eq!(
+            text(&out.stdout).trim(),
+            "4",
+            "{u:?}: {}",
+            text(&out.stderr)
+        );
         let out = run(
             husk_as(
                 u,
-                &["--unshare-all", "--dev", "/dev", "--chmod", "600", "/dev/full", "true"],
+                &[
+                    "--unshare-all",
+                    "--dev",
+                    "/dev",
+                    "--chmod",
+                    "600",
+                    "/dev/full",
+                    "true",
+                ],
             ),
             10,
         );

@@ -291,7 +291,7 @@ fn json_status_and_time_offsets() {
         assert_eq!(code(out.status), 125);
         assert_eq!(
             text(&out.stderr),
-            "husk: --json-status-fd: Bad file descriptor\n"
+            "husk: --json-status-fd 9: Bad file descriptor\n"
         );
 
         let out = sandbox(

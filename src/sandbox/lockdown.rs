@@ -9,7 +9,8 @@ use linux_raw_sys::general as k;
 use linux_raw_sys::prctl as p;
 
 pub fn apply(sb: &Sandbox) -> Result<(), StepError> {
-    close_fds(sb).map_err(|e| (&b"closing inherited descriptors"[..], e))?;
+    // SAFETY: only marks descriptors close-on-exec.
+    unsafe { close_fds(sb, None, true) }.map_err(|e| (&b"closing inherited descriptors"[..], e))?;
     capabilities(sb.caps).map_err(|e| (&b"dropping capabilities"[..], e))?;
     sys::prctl(p::PR_SET_NO_NEW_PRIVS, 1, 0).map_err(|e| (&b"PR_SET_NO_NEW_PRIVS"[..], e))?;
     let replaced = sb.seccomp_fds.iter().any(|&(_, replace)| replace);
@@ -25,12 +26,26 @@ pub fn apply(sb: &Sandbox) -> Result<(), StepError> {
     Ok(())
 }
 
-/// Marks every descriptor from 3 up close-on-exec, except those kept.
-fn close_fds(sb: &Sandbox) -> Result<(), Errno> {
-    let mut kept = [u32::MAX; crate::spec::MAX_KEEP_FDS];
-    let n = sb.keep_fds.len();
-    for (slot, &fd) in kept.iter_mut().zip(sb.keep_fds.iter()) {
-        *slot = fd as u32;
+/// Marks every descriptor from 3 up close-on-exec (or closes it), except the `--keep-fd`
+/// ones; closing also spares the `--seccomp` descriptors and `extra`, still to be used.
+///
+/// # Safety
+/// Unless `cloexec`, no live Rust object may own a descriptor from 3 up but `extra`.
+pub unsafe fn close_fds(sb: &Sandbox, extra: Option<u32>, cloexec: bool) -> Result<(), Errno> {
+    let mut kept = [u32::MAX; crate::spec::MAX_KEEP_FDS + crate::spec::MAX_SECCOMP_FDS + 1];
+    let mut n = 0;
+    let seccomp = sb
+        .seccomp_fds
+        .iter()
+        .map(|&(fd, _)| fd)
+        .filter(|_| !cloexec);
+    for fd in sb.keep_fds.iter().copied().chain(seccomp) {
+        kept[n] = fd as u32;
+        n += 1;
+    }
+    if let Some(fd) = extra {
+        kept[n] = fd;
+        n += 1;
     }
     // Insertion sort: a handful of descriptors, and core's sort costs 2 KB of code.
     for i in 1..n {
@@ -43,16 +58,20 @@ fn close_fds(sb: &Sandbox) -> Result<(), Errno> {
     let mut first = 3;
     for &fd in &kept[..n] {
         if fd > first {
-            sys::cloexec_range(first, fd - 1)?;
+            // SAFETY: the caller's contract.
+            unsafe { sys::close_range(first, fd - 1, cloexec)? };
         }
         if fd >= first {
-            // SAFETY: only clears FD_CLOEXEC on a descriptor the user asked to pass.
-            let borrowed = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd as i32) };
-            rustix::io::fcntl_setfd(borrowed, rustix::io::FdFlags::empty())?;
+            if cloexec {
+                // SAFETY: only clears FD_CLOEXEC on a descriptor the user asked to pass.
+                let borrowed = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd as i32) };
+                rustix::io::fcntl_setfd(borrowed, rustix::io::FdFlags::empty())?;
+            }
             first = fd + 1;
         }
     }
-    sys::cloexec_range(first, u32::MAX)
+    // SAFETY: the caller's contract.
+    unsafe { sys::close_range(first, u32::MAX, cloexec) }
 }
 
 /// Keeps exactly `keep` in the bounding, effective, permitted, inheritable and ambient sets.

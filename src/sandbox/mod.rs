@@ -15,7 +15,7 @@ use crate::spec::{Sandbox, Spec};
 use crate::sys::{self, Errno, ALL_SIGNALS, SIGCHLD, SIGKILL};
 use core::ffi::CStr;
 use linux_raw_sys::general as k;
-use rustix::fd::{AsFd, OwnedFd};
+use rustix::fd::{AsFd, AsRawFd, OwnedFd};
 use rustix::fs::{Mode, OFlags};
 use rustix::process::{self, Pid, WaitOptions};
 
@@ -26,6 +26,8 @@ pub struct Failure<'a> {
     pub errno: Errno,
     /// A reason of husk's own instead of the errno text.
     pub reason: Option<&'static [u8]>,
+    /// A numeric operand, after the others.
+    pub number: Option<i32>,
 }
 
 impl<'a> Failure<'a> {
@@ -35,6 +37,7 @@ impl<'a> Failure<'a> {
             operands: [None, None],
             errno,
             reason: None,
+            number: None,
         }
     }
 
@@ -44,16 +47,49 @@ impl<'a> Failure<'a> {
         self
     }
 
+    /// A number (a descriptor) as the operand.
+    pub fn with_number(self, n: i32) -> Self {
+        Failure {
+            number: Some(n),
+            ..self
+        }
+    }
+
     pub fn report(&self) {
         let mut line = Line::new();
         line.push(self.what);
         for operand in self.operands.iter().flatten() {
-            line.push(b" ").push(operand);
+            line.push(b" ").push_escaped(operand);
+        }
+        if let Some(n) = self.number {
+            line.push(b" ").num(n.into());
         }
         line.push(b": ")
             .push(self.reason.unwrap_or(sys::errno_text(self.errno)))
             .print();
     }
+}
+
+/// Every descriptor the options name must be open before husk opens any of its own: a
+/// closed `--keep-fd 5` would otherwise hand COMMAND whatever husk opened as 5 (its
+/// internal pipe, say).
+pub fn check_fds<'a>(sb: &Sandbox<'a>) -> Result<(), Failure<'a>> {
+    let single = [
+        (&b"--info-fd"[..], sb.info_fd),
+        (b"--json-status-fd", sb.json_status_fd),
+    ];
+    let singles = single.into_iter().filter_map(|(o, fd)| Some((o, fd?)));
+    let kept = sb.keep_fds.iter().map(|&fd| (&b"--keep-fd"[..], fd));
+    let seccomp = sb
+        .seccomp_fds
+        .iter()
+        .map(|&(fd, _)| (&b"--seccomp"[..], fd));
+    for (option, fd) in singles.chain(kept).chain(seccomp) {
+        // SAFETY: only probes whether the descriptor number is open.
+        let probe = rustix::io::fcntl_getfd(unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) });
+        probe.map_err(|e| Failure::new(option, e).with_number(fd))?;
+    }
+    Ok(())
 }
 
 /// Shorthand for mapping errors of a step.
@@ -89,22 +125,16 @@ fn monitor<'a>(
     cgroup: Option<rustix::fd::BorrowedFd>,
 ) -> Result<i32, Failure<'a>> {
     let sb = &spec.sandbox;
-    let status_fds = [
-        (&b"--info-fd"[..], sb.info_fd),
-        (&b"--json-status-fd"[..], sb.json_status_fd),
-    ];
-    for (option, fd) in status_fds {
-        if let Some(fd) = fd {
-            // SAFETY: only probes whether the descriptor number is open.
-            let probe = rustix::io::fcntl_getfd(unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) });
-            step(probe.map(drop), option)?;
-        }
-    }
     if sb.die_with_parent {
+        let parent = process::getppid();
         step(
             process::set_parent_process_death_signal(Some(process::Signal::KILL)),
             b"--die-with-parent",
         )?;
+        // The parent may have died before the prctl took effect.
+        if process::getppid() != parent {
+            sys::exit(125);
+        }
     }
     let mut namespaces = sb.namespaces;
     // Unprivileged, other namespaces can only be made inside a user namespace of one's own
@@ -151,8 +181,24 @@ fn monitor<'a>(
         }
     };
     if pid == 0 {
+        // The inner init dies with the monitor, whatever the options: armed first, then a
+        // check that the monitor (the only reader of `started`) did not die before.
+        let _ = process::set_parent_process_death_signal(Some(process::Signal::KILL));
         drop(maps_wr);
         drop(started_rd);
+        let mut alive = [rustix::event::PollFd::new(
+            &started_wr,
+            rustix::event::PollFlags::OUT,
+        )];
+        let now = rustix::event::Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        if rustix::event::poll(&mut alive, Some(&now)).is_err()
+            || alive[0].revents().contains(rustix::event::PollFlags::ERR)
+        {
+            sys::exit(125);
+        }
         let status = match enter(spec, env, inherited, flags, maps_rd, started_wr) {
             Ok(status) => status,
             Err(failure) => {
@@ -218,12 +264,12 @@ fn enter<'a>(
     // EOF: the monitor has written the maps (or died, and then SIGKILL follows).
     let _ = rustix::io::read(&maps_rd, &mut [0u8; 1]);
     drop(maps_rd);
-    if sb.die_with_parent {
-        step(
-            process::set_parent_process_death_signal(Some(process::Signal::KILL)),
-            b"--die-with-parent",
-        )?;
-    }
+    // Nothing of husk's or the caller's stays open here but what COMMAND is given and the
+    // pipe to the monitor: no descriptor is left for a path like /proc/self/fd/N to reach.
+    // SAFETY: this clone of the monitor owns no descriptor but `started` from here on (the
+    // cgroup descriptor it inherited is never used or dropped: the process ends in exit).
+    let closed = unsafe { lockdown::close_fds(sb, Some(started.as_raw_fd() as u32), false) };
+    step(closed, b"closing inherited descriptors")?;
     if sb.time {
         enter_time_namespace(sb)?;
     }
@@ -244,7 +290,7 @@ fn enter<'a>(
         mounts::build_root(sb)?;
     }
     if let Some(dir) = sb.chdir {
-        step(process::chdir(dir), b"--chdir").map_err(|f| f.with(dir))?;
+        step(mounts::chdir_inside(dir), b"--chdir").map_err(|f| f.with(dir))?;
     }
     if namespaces & u64::from(k::CLONE_NEWUSER) != 0 {
         idmap::become_ids(sb)?;

@@ -123,6 +123,30 @@ pub fn build_root<'a>(sb: &'a Sandbox) -> Result<(), Failure<'a>> {
     verify(sb)
 }
 
+/// `--chdir DIR`, resolved inside the root (no symlink or `..` leads out, and no magic
+/// link such as /proc/self/fd/N reaches a descriptor), then checked: the kernel names a
+/// working directory outside the root "(unreachable)".
+pub fn chdir_inside(dir: &CStr) -> Result<(), Errno> {
+    let root = fs::open(
+        c"/",
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let fd = open_in(
+        &root,
+        dir,
+        OFlags::PATH | OFlags::DIRECTORY,
+        ResolveFlags::empty(),
+    )?;
+    rustix::process::fchdir(&fd)?;
+    let mut buf = [0u8; 2];
+    match sys::getcwd(&mut buf) {
+        Err(Errno::RANGE) => Ok(()),
+        Ok(()) if buf[0] == b'/' => Ok(()),
+        _ => Err(Errno::XDEV),
+    }
+}
+
 /// What `--rootfs` mounts before the options' own: a fresh /proc and /dev, and tmpfs on
 /// /tmp, /run and /var/run, so no host socket under them is reachable.
 const ROOTFS_DEFAULTS: [MountOp<'static>; 5] = {

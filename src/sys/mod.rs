@@ -337,16 +337,21 @@ pub fn seccomp_filter(prog: &[SockFilter]) -> Result<(), Errno> {
     .map(drop)
 }
 
-/// close_range(2) with CLOSE_RANGE_CLOEXEC: descriptors first..=last close at exec.
-pub fn cloexec_range(first: u32, last: u32) -> Result<(), Errno> {
-    const CLOSE_RANGE_CLOEXEC: u64 = 1 << 2;
-    // SAFETY: close_range takes integers.
+/// close_range(2): closes descriptors first..=last, or with `cloexec` only marks them
+/// close-on-exec (CLOSE_RANGE_CLOEXEC).
+///
+/// # Safety
+/// Unless `cloexec`, no descriptor in the range may be owned by a live Rust object
+/// (`OwnedFd` and the like), which would then close or use another file later.
+pub unsafe fn close_range(first: u32, last: u32, cloexec: bool) -> Result<(), Errno> {
+    let flags: u64 = if cloexec { 1 << 2 } else { 0 };
+    // SAFETY: close_range takes integers; ownership is the caller's contract.
     check(unsafe {
         syscall(
             k::__NR_close_range as c_long,
             first as u64,
             last as u64,
-            CLOSE_RANGE_CLOEXEC,
+            flags,
         )
     })
     .map(drop)
@@ -485,4 +490,11 @@ pub fn spawn_child(flags: u64, cgroup: Option<BorrowedFd>) -> Result<i32, Errno>
         Some(fd) => clone_into_cgroup(flags, fd),
         None => clone(flags),
     }
+}
+
+/// getcwd(2) into `buf`: Err(ERANGE) when the path does not fit. Only the first bytes are
+/// of interest to husk (whether the path starts with '/'), so no PATH_MAX buffer is needed.
+pub fn getcwd(buf: &mut [u8]) -> Result<(), Errno> {
+    // SAFETY: buf is writable for its length, which is passed.
+    check(unsafe { syscall(k::__NR_getcwd as c_long, buf.as_mut_ptr(), buf.len()) }).map(drop)
 }

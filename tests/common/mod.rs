@@ -339,4 +339,3 @@ pub fn chmod_tree(path: &Path, mode: u32) {
         }
     }
 }
-
