@@ -749,3 +749,162 @@ fn host_device_nodes_cannot_be_changed() {
         );
     });
 }
+
+/// --chdir through a descriptor (the CVE-2024-21626 class): a directory fd the caller
+/// leaked, or husk's own cgroup directory, must not become COMMAND's working directory.
+/// Before, `--chdir /proc/self/fd/N` put COMMAND's cwd on the host.
+#[test]
+fn chdir_cannot_reach_a_descriptor() {
+    as_each_user("--chdir /proc/self/fd", |u| {
+        for extra in [&[][..], &["--keep-fd", "5"][..]] {
+            let script = format!(
+                "exec 5</tmp; {} --rootfs / {} --chdir /proc/self/fd/5 -- /bin/pwd",
+                husk().display(),
+                extra.join(" ")
+            );
+            let out = run(command_as(u, Path::new("sh"), &["-c", &script]), 10);
+            assert_eq!(
+                code(out.status),
+                125,
+                "{u:?} {extra:?}: {}",
+                text(&out.stdout)
+            );
+            assert!(
+                text(&out.stderr).starts_with("husk: --chdir /proc/self/fd/5: "),
+                "{u:?}: {}",
+                text(&out.stderr)
+            );
+        }
+        // An ordinary --chdir still works, also through a symlink inside the root.
+        let out = run(
+            husk_as(u, &["--rootfs", "/", "--chdir", "/usr/../etc", "/bin/pwd"]),
+            10,
+        );
+        assert_eq!(text(&out.stdout), "/etc\n", "{u:?}: {}", text(&out.stderr));
+    });
+    let Some(root) = cgroup2_root() else {
+        println!("SKIP --chdir into the --cgroup descriptor: no cgroup v2 hierarchy");
+        return;
+    };
+    if !is_root() {
+        println!("SKIP --chdir into the --cgroup descriptor: needs root");
+        return;
+    }
+    let dir = format!("{root}/husk-chdir-{}", std::process::id());
+    let out = run(
+        husk_as(
+            User::Root,
+            &[
+                "--cgroup",
+                &dir,
+                "--rootfs",
+                "/",
+                "--chdir",
+                "/proc/self/fd/3",
+                "/bin/pwd",
+            ],
+        ),
+        10,
+    );
+    assert_eq!(code(out.status), 125, "{}", text(&out.stdout));
+    assert!(!Path::new(&dir).exists(), "{dir} left behind");
+}
+
+/// A `--keep-fd` that is not open is refused before husk opens anything of its own (before,
+/// COMMAND got husk's internal pipe as that number).
+#[test]
+fn keep_fd_must_be_open() {
+    as_each_user("--keep-fd closed", |u| {
+        let out = run(
+            husk_as(
+                u,
+                &[
+                    "--rootfs",
+                    "/",
+                    "--keep-fd",
+                    "7",
+                    "--",
+                    "/bin/ls",
+                    "-l",
+                    "/proc/self/fd/7",
+                ],
+            ),
+            10,
+        );
+        assert_eq!(code(out.status), 125, "{u:?}: {}", text(&out.stdout));
+        assert_eq!(
+            text(&out.stderr),
+            "husk: --keep-fd 7: Bad file descriptor\n"
+        );
+    });
+}
+
+/// The processes of /proc whose command line contains `marker`.
+fn with_marker(marker: &str) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if alive(pid) && String::from_utf8_lossy(&cmdline).contains(marker) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// The sandbox dies with its monitor (`kill -9` of the host-side husk left the inner init
+/// and COMMAND running), and with --die-with-parent with the monitor's parent, even when
+/// that parent is killed during start-up (before, 10 of 100 survived).
+#[test]
+fn the_sandbox_dies_with_its_monitor_and_parent() {
+    as_each_user("sandbox outliving its monitor", |u| {
+        let marker = format!("31.{}{}", std::process::id(), u as u8);
+        let mut monitor = husk_as(u, &["--rootfs", "/", "--", "/bin/sleep", &marker])
+            .spawn()
+            .unwrap();
+        assert!(
+            eventually(5, || !with_marker(&marker).is_empty()),
+            "{u:?}: never started"
+        );
+        let inner = children_of(monitor.id());
+        assert_eq!(inner.len(), 1, "{u:?}");
+        kill(monitor.id(), libc::SIGKILL);
+        monitor.wait().unwrap();
+        assert!(
+            eventually(5, || with_marker(&marker).is_empty() && !alive(inner[0])),
+            "{u:?}: the sandbox outlived its monitor"
+        );
+
+        let marker = format!("32.{}{}", std::process::id(), u as u8);
+        let script = format!(
+            "{} --die-with-parent --rootfs / -- /bin/sleep {marker}; :",
+            husk().display()
+        );
+        for i in 0..100u64 {
+            let mut parent = command_as(u, Path::new("/bin/sh"), &["-c", &script])
+                .spawn()
+                .unwrap();
+            // Once husk runs (its exec done: a parent dead before that is not husk's to see),
+            // the parent dies at some point of the sandbox's start-up.
+            let comm = |p: &u32| std::fs::read_to_string(format!("/proc/{p}/comm"));
+            eventually(5, || {
+                children_of(parent.id())
+                    .iter()
+                    .any(|p| comm(p).is_ok_and(|c| c == "husk\n"))
+            });
+            std::thread::sleep(std::time::Duration::from_micros(i * 97 % 3000));
+            let _ = parent.kill();
+            let _ = parent.wait();
+        }
+        assert!(
+            eventually(5, || with_marker(&marker).is_empty()),
+            "{u:?}: sandboxes outlived their killed parent: {:?}",
+            with_marker(&marker)
+                .iter()
+                .map(|p| std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default())
+                .collect::<Vec<_>>()
+        );
+    });
+}
