@@ -908,3 +908,46 @@ fn the_sandbox_dies_with_its_monitor_and_parent() {
         );
     });
 }
+
+/// As root, the ids inside are the host's ids: `--uid 1000` is uid 1000 for every check on
+/// the host (before, it was host uid 0 with another name: it read /etc/shadow, and nproc
+/// counted root's processes).
+#[test]
+fn ids_inside_are_host_ids_for_root() {
+    if !is_root() {
+        println!("SKIP --uid as the host's uid: needs root");
+        return;
+    }
+    let probe = "id -u; stat -c %u /etc/shadow; cat /etc/shadow >/dev/null 2>&1 || echo shadow=denied; grep '^Uid' /proc/self/status | cut -f2";
+    let out = run(
+        husk_as(
+            User::Root,
+            &[
+                "--rootfs", "/", "--uid", "1000", "--", "/bin/sh", "-c", probe,
+            ],
+        ),
+        10,
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "1000\n0\nshadow=denied\n1000\n",
+        "{}",
+        text(&out.stderr)
+    );
+    // The host sees uid 1000 too: nproc counts uid 1000's processes, so a fork bomb stops.
+    let bomb = "import os, time\nn = 0\nfor i in range(200):\n    try:\n        pid = os.fork()\n    except OSError:\n        break\n    if pid == 0:\n        time.sleep(2); os._exit(0)\n    n += 1\nprint(f'forked={n}')";
+    let out = py(
+        User::Root,
+        &["--rlimit", "nproc=40", "--rootfs", "/", "--uid", "1000"],
+        bomb,
+    );
+    let started: usize = out
+        .trim()
+        .trim_start_matches("forked=")
+        .parse()
+        .unwrap_or(999);
+    assert!(
+        started < 40,
+        "fork bomb as --uid 1000 not contained: {started} forks"
+    );
+}

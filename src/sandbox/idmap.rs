@@ -13,22 +13,25 @@ use rustix::fs::{Mode, OFlags};
 /// Writes uid_map, setgroups and gid_map of `pid`.
 pub fn write<'a>(pid: i32, sb: &Sandbox, uid: u32, gid: u32) -> Result<(), Failure<'a>> {
     let root = rustix::process::getuid().is_root();
-    let single = |outside| {
+    // Rootless: the caller becomes 0 inside. As root: every id is itself (the caller is 0
+    // already), so `--uid 1000` is uid 1000 for every permission check on the host too.
+    let default = |outside| {
         let mut l = List::<IdRange, MAX_ID_RANGES>::new();
+        let count = if root { u32::MAX } else { 1 };
         let _ = l.push(IdRange {
             inside: 0,
             outside,
-            count: 1,
+            count,
         });
         l
     };
     let uid_map = if sb.uid_map.is_empty() {
-        single(uid)
+        default(uid)
     } else {
         sb.uid_map.clone()
     };
     let gid_map = if sb.gid_map.is_empty() {
-        single(gid)
+        default(gid)
     } else {
         sb.gid_map.clone()
     };
@@ -141,9 +144,14 @@ fn helper(name: &'static [u8], pid: i32, map: &List<IdRange, MAX_ID_RANGES>) -> 
     }
 }
 
-/// In the inner init after setup: `--uid`/`--gid` other than 0 through a nested user
-/// namespace mapping them onto the uid and gid 0 that set the sandbox up.
-pub fn become_ids<'a>(sb: &Sandbox) -> Result<(), Failure<'a>> {
+/// In the inner init after setup: `--uid`/`--gid` other than 0. With the identity map of a
+/// root caller, by changing ids (capabilities kept for COMMAND's `--cap-add`); otherwise
+/// through a nested user namespace mapping them onto the uid and gid 0 that set the
+/// sandbox up (a rootless caller has only that one id).
+pub fn become_ids<'a>(sb: &Sandbox, identity: bool) -> Result<(), Failure<'a>> {
+    if identity {
+        return change_ids(sb).map_err(|e| Failure::new(b"--uid/--gid", e));
+    }
     // The ids setup ran as (0 unless --uid-map said otherwise), read before unsharing.
     let setup = (
         rustix::process::geteuid().as_raw(),
@@ -170,4 +178,22 @@ pub fn become_ids<'a>(sb: &Sandbox) -> Result<(), Failure<'a>> {
     step(write_map(0, b"uid_map", &one(uid, setup.0)), b"--uid")?;
     step(write_proc(0, b"setgroups", b"deny"), b"--gid")?;
     step(write_map(0, b"gid_map", &one(gid, setup.1)), b"--gid")
+}
+
+/// setresgid, no supplementary groups, setresuid, keeping the permitted capabilities so
+/// that COMMAND can still be given the ones asked for.
+fn change_ids(sb: &Sandbox) -> Result<(), Errno> {
+    use rustix::process::{Gid, Uid};
+    let (uid, gid) = (sb.uid.unwrap_or(0), sb.gid.unwrap_or(0));
+    if (uid, gid) == (0, 0) {
+        return Ok(());
+    }
+    sys::prctl(linux_raw_sys::prctl::PR_SET_KEEPCAPS, 1, 0)?;
+    rustix::thread::set_thread_groups(&[])?;
+    let (uid, gid) = (Uid::from_raw(uid), Gid::from_raw(gid));
+    rustix::thread::set_thread_res_gid(gid, gid, gid)?;
+    rustix::thread::set_thread_res_uid(uid, uid, uid)?;
+    // A uid change clears the effective set; the lockdown needs it (CAP_SETPCAP).
+    let all = super::lockdown::known_caps();
+    sys::capset(all, all, 0)
 }

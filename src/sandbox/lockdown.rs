@@ -74,19 +74,24 @@ pub unsafe fn close_fds(sb: &Sandbox, extra: Option<u32>, cloexec: bool) -> Resu
     unsafe { sys::close_range(first, u32::MAX, cloexec) }
 }
 
+/// Every capability this kernel knows (the bounding set reads EINVAL past the last).
+pub fn known_caps() -> u64 {
+    let mut cap = 0;
+    while sys::prctl(p::PR_CAPBSET_READ, cap, 0).is_ok() {
+        cap += 1;
+    }
+    (1u64 << cap) - 1
+}
+
 /// Keeps exactly `keep` in the bounding, effective, permitted, inheritable and ambient sets.
 fn capabilities(keep: u64) -> Result<(), Errno> {
-    let mut cap = 0;
-    // The bounding set reads EINVAL past the kernel's last capability.
-    while sys::prctl(p::PR_CAPBSET_READ, cap, 0).is_ok() {
-        if keep & (1 << cap) == 0 {
-            sys::prctl(p::PR_CAPBSET_DROP, cap, 0)?;
-        }
-        cap += 1;
+    let known = known_caps();
+    for cap in (0..64).filter(|c| known & !keep & (1 << c) != 0) {
+        sys::prctl(p::PR_CAPBSET_DROP, cap, 0)?;
     }
     sys::capset(keep, keep, keep)?;
     sys::prctl(p::PR_CAP_AMBIENT, u64::from(p::PR_CAP_AMBIENT_CLEAR_ALL), 0)?;
-    for c in (0..cap).filter(|c| keep & (1 << c) != 0) {
+    for c in (0..64).filter(|c| known & keep & (1 << c) != 0) {
         sys::prctl(p::PR_CAP_AMBIENT, u64::from(p::PR_CAP_AMBIENT_RAISE), c)?;
     }
     Ok(())

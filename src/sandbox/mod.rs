@@ -199,7 +199,8 @@ fn monitor<'a>(
         {
             sys::exit(125);
         }
-        let status = match enter(spec, env, inherited, flags, maps_rd, started_wr) {
+        let identity = uid == 0 && sb.uid_map.is_empty() && sb.gid_map.is_empty();
+        let status = match enter(spec, env, inherited, flags, identity, maps_rd, started_wr) {
             Ok(status) => status,
             Err(failure) => {
                 failure.report();
@@ -257,6 +258,7 @@ fn enter<'a>(
     env: crate::spec::Env<'a>,
     inherited: &Inherited,
     namespaces: u64,
+    identity: bool,
     maps_rd: OwnedFd,
     started: OwnedFd,
 ) -> Result<i32, Failure<'a>> {
@@ -293,7 +295,7 @@ fn enter<'a>(
         step(mounts::chdir_inside(dir), b"--chdir").map_err(|f| f.with(dir))?;
     }
     if namespaces & u64::from(k::CLONE_NEWUSER) != 0 {
-        idmap::become_ids(sb)?;
+        idmap::become_ids(sb, identity)?;
     }
     // From here untrusted code runs: it must not ptrace the init or read its memory.
     step(
