@@ -113,7 +113,15 @@ pub fn write_all(fd: i32, mut bytes: &[u8]) {
             Ok(0) => return,
             Ok(n) => bytes = &bytes[n..],
             Err(rustix::io::Errno::INTR) => {}
-            Err(_) => return,
+            Err(e) => {
+                if e == rustix::io::Errno::PIPE {
+                    // The write raised SIGPIPE at husk itself (blocked, so pending): it is
+                    // husk's own, not a signal to forward to COMMAND. Take it now.
+                    let pipe = crate::sys::sigbit(linux_raw_sys::general::SIGPIPE as i32);
+                    crate::sys::sigtimedwait(pipe, Some(0));
+                }
+                return;
+            }
         }
     }
 }

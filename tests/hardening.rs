@@ -951,3 +951,35 @@ fn ids_inside_are_host_ids_for_root() {
         "fork bomb as --uid 1000 not contained: {started} forks"
     );
 }
+
+/// husk's own writes to a closed pipe (--info-fd, stderr) raise SIGPIPE at husk: that signal
+/// is not COMMAND's to receive (before, it was forwarded and COMMAND died of it).
+#[test]
+fn husks_own_sigpipe_is_not_forwarded() {
+    use std::os::unix::io::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    as_each_user("own SIGPIPE", |u| {
+        let cases: [(&[&str], i32); 2] = [(&["--info-fd", "3", "--rootfs", "/"], 3), (&["-v"], 2)];
+        for (args, target) in cases {
+            let (reader, writer) = std::io::pipe().unwrap();
+            drop(reader);
+            let mut all = args.to_vec();
+            all.extend(["--", "/bin/sh", "-c", "sleep 0.3; echo alive"]);
+            let mut cmd = husk_as(u, &all);
+            let w = writer.as_raw_fd();
+            // SAFETY: dup2 is async-signal-safe.
+            unsafe {
+                cmd.pre_exec(move || {
+                    libc::dup2(w, target);
+                    Ok(())
+                });
+            }
+            let out = run(cmd, 10);
+            assert_eq!(
+                (code(out.status), text(&out.stdout).as_str()),
+                (0, "alive\n"),
+                "{u:?} {args:?}"
+            );
+        }
+    });
+}
