@@ -300,7 +300,7 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>, spec: &mut Spec<'a>) -> Result<'a
                         Some(parse_millis(v).filter(|&ms| ms > 0).ok_or(CliError {
                             option: name,
                             value: Some(v),
-                            reason: "not a number of seconds",
+                            reason: "not a number of seconds (0.001 to 4294967295)",
                         })?);
                 }
                 b"--grace" => {
@@ -308,7 +308,7 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>, spec: &mut Spec<'a>) -> Result<'a
                     init.grace_ms = Some(parse_millis(v).ok_or(CliError {
                         option: name,
                         value: Some(v),
-                        reason: "not a number of seconds",
+                        reason: "not a number of seconds (at most 4294967295)",
                     })?);
                 }
                 _ => {
@@ -575,7 +575,17 @@ fn sandbox_option<'a>(
         }
         SandboxOpt::UnshareTime => sb.time = true,
         SandboxOpt::Netns => sb.netns = Some(cur.arg(name)?),
-        SandboxOpt::Hostname => sb.hostname = Some(cur.arg(name)?),
+        SandboxOpt::Hostname => {
+            let v = cur.arg(name)?;
+            if v.to_bytes().iter().any(|&b| b < 0x20 || b == 0x7f) {
+                return error(
+                    name,
+                    Some(v.to_bytes()),
+                    "control characters are not allowed",
+                );
+            }
+            sb.hostname = Some(v);
+        }
         SandboxOpt::Chdir => sb.chdir = Some(cur.arg(name)?),
         SandboxOpt::Argv0 => sb.argv0 = Some(cur.arg(name)?),
         SandboxOpt::Setenv | SandboxOpt::Unsetenv => {
@@ -889,7 +899,8 @@ pub fn parse_millis(s: &[u8]) -> Option<u64> {
                 None => 0,
             };
     }
-    whole.checked_mul(1000)?.checked_add(ms)
+    // Up to u32::MAX seconds (136 years): any deadline then fits in a monotonic clock.
+    (whole <= u64::from(u32::MAX)).then(|| whole * 1000 + ms)
 }
 
 const SIGNAL_NAMES: [&[u8]; 31] = [
@@ -1114,5 +1125,7 @@ mod tests {
         assert_eq!(parse_millis(b"-1"), None);
         assert_eq!(parse_millis(b""), None);
         assert_eq!(parse_millis(b"99999999999999999999"), None);
+        assert_eq!(parse_millis(b"18446744073709551"), None);
+        assert_eq!(parse_millis(b"4294967295.5"), Some(4_294_967_295_500));
     }
 }

@@ -983,3 +983,42 @@ fn husks_own_sigpipe_is_not_forwarded() {
         }
     });
 }
+
+/// The faults the command-line fuzzer found (tests/fuzz.rs runs the generator itself): each
+/// now gets one line and 125, at once.
+#[test]
+fn parser_faults_found_by_fuzzing() {
+    let fifo = scratch().join("netns-fifo");
+    let _ = std::fs::remove_file(&fifo);
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let fifo = fifo.to_str().unwrap().to_owned();
+    as_each_user("parser faults", |u| {
+        let cases: [(&[&str], String); 4] = [
+            (&["--netns", &fifo, "true"], format!("husk: --netns {fifo}: Invalid argument\n")),
+            (
+                &["--unshare-uts", "--hostname", "a\nb", "true"],
+                "husk: --hostname a\\nb: control characters are not allowed\n".into(),
+            ),
+            (
+                &["--ro-bind", "/no\nsuch\x1b", "/x", "true"],
+                "husk: --ro-bind /no\\nsuch\\x1b /x: No such file or directory\n".into(),
+            ),
+            (
+                &["--time-limit", "18446744073709551", "true"],
+                "husk: --time-limit 18446744073709551: not a number of seconds (0.001 to 4294967295)\n".into(),
+            ),
+        ];
+        for (args, want) in cases {
+            let out = run(husk_as(u, args), 5);
+            assert_eq!(
+                (code(out.status), text(&out.stderr)),
+                (125, want),
+                "{u:?} {args:?}"
+            );
+        }
+    });
+}

@@ -144,7 +144,12 @@ fn monitor<'a>(
     }
     if let Some(path) = sb.netns {
         let fd = step(
-            rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()),
+            // Non-blocking: a FIFO named here must not stall husk (setns then refuses it).
+            rustix::fs::open(
+                path,
+                OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
+                Mode::empty(),
+            ),
             b"--netns",
         )
         .map_err(|f| f.with(path))?;
