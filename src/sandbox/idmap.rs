@@ -10,8 +10,15 @@ use crate::spec::{IdRange, List, Sandbox, MAX_ID_RANGES};
 use crate::sys::{self, Errno};
 use rustix::fs::{Mode, OFlags};
 
-/// Writes uid_map, setgroups and gid_map of `pid`.
-pub fn write<'a>(pid: i32, sb: &Sandbox, uid: u32, gid: u32) -> Result<(), Failure<'a>> {
+/// Writes uid_map, setgroups and gid_map of `pid`. A failing newuidmap's own words land in
+/// `said`, and become the reason of the one line husk prints.
+pub fn write<'a>(
+    pid: i32,
+    sb: &Sandbox,
+    uid: u32,
+    gid: u32,
+    said: &'a mut [u8; 256],
+) -> Result<(), Failure<'a>> {
     let root = rustix::process::getuid().is_root();
     // Rootless: the caller becomes 0 inside. As root: every id is itself (the caller is 0
     // already), so `--uid 1000` is uid 1000 for every permission check on the host too.
@@ -54,10 +61,21 @@ pub fn write<'a>(pid: i32, sb: &Sandbox, uid: u32, gid: u32) -> Result<(), Failu
         !root && map.iter().any(|r| r.count != 1 || r.outside != own)
     };
     if needs_helper(&uid_map, uid) || needs_helper(&gid_map, gid) {
-        helper(b"newuidmap", pid, &uid_map)
-            .map_err(|e| Failure::new(b"--uid-map (newuidmap)", e))?;
-        return helper(b"newgidmap", pid, &gid_map)
-            .map_err(|e| Failure::new(b"--gid-map (newgidmap)", e));
+        let helpers: [(&[u8], &[u8], _); 2] = [
+            (b"newuidmap", b"--uid-map (newuidmap)", &uid_map),
+            (b"newgidmap", b"--gid-map (newgidmap)", &gid_map),
+        ];
+        for (name, what, map) in helpers {
+            if let Err(e) = helper(name, pid, map, said) {
+                let len = said.iter().position(|&b| b == 0).unwrap_or(said.len());
+                let words = said[..len].trim_ascii_end();
+                return Err(Failure {
+                    reason: (!words.is_empty()).then_some(words),
+                    ..Failure::new(what, e)
+                });
+            }
+        }
+        return Ok(());
     }
     write_map(pid, b"uid_map", &uid_map).map_err(|e| Failure::new(b"writing uid_map", e))?;
     if !root {
@@ -96,8 +114,14 @@ pub fn write_proc(pid: i32, file: &[u8], content: &[u8]) -> Result<(), Errno> {
     rustix::io::write(&fd, content).map(drop)
 }
 
-/// Runs newuidmap/newgidmap PID INSIDE OUTSIDE COUNT... and waits for it.
-fn helper(name: &'static [u8], pid: i32, map: &List<IdRange, MAX_ID_RANGES>) -> Result<(), Errno> {
+/// Runs newuidmap/newgidmap PID INSIDE OUTSIDE COUNT... and waits for it; what it says on
+/// stderr goes into `said` (NUL-padded), not to husk's stderr.
+fn helper(
+    name: &[u8],
+    pid: i32,
+    map: &List<IdRange, MAX_ID_RANGES>,
+    said: &mut [u8; 256],
+) -> Result<(), Errno> {
     // Argument strings: the pid and three numbers per range, NUL-terminated, in one buffer.
     let mut text = Line::empty();
     text.num(pid.into()).push(b"\0");
@@ -119,8 +143,10 @@ fn helper(name: &'static [u8], pid: i32, map: &List<IdRange, MAX_ID_RANGES>) -> 
         *slot = rest.as_ptr().cast();
         rest = &rest[end + 1..];
     }
+    let (said_rd, said_wr) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
     let child = sys::clone(0)?;
     if child == 0 {
+        let _ = rustix::stdio::dup2_stderr(&said_wr);
         // The environment is empty: newuidmap needs none.
         let envp = [core::ptr::null::<core::ffi::c_char>()];
         for dir in [&b"/usr/bin/"[..], b"/bin/", b"/usr/sbin/"] {
@@ -132,8 +158,14 @@ fn helper(name: &'static [u8], pid: i32, map: &List<IdRange, MAX_ID_RANGES>) -> 
                 unsafe { sys::execve(p, argv.as_ptr(), envp.as_ptr()) };
             }
         }
-        crate::report::say(&[name, b": not found (install Debian's uidmap)"]);
+        crate::report::write_all(2, b"not found in /usr/bin, /bin, /usr/sbin (install Debian's uidmap)");
         sys::exit(127);
+    }
+    drop(said_wr);
+    said.fill(0);
+    let mut got = 0;
+    while let Ok(n @ 1..) = rustix::io::read(&said_rd, &mut said[got..255]) {
+        got += n;
     }
     match rustix::process::waitpid(
         rustix::process::Pid::from_raw(child),

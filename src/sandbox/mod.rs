@@ -24,8 +24,8 @@ pub struct Failure<'a> {
     pub what: &'a [u8],
     pub operands: [Option<&'a [u8]>; 2],
     pub errno: Errno,
-    /// A reason of husk's own instead of the errno text.
-    pub reason: Option<&'static [u8]>,
+    /// A reason of husk's own (or a helper's words) instead of the errno text.
+    pub reason: Option<&'a [u8]>,
     /// A numeric operand, after the others.
     pub number: Option<i32>,
 }
@@ -65,7 +65,7 @@ impl<'a> Failure<'a> {
             line.push(b" ").num(n.into());
         }
         line.push(b": ")
-            .push(self.reason.unwrap_or(sys::errno_text(self.errno)))
+            .push_escaped(self.reason.unwrap_or(sys::errno_text(self.errno)))
             .print();
     }
 }
@@ -217,10 +217,12 @@ fn monitor<'a>(
     drop(maps_rd);
     drop(started_wr);
     if flags & u64::from(k::CLONE_NEWUSER) != 0 {
-        if let Err(failure) = idmap::write(pid, sb, uid, gid) {
+        let mut said = [0u8; 256];
+        if let Err(failure) = idmap::write(pid, sb, uid, gid, &mut said) {
             let _ = sys::kill(pid, SIGKILL);
             let _ = process::waitpid(Pid::from_raw(pid), WaitOptions::empty());
-            return Err(failure);
+            failure.report();
+            return Ok(125);
         }
     }
     let ids = status::namespace_ids(sb, pid);
