@@ -290,7 +290,8 @@ const TO_CLONE: u8 = 7;
 const TO_UNSHARE: u8 = 8;
 const TO_SOCKET: u8 = 9;
 const TO_FAMILY: u8 = 10;
-const LABELS: usize = 11;
+/// Labels are nibbles: 16 slots, so indexing needs no bounds check.
+const LABELS: usize = 16;
 const EPERM: u32 = ERRNO | linux_raw_sys::errno::EPERM;
 
 /// The program: a dispatch on the syscall number, then one block per checked argument.
@@ -429,11 +430,11 @@ impl Filter {
                 code => self.op(code, s.k, s.to & 15),
             }
         }
-        for i in 0..self.len {
-            if self.to[i] != 0 {
-                let off = at[usize::from(self.to[i])].wrapping_sub(i + 1);
+        for (i, (ins, &to)) in self.ins.iter_mut().zip(&self.to).enumerate() {
+            if to != 0 {
+                let off = at[usize::from(to & 15)].wrapping_sub(i + 1);
                 self.broken |= off > 255;
-                self.ins[i].jt = off as u8;
+                ins.jt = off as u8;
             }
         }
     }
