@@ -75,6 +75,7 @@ filter, only fds 0-2 passed on):
   --add-seccomp-fd FD             load it in addition (repeatable)
   --no-default-seccomp            do not load the default filter
   --disable-userns                COMMAND cannot create user namespaces
+  --restrict-af LIST  socket families: unix,inet,inet6,netlink,packet or none
 
 SIGNAL is a name (TERM, SIGTERM, RTMIN+3) or a number. Exit status: COMMAND's;
 125 if husk failed, 126 if COMMAND cannot be executed, 127 if not found.
@@ -443,6 +444,7 @@ enum SandboxOpt {
     Seccomp(bool),
     NoDefaultSeccomp,
     DisableUserns,
+    RestrictAf,
 }
 
 const fn bind(read_only: bool, devices: bool, optional: bool) -> SandboxOpt {
@@ -454,7 +456,7 @@ const fn bind(read_only: bool, devices: bool, optional: bool) -> SandboxOpt {
 }
 
 /// bubblewrap's spelling, plus `--rootfs` and `--rw`.
-const SANDBOX_OPTIONS: [(&[u8], SandboxOpt); 53] = {
+const SANDBOX_OPTIONS: [(&[u8], SandboxOpt); 54] = {
     use SandboxOpt::*;
     [
         (b"--bind", bind(false, false, false)),
@@ -510,6 +512,7 @@ const SANDBOX_OPTIONS: [(&[u8], SandboxOpt); 53] = {
         (b"--add-seccomp-fd", Seccomp(false)),
         (b"--no-default-seccomp", NoDefaultSeccomp),
         (b"--disable-userns", DisableUserns),
+        (b"--restrict-af", RestrictAf),
     ]
 };
 
@@ -663,6 +666,15 @@ fn sandbox_option<'a>(
         }
         SandboxOpt::NoDefaultSeccomp => sb.no_default_seccomp = true,
         SandboxOpt::DisableUserns => sb.disable_userns = true,
+        SandboxOpt::RestrictAf => {
+            let set = operand(
+                cur,
+                name,
+                address_families,
+                "not an address family list (see --help)",
+            )?;
+            sb.restrict_af = Some(set as u8);
+        }
         SandboxOpt::Perms => {
             *perms = Some(operand(cur, name, parse_octal, "not an octal mode")? as u32)
         }
@@ -741,10 +753,28 @@ fn capability_set(s: &[u8]) -> Option<u64> {
     if name == b"ALL" {
         return Some(!0);
     }
-    CAPABILITIES
-        .iter()
-        .position(|c| *c == name)
-        .map(|bit| 1 << bit)
+    index_of(&CAPABILITIES, name).map(|bit| 1 << bit)
+}
+
+/// Where `name` sits in `table` (one copy of the search for every name table).
+#[inline(never)]
+fn index_of(table: &[&[u8]], name: &[u8]) -> Option<usize> {
+    table.iter().position(|n| *n == name)
+}
+
+/// `--restrict-af` names, in spec::ADDRESS_FAMILIES order.
+const FAMILY_NAMES: [&[u8]; 5] = [b"unix", b"inet", b"inet6", b"netlink", b"packet"];
+
+/// "inet,inet6" → bits of spec::ADDRESS_FAMILIES; "none" → 0.
+fn address_families(s: &[u8]) -> Option<u64> {
+    if s == b"none" {
+        return Some(0);
+    }
+    let mut set = 0;
+    for name in s.split(|&b| b == b',') {
+        set |= 1 << index_of(&FAMILY_NAMES, name)?;
+    }
+    Some(set)
 }
 
 /// setrlimit(2)'s resources, by RLIMIT_* number.
@@ -928,7 +958,7 @@ pub fn signal_number(s: &[u8]) -> Option<u8> {
     if name.starts_with(b"SIG") {
         name = &name[3..];
     }
-    if let Some(i) = SIGNAL_NAMES.iter().position(|n| *n == name) {
+    if let Some(i) = index_of(&SIGNAL_NAMES, name) {
         return Some(i as u8 + 1);
     }
     let n = match name {

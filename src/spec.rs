@@ -374,7 +374,22 @@ pub struct Sandbox<'a> {
     pub seccomp_fds: List<(i32, bool), MAX_SECCOMP_FDS>,
     pub no_default_seccomp: bool,
     pub disable_userns: bool,
+    /// Address families COMMAND may create sockets of, bit i for ADDRESS_FAMILIES[i]
+    /// (`--restrict-af`); None: all.
+    pub restrict_af: Option<u8>,
 }
+
+/// `--restrict-af`'s families (named in cli.rs): unix, inet, inet6, netlink, packet.
+pub const ADDRESS_FAMILIES: [u8; 5] = {
+    use linux_raw_sys::net as n;
+    [
+        n::AF_UNIX as u8,
+        n::AF_INET as u8,
+        n::AF_INET6 as u8,
+        n::AF_NETLINK as u8,
+        n::AF_PACKET as u8,
+    ]
+};
 
 pub const MAX_KEEP_FDS: usize = 64;
 pub const MAX_SECCOMP_FDS: usize = 8;

@@ -6,40 +6,6 @@ mod common;
 use common::*;
 use std::path::Path;
 
-/// Runs python3 code inside `husk ARGS --`, returns stdout.
-fn py(u: User, args: &[&str], code: &str) -> String {
-    let mut all = args.to_vec();
-    all.extend(["--", "/usr/bin/python3", "-c", code]);
-    let out = run(husk_as(u, &all), 30);
-    let s = text(&out.stdout);
-    assert!(out.status.success(), "{u:?}: {s}{}", text(&out.stderr));
-    s
-}
-
-const PRELUDE: &str = r#"
-import ctypes, errno, os
-libc = ctypes.CDLL(None, use_errno=True)
-def sys(name, nr, *args):
-    r = libc.syscall(ctypes.c_long(nr), *[ctypes.c_long(a) for a in args])
-    print(f"{name}={errno.errorcode.get(ctypes.get_errno(), 'ok') if r == -1 else 'ok'}")
-def c(name, r):
-    print(f"{name}={errno.errorcode.get(ctypes.get_errno(), 'ok') if r == -1 else 'ok'}")
-def attempt(name, fn):
-    try:
-        fn(); print(f"{name}=ok")
-    except OSError as e:
-        print(f"{name}={errno.errorcode[e.errno]}")
-"#;
-
-fn expect(u: User, out: &str, wants: &[&str]) {
-    for want in wants {
-        assert!(
-            out.lines().any(|l| l == *want),
-            "{u:?}: missing {want:?} in:\n{out}"
-        );
-    }
-}
-
 #[test]
 fn status_shows_no_caps_no_new_privs_and_a_filter() {
     as_each_user("status", |u| {
@@ -219,12 +185,20 @@ for _ in range(64):
 os.chroot('.')
 print('escaped=' + str(os.path.exists('/etc/hostname') or sorted(os.listdir('/')) != root))
 "#;
-        let hand_built = HAND_BUILT_ROOT;
+        // Nested namespaces and chroot need the capabilities Docker ties them to.
+        let mut hand_built = HAND_BUILT_ROOT.to_vec();
+        hand_built.extend(["--cap-add", "SYS_ADMIN", "--cap-add", "SYS_CHROOT"]);
         expect(
             u,
             &py(u, &hand_built, escape),
             &["userns=0", "escaped=False"],
         );
+        let out = py(
+            u,
+            &HAND_BUILT_ROOT,
+            &format!("{PRELUDE}\nsys('unshare_user', 272, 0x10000000)"),
+        );
+        expect(u, &out, &["unshare_user=EPERM"]);
         let out = py(
             u,
             &["--rootfs", "/", "--disable-userns"],

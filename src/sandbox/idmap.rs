@@ -158,7 +158,10 @@ fn helper(
                 unsafe { sys::execve(p, argv.as_ptr(), envp.as_ptr()) };
             }
         }
-        crate::report::write_all(2, b"not found in /usr/bin, /bin, /usr/sbin (install Debian's uidmap)");
+        crate::report::write_all(
+            2,
+            b"not found in /usr/bin, /bin, /usr/sbin (install Debian's uidmap)",
+        );
         sys::exit(127);
     }
     drop(said_wr);

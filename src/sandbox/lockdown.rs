@@ -17,10 +17,15 @@ pub fn apply(sb: &Sandbox) -> Result<(), StepError> {
     for &(fd, _) in sb.seccomp_fds.iter() {
         load_from_fd(fd).map_err(|e| (&b"--seccomp/--add-seccomp-fd"[..], e))?;
     }
-    if !sb.no_default_seccomp && !replaced {
+    // Without the default filter, --disable-userns and --restrict-af still get one of their
+    // own: no other filter is trusted to keep them.
+    let full = !sb.no_default_seccomp && !replaced;
+    if full || sb.disable_userns || sb.restrict_af.is_some() {
         let mut filter = Filter::new();
-        filter.default_policy(sb.disable_userns);
-        sys::seccomp_filter(filter.program())
+        filter.policy(full, sb.caps, sb.disable_userns, sb.restrict_af);
+        filter
+            .program()
+            .and_then(sys::seccomp_filter)
             .map_err(|e| (&b"loading the seccomp filter"[..], e))?;
     }
     Ok(())
@@ -133,6 +138,7 @@ const JEQ_K: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
 const JGE_K: u16 = 0x35; // BPF_JMP | BPF_JGE | BPF_K
 const JSET_K: u16 = 0x45; // BPF_JMP | BPF_JSET | BPF_K
 const RET_K: u16 = 0x06; // BPF_RET | BPF_K
+const AND_K: u16 = 0x54; // BPF_ALU | BPF_AND | BPF_K
 const ALLOW: u32 = linux_raw_sys::ptrace::SECCOMP_RET_ALLOW;
 const ERRNO: u32 = linux_raw_sys::ptrace::SECCOMP_RET_ERRNO;
 /// struct seccomp_data: nr at 0, arch at 4, args[i] at 16 + 8i (low 32 bits first).
@@ -147,99 +153,591 @@ const AUDIT_ARCH: u32 = linux_raw_sys::ptrace::AUDIT_ARCH_X86_64;
 #[cfg(target_arch = "aarch64")]
 const AUDIT_ARCH: u32 = linux_raw_sys::ptrace::AUDIT_ARCH_AARCH64;
 
-/// Denied outright, each for the reason beside it (Docker's and Flatpak's defaults).
-const DENIED: &[u32] = &[
-    k::__NR_add_key,           // the kernel keyring is not namespaced
-    k::__NR_keyctl,            // ... and holds other users' and the host's secrets
-    k::__NR_request_key,       // ... (same)
-    k::__NR_open_by_handle_at, // opens files by handle, bypassing the mount tree (shocker)
-    k::__NR_name_to_handle_at, // its counterpart
-    k::__NR_kexec_load,        // replaces the running kernel
-    k::__NR_kexec_file_load,   // ... (same)
-    k::__NR_init_module,       // loads kernel code
-    k::__NR_finit_module,      // ... (same)
-    k::__NR_delete_module,     // unloads kernel code
-    k::__NR_bpf,               // large kernel attack surface
-    k::__NR_perf_event_open,   // side channels and kernel attack surface
-    k::__NR_userfaultfd,       // stalls kernel threads, a common exploit primitive
-    k::__NR_lookup_dcookie,    // kernel internals for profilers
-    k::__NR_quotactl,          // host quota administration
-    k::__NR_acct,              // process accounting is host-wide
-    k::__NR_swapon,            // host swap administration
-    k::__NR_swapoff,           // ... (same)
-    k::__NR_reboot,            // host power state
-    k::__NR_syslog,            // the kernel log leaks addresses
-    k::__NR_personality,       // can turn off ASLR for setuid programs (Flatpak filters it)
+/// A table entry: the syscall number in the low 10 bits, above it the capability that
+/// allows it (a syscall listed twice is allowed by either), or NEVER.
+const fn gate(cap: u32, nr: u32) -> u16 {
+    (cap << 10 | nr) as u16
+}
+const NEVER: u32 = 63;
+const fn never(nr: u32) -> u16 {
+    gate(NEVER, nr)
+}
+const ADMIN: u32 = k::CAP_SYS_ADMIN;
+
+/// What the default filter denies with EPERM: Docker's default profile for a container
+/// without capabilities, by Docker's groups. A group Docker allows with a capability is
+/// allowed when COMMAND keeps it (`--cap-add`). Argument checks (ioctl, personality,
+/// clone, socket) are in `Filter::policy`.
+#[rustfmt::skip]
+const GATED: &[u16] = &[
+    // The kernel keyring is not namespaced and holds other users' and the host's secrets.
+    never(k::__NR_add_key), never(k::__NR_keyctl), never(k::__NR_request_key),
+    // File handles bypass the mount tree (the "shocker" escape). Docker allows
+    // open_by_handle_at with DAC_READ_SEARCH and name_to_handle_at always; husk neither.
+    never(k::__NR_open_by_handle_at), never(k::__NR_name_to_handle_at),
+    // Replace the running kernel.
+    never(k::__NR_kexec_load), never(k::__NR_kexec_file_load),
+    // Large kernel attack surface and exploit primitives; Docker allows bpf and
+    // perf_event_open with SYS_ADMIN (or BPF, PERFMON), husk never.
+    never(k::__NR_bpf), never(k::__NR_perf_event_open), never(k::__NR_userfaultfd),
+    never(k::__NR_io_uring_setup), never(k::__NR_io_uring_enter),
+    never(k::__NR_io_uring_register),
+    // Host administration: quotas, swap, profiler cookies (Docker: quotactl and
+    // lookup_dcookie with SYS_ADMIN; husk never).
+    never(k::__NR_quotactl), never(k::__NR_quotactl_fd), never(k::__NR_lookup_dcookie),
+    never(k::__NR_swapon), never(k::__NR_swapoff),
+    // Move other processes' pages between NUMA nodes.
+    never(k::__NR_migrate_pages), never(k::__NR_move_pages),
+    // Obsolete or never implemented.
+    never(k::__NR_nfsservctl),
+    #[cfg(target_arch = "x86_64")] never(k::__NR_uselib),
+    #[cfg(target_arch = "x86_64")] never(k::__NR__sysctl),
+    #[cfg(target_arch = "x86_64")] never(k::__NR_create_module),
+    #[cfg(target_arch = "x86_64")] never(k::__NR_get_kernel_syms),
+    #[cfg(target_arch = "x86_64")] never(k::__NR_query_module),
+    #[cfg(target_arch = "x86_64")] never(k::__NR_afs_syscall),
+    #[cfg(target_arch = "x86_64")] never(k::__NR_getpmsg),
+    #[cfg(target_arch = "x86_64")] never(k::__NR_putpmsg),
+    #[cfg(target_arch = "x86_64")] never(k::__NR_security),
+    #[cfg(target_arch = "x86_64")] never(k::__NR_tuxcall),
+    #[cfg(target_arch = "x86_64")] never(k::__NR_vserver),
+    #[cfg(target_arch = "x86_64")] never(k::__NR_ustat),
+    #[cfg(target_arch = "x86_64")] never(k::__NR_sysfs),
+    // SYS_ADMIN: mounts and the mount API, new or joined namespaces (clone's flags and
+    // clone3 in Filter::policy), host and domain names, fanotify, LSM attributes.
+    // pivot_root and open_tree_attr (Docker: never, or not yet listed) join them so that
+    // a nested sandbox can be built.
+    gate(ADMIN, k::__NR_mount), gate(ADMIN, k::__NR_umount2), gate(ADMIN, k::__NR_fsopen),
+    gate(ADMIN, k::__NR_fsconfig), gate(ADMIN, k::__NR_fsmount), gate(ADMIN, k::__NR_fspick),
+    gate(ADMIN, k::__NR_move_mount), gate(ADMIN, k::__NR_open_tree),
+    gate(ADMIN, k::__NR_open_tree_attr), gate(ADMIN, k::__NR_mount_setattr),
+    gate(ADMIN, k::__NR_pivot_root), gate(ADMIN, k::__NR_unshare), gate(ADMIN, k::__NR_setns),
+    gate(ADMIN, k::__NR_sethostname), gate(ADMIN, k::__NR_setdomainname),
+    gate(ADMIN, k::__NR_fanotify_init), gate(ADMIN, k::__NR_lsm_get_self_attr),
+    gate(ADMIN, k::__NR_lsm_set_self_attr), gate(ADMIN, k::__NR_lsm_list_modules),
+    // SYSLOG (or SYS_ADMIN): the kernel log leaks addresses.
+    gate(k::CAP_SYSLOG, k::__NR_syslog), gate(ADMIN, k::__NR_syslog),
+    // SYS_BOOT: host power state.
+    gate(k::CAP_SYS_BOOT, k::__NR_reboot),
+    // SYS_CHROOT: a chroot is the first step of the classic escapes.
+    gate(k::CAP_SYS_CHROOT, k::__NR_chroot),
+    // SYS_MODULE: kernel code.
+    gate(k::CAP_SYS_MODULE, k::__NR_init_module), gate(k::CAP_SYS_MODULE, k::__NR_finit_module),
+    gate(k::CAP_SYS_MODULE, k::__NR_delete_module),
+    // SYS_PACCT: process accounting is host-wide.
+    gate(k::CAP_SYS_PACCT, k::__NR_acct),
+    // SYS_PTRACE: compare, take or advise on other processes' descriptors and memory.
+    gate(k::CAP_SYS_PTRACE, k::__NR_kcmp), gate(k::CAP_SYS_PTRACE, k::__NR_pidfd_getfd),
+    gate(k::CAP_SYS_PTRACE, k::__NR_process_madvise),
+    // SYS_RAWIO: I/O port access.
+    #[cfg(target_arch = "x86_64")] gate(k::CAP_SYS_RAWIO, k::__NR_iopl),
+    #[cfg(target_arch = "x86_64")] gate(k::CAP_SYS_RAWIO, k::__NR_ioperm),
+    // SYS_TIME: the clock is not namespaced.
+    gate(k::CAP_SYS_TIME, k::__NR_settimeofday), gate(k::CAP_SYS_TIME, k::__NR_clock_settime),
+    // SYS_TTY_CONFIG: hangs up the terminal.
+    gate(k::CAP_SYS_TTY_CONFIG, k::__NR_vhangup),
+    // SYS_NICE: NUMA memory policy.
+    gate(k::CAP_SYS_NICE, k::__NR_get_mempolicy), gate(k::CAP_SYS_NICE, k::__NR_mbind),
+    gate(k::CAP_SYS_NICE, k::__NR_set_mempolicy),
+    gate(k::CAP_SYS_NICE, k::__NR_set_mempolicy_home_node),
 ];
 
-/// A BPF program under construction; jumps to the final "deny" are patched at the end.
+/// Whether `caps` unlocks a GATED entry.
+fn unlocked(entry: u16, caps: u64) -> bool {
+    let cap = u32::from(entry >> 10);
+    cap != NEVER && caps & (1 << cap) != 0
+}
+
+/// clone's namespace flags (Docker's mask; CLONE_NEWTIME cannot be passed to clone).
+const CLONE_NAMESPACES: u32 = k::CLONE_NEWNS
+    | k::CLONE_NEWCGROUP
+    | k::CLONE_NEWUTS
+    | k::CLONE_NEWIPC
+    | k::CLONE_NEWUSER
+    | k::CLONE_NEWPID
+    | k::CLONE_NEWNET;
+
+/// One instruction of the policy template, emitted when every `cond` bit holds. `to`: the
+/// low nibble is the label its true branch goes to, the high nibble a label placed here.
+#[derive(Clone, Copy)]
+#[repr(C, packed)]
+struct Step {
+    k: u32,
+    code: u8,
+    cond: u8,
+    to: u8,
+}
+const fn step(cond: u8, code: u16, k: u32, to: u8) -> Step {
+    Step {
+        k,
+        code: code as u8,
+        cond,
+        to,
+    }
+}
+/// The same, with label `here` placed on it.
+const fn at(here: u8, s: Step) -> Step {
+    Step {
+        to: s.to | here << 4,
+        ..s
+    }
+}
+
+// Pseudo instructions: the GATED denials, the --restrict-af families.
+const GATED_HERE: u16 = 0xff;
+const FAMILIES_HERE: u16 = 0xfe;
+// Conditions, computed by Filter::policy:
+/// the default filter (not only the --disable-userns/--restrict-af part);
+const FULL: u8 = 1;
+/// FULL, and CAP_SYS_ADMIN not kept;
+const NO_ADMIN: u8 = 2;
+/// --disable-userns;
+const NO_USERNS: u8 = 4;
+/// NO_ADMIN or NO_USERNS: clone's flags are checked;
+const CLONE: u8 = 8;
+/// NO_USERNS, and unshare is not denied outright;
+const UNSHARE: u8 = 16;
+/// FULL or RESTRICTED;
+const SOCKET: u8 = 32;
+/// no --restrict-af;
+const ANY_AF: u8 = 64;
+/// --restrict-af.
+const RESTRICTED: u8 = 128;
+// Labels.
+const TO_ALLOW: u8 = 1;
+const TO_EPERM: u8 = 2;
+const TO_ENOSYS: u8 = 3;
+const TO_NR: u8 = 4;
+const TO_IOCTL: u8 = 5;
+const TO_PERSONALITY: u8 = 6;
+const TO_CLONE: u8 = 7;
+const TO_UNSHARE: u8 = 8;
+const TO_SOCKET: u8 = 9;
+const TO_FAMILY: u8 = 10;
+/// Labels are nibbles: 16 slots, so indexing needs no bounds check.
+const LABELS: usize = 16;
+const EPERM: u32 = ERRNO | linux_raw_sys::errno::EPERM;
+
+/// The program: a dispatch on the syscall number, then one block per checked argument.
+#[rustfmt::skip]
+const POLICY: &[Step] = &[
+    // Another ABI (i386 through int 0x80, say) numbers syscalls differently: refuse it.
+    step(0, LD_W_ABS, ARCH, 0),
+    step(0, JEQ_K, AUDIT_ARCH, TO_NR),
+    step(0, RET_K, EPERM, 0),
+    at(TO_NR, step(0, LD_W_ABS, NR, 0)),
+    // x32: the same numbers with bit 30 set.
+    #[cfg(target_arch = "x86_64")] step(0, JGE_K, 0x4000_0000, TO_EPERM),
+    step(FULL, GATED_HERE, 0, 0),
+    step(FULL, JEQ_K, k::__NR_ioctl, TO_IOCTL),
+    step(FULL, JEQ_K, k::__NR_personality, TO_PERSONALITY),
+    // clone3's flags sit behind a pointer a filter cannot read: make callers fall back to
+    // clone, whose flags it can (as Docker does).
+    step(CLONE, JEQ_K, k::__NR_clone3, TO_ENOSYS),
+    step(CLONE, JEQ_K, k::__NR_clone, TO_CLONE),
+    step(UNSHARE, JEQ_K, k::__NR_unshare, TO_UNSHARE),
+    step(SOCKET, JEQ_K, k::__NR_socket, TO_SOCKET),
+    step(RESTRICTED, JEQ_K, k::__NR_socketpair, TO_FAMILY),
+    step(0, RET_K, ALLOW, 0),
+    // ioctl: terminal input injection, the console, line disciplines; only the low 32 bits
+    // of the request, as the kernel compares them.
+    at(TO_IOCTL, step(FULL, LD_W_ABS, arg(1), 0)),
+    step(FULL, JEQ_K, linux_raw_sys::ioctl::TIOCSTI, TO_EPERM),
+    step(FULL, JEQ_K, linux_raw_sys::ioctl::TIOCLINUX, TO_EPERM),
+    step(FULL, JEQ_K, linux_raw_sys::ioctl::TIOCSETD, TO_EPERM),
+    step(FULL, RET_K, ALLOW, 0),
+    // personality: Docker's values (PER_LINUX, PER_LINUX32, UNAME26, both, the query);
+    // others turn off ASLR (ADDR_NO_RANDOMIZE) or change the ABI.
+    at(TO_PERSONALITY, step(FULL, LD_W_ABS, arg(0), 0)),
+    step(FULL, JEQ_K, 0xffff_ffff, TO_ALLOW),
+    step(FULL, AND_K, !0x2_0008, 0),
+    step(FULL, JEQ_K, 0, TO_ALLOW),
+    step(FULL, RET_K, EPERM, 0),
+    // clone: new namespaces need SYS_ADMIN; new user namespaces, not --disable-userns.
+    at(TO_CLONE, step(CLONE, LD_W_ABS, arg(0), 0)),
+    step(NO_ADMIN, JSET_K, CLONE_NAMESPACES, TO_EPERM),
+    step(NO_USERNS, JSET_K, k::CLONE_NEWUSER, TO_EPERM),
+    step(CLONE, RET_K, ALLOW, 0),
+    at(TO_UNSHARE, step(UNSHARE, LD_W_ABS, arg(0), 0)),
+    step(UNSHARE, JSET_K, k::CLONE_NEWUSER, TO_EPERM),
+    step(UNSHARE, RET_K, ALLOW, 0),
+    // socket: Docker denies AF_ALG and AF_VSOCK; --restrict-af allows only its families,
+    // in socket and socketpair, and fails the others with EAFNOSUPPORT.
+    at(TO_SOCKET, step(SOCKET, LD_W_ABS, arg(0), 0)),
+    step(FULL, JEQ_K, linux_raw_sys::net::AF_ALG, TO_EPERM),
+    step(FULL, JEQ_K, linux_raw_sys::net::AF_VSOCK, TO_EPERM),
+    step(ANY_AF, RET_K, ALLOW, 0),
+    at(TO_FAMILY, step(RESTRICTED, LD_W_ABS, arg(0), 0)),
+    step(RESTRICTED, FAMILIES_HERE, 0, 0),
+    step(RESTRICTED, RET_K, ERRNO | linux_raw_sys::errno::EAFNOSUPPORT, 0),
+    at(TO_ALLOW, step(0, RET_K, ALLOW, 0)),
+    at(TO_EPERM, step(0, RET_K, EPERM, 0)),
+    at(TO_ENOSYS, step(0, RET_K, ERRNO | linux_raw_sys::errno::ENOSYS, 0)),
+];
+
+const MAX_INS: usize = 160;
+
+/// A BPF program under construction.
 struct Filter {
-    ins: [SockFilter; 64],
+    ins: [SockFilter; MAX_INS],
     len: usize,
-    to_deny: [bool; 64],
+    /// The label each instruction's true branch goes to, patched at the end.
+    to: [u8; MAX_INS],
+    /// A program that did not fit, or a jump beyond 255: refuse to load it.
+    broken: bool,
 }
 
 impl Filter {
     fn new() -> Self {
         Filter {
-            ins: [SockFilter::default(); 64],
+            ins: [SockFilter::default(); MAX_INS],
             len: 0,
-            to_deny: [false; 64],
+            to: [0; MAX_INS],
+            broken: false,
         }
     }
 
-    fn op(&mut self, code: u16, k: u32, jt: u8, jf: u8) {
-        self.ins[self.len] = SockFilter { code, jt, jf, k };
+    /// Appends `code k`; with `to` nonzero, a jump to that label when true.
+    fn op(&mut self, code: u16, k: u32, to: u8) {
+        let (Some(i), Some(t)) = (self.ins.get_mut(self.len), self.to.get_mut(self.len)) else {
+            self.broken = true;
+            return;
+        };
+        *i = SockFilter {
+            code,
+            jt: 0,
+            jf: 0,
+            k,
+        };
+        *t = to;
         self.len += 1;
     }
 
-    /// If A == k (or, with JSET, A & k != 0), fail with EPERM.
-    fn deny_if(&mut self, code: u16, k: u32) {
-        self.to_deny[self.len] = true;
-        self.op(code, k, 0, 0);
+    /// `full`: the default filter; otherwise only --disable-userns and --restrict-af, for
+    /// use under another filter. `af`: bit i allows spec::ADDRESS_FAMILIES[i].
+    fn policy(&mut self, full: bool, caps: u64, disable_userns: bool, af: Option<u8>) {
+        let admin = caps & (1 << ADMIN) != 0;
+        let no_admin = full && !admin;
+        let unshare = disable_userns && !no_admin;
+        let mut cond = (full as u8 * FULL)
+            | (no_admin as u8 * (NO_ADMIN | CLONE))
+            | (disable_userns as u8 * (NO_USERNS | CLONE))
+            | (unshare as u8 * UNSHARE)
+            | (full as u8 * SOCKET);
+        cond |= match af {
+            Some(_) => RESTRICTED | SOCKET,
+            None => ANY_AF,
+        };
+        let mut at = [usize::MAX; LABELS];
+        for s in POLICY {
+            if s.cond & cond != s.cond {
+                continue;
+            }
+            at[usize::from(s.to >> 4)] = self.len;
+            match u16::from(s.code) {
+                GATED_HERE => {
+                    for &e in GATED {
+                        let nr = e & 0x3ff;
+                        if !GATED.iter().any(|&o| o & 0x3ff == nr && unlocked(o, caps)) {
+                            self.op(JEQ_K, u32::from(nr), TO_EPERM);
+                        }
+                    }
+                }
+                FAMILIES_HERE => {
+                    let mask = af.unwrap_or(0);
+                    for (i, &family) in crate::spec::ADDRESS_FAMILIES.iter().enumerate() {
+                        if mask & (1 << i) != 0 {
+                            self.op(JEQ_K, u32::from(family), TO_ALLOW);
+                        }
+                    }
+                }
+                code => self.op(code, s.k, s.to & 15),
+            }
+        }
+        for (i, (ins, &to)) in self.ins.iter_mut().zip(&self.to).enumerate() {
+            if to != 0 {
+                let off = at[usize::from(to & 15)].wrapping_sub(i + 1);
+                self.broken |= off > 255;
+                ins.jt = off as u8;
+            }
+        }
     }
 
-    fn default_policy(&mut self, disable_userns: bool) {
-        let eperm = ERRNO | 1 /* EPERM */;
-        // Another ABI (i386 through int 0x80, say) numbers syscalls differently: refuse it.
-        self.op(LD_W_ABS, ARCH, 0, 0);
-        self.op(JEQ_K, AUDIT_ARCH, 1, 0);
-        self.op(RET_K, eperm, 0, 0);
-        self.op(LD_W_ABS, NR, 0, 0);
-        #[cfg(target_arch = "x86_64")]
-        self.deny_if(JGE_K, 0x4000_0000); // the x32 ABI: same numbers with bit 30 set
-        for &nr in DENIED {
-            self.deny_if(JEQ_K, nr);
+    fn program(&self) -> Result<&[SockFilter], Errno> {
+        if self.broken {
+            return Err(Errno::TOOBIG);
         }
-        // ioctl(fd, TIOCSTI/TIOCLINUX): compare only the low 32 bits, as the kernel does.
-        self.op(JEQ_K, k::__NR_ioctl, 0, 4);
-        self.op(LD_W_ABS, arg(1), 0, 0);
-        self.deny_if(JEQ_K, linux_raw_sys::ioctl::TIOCSTI);
-        self.deny_if(JEQ_K, linux_raw_sys::ioctl::TIOCLINUX);
-        self.op(RET_K, ALLOW, 0, 0);
-        if disable_userns {
-            // clone3's flags sit behind a pointer a filter cannot read: make callers fall
-            // back to clone, whose flags it can.
-            self.op(JEQ_K, k::__NR_clone3, 0, 1);
-            self.op(RET_K, ERRNO | 38 /* ENOSYS */, 0, 0);
+        Ok(&self.ins[..self.len])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use linux_raw_sys::errno as e;
+
+    /// A classic-BPF interpreter for the instructions the filter uses, on a seccomp_data.
+    fn run(prog: &[SockFilter], nr: u32, args: [u64; 6]) -> u32 {
+        let mut data = [0u8; 64];
+        data[..4].copy_from_slice(&nr.to_ne_bytes());
+        data[4..8].copy_from_slice(&AUDIT_ARCH.to_ne_bytes());
+        for (i, a) in args.iter().enumerate() {
+            data[16 + 8 * i..24 + 8 * i].copy_from_slice(&a.to_ne_bytes());
+        }
+        let (mut a, mut pc) = (0u32, 0);
+        loop {
+            let i = prog[pc];
+            pc += 1;
+            let taken = match i.code {
+                0x20 => {
+                    a = u32::from_ne_bytes(data[i.k as usize..][..4].try_into().unwrap());
+                    continue;
+                }
+                0x06 => return i.k,
+                0x54 => {
+                    a &= i.k;
+                    continue;
+                }
+                0x15 => a == i.k,
+                0x35 => a >= i.k,
+                0x45 => a & i.k != 0,
+                c => panic!("unexpected BPF code {c:#x}"),
+            };
+            pc += usize::from(if taken { i.jt } else { i.jf });
+        }
+    }
+
+    struct Case {
+        full: bool,
+        caps: u64,
+        userns: bool,
+        af: Option<u8>,
+    }
+
+    /// What the table and the documented argument rules say, written out straight.
+    fn expected(c: &Case, nr: u32, args: [u64; 6]) -> u32 {
+        let (a0, a1) = (args[0] as u32, args[1] as u32);
+        let admin = c.caps & 1 << k::CAP_SYS_ADMIN != 0;
+        if c.full {
+            let gated = GATED.iter().filter(|&&g| u32::from(g & 0x3ff) == nr);
+            let denied = gated.clone().count() > 0 && !gated.clone().any(|&g| unlocked(g, c.caps));
+            let tty = [0x5412, 0x541c, 0x5423];
+            let personas = [0, 8, 0x20000, 0x20008, 0xffff_ffff];
+            if denied
+                || nr == k::__NR_ioctl && tty.contains(&a1)
+                || nr == k::__NR_personality && !personas.contains(&a0)
+                || nr == k::__NR_socket && (a0 == 38 || a0 == 40)
+            {
+                return ERRNO | e::EPERM;
+            }
+        }
+        let mut clone_mask = if c.userns { k::CLONE_NEWUSER } else { 0 };
+        if c.full && !admin {
+            clone_mask |= 0x7e02_0000;
+        }
+        if nr == k::__NR_clone3 && clone_mask != 0 {
+            return ERRNO | e::ENOSYS;
+        }
+        if nr == k::__NR_clone && a0 & clone_mask != 0
+            || nr == k::__NR_unshare && c.userns && a0 & k::CLONE_NEWUSER != 0
+        {
+            return ERRNO | e::EPERM;
+        }
+        if let Some(mask) = c.af {
+            let allowed = crate::spec::ADDRESS_FAMILIES
+                .iter()
+                .enumerate()
+                .any(|(i, &f)| mask & 1 << i != 0 && u32::from(f) == a0);
+            if (nr == k::__NR_socket || nr == k::__NR_socketpair) && !allowed {
+                return ERRNO | e::EAFNOSUPPORT;
+            }
+        }
+        ALLOW
+    }
+
+    fn program(c: &Case) -> Vec<SockFilter> {
+        let mut f = Filter::new();
+        f.policy(c.full, c.caps, c.userns, c.af);
+        f.program().expect("the program fits").to_vec()
+    }
+
+    /// Every syscall number 0..=470 with zero arguments, and the argument cases, under
+    /// every single capability, none and all, with and without the other options.
+    #[test]
+    fn the_filter_does_what_the_table_says() {
+        let mut cases = vec![(k::__NR_ioctl, 1, 0x5412 | 1 << 32)];
+        for req in [0x5412, 0x541c, 0x5423, 0x5401, 0x540e] {
+            cases.push((k::__NR_ioctl, 1, req));
+        }
+        for p in [
+            0,
+            8,
+            0x20000,
+            0x20008,
+            0xffff_ffff,
+            0x40000,
+            1,
+            u64::MAX,
+            0x1_0000_0008,
+        ] {
+            cases.push((k::__NR_personality, 0, p));
+        }
+        for bit in 0..32 {
             for nr in [k::__NR_clone, k::__NR_unshare] {
-                self.op(JEQ_K, nr, 0, 3);
-                self.op(LD_W_ABS, arg(0), 0, 0);
-                self.deny_if(JSET_K, k::CLONE_NEWUSER);
-                self.op(RET_K, ALLOW, 0, 0);
+                cases.push((nr, 0, 1 << bit | 17));
             }
         }
-        self.op(RET_K, ALLOW, 0, 0);
-        let deny = self.len;
-        self.op(RET_K, eperm, 0, 0);
-        for i in 0..deny {
-            if self.to_deny[i] {
-                self.ins[i].jt = (deny - i - 1) as u8;
+        for family in 0..48 {
+            for nr in [k::__NR_socket, k::__NR_socketpair] {
+                cases.push((nr, 0, family));
+            }
+        }
+        let caps = (0..41).map(|c| 1u64 << c).chain([0, !0, 1 << 21 | 1 << 34]);
+        for caps in caps {
+            for (full, userns) in [(true, false), (true, true), (false, true), (false, false)] {
+                for af in [None, Some(0), Some(0b110), Some(0b11111)] {
+                    let c = Case {
+                        full,
+                        caps,
+                        userns,
+                        af,
+                    };
+                    let prog = program(&c);
+                    let zero = (0..=470).map(|nr| (nr, 0, 0));
+                    for (nr, i, v) in zero.chain(cases.iter().copied()) {
+                        let mut args = [0; 6];
+                        args[i] = v;
+                        assert_eq!(
+                            run(&prog, nr, args),
+                            expected(&c, nr, args),
+                            "nr {nr} args {args:x?} full {full} caps {caps:#x} userns {userns} af {af:?}"
+                        );
+                    }
+                    // Other ABIs: x32 numbers and another audit arch.
+                    assert_eq!(run(&prog, 0x4000_0000 | 39, [0; 6]), ERRNO | e::EPERM);
+                }
             }
         }
     }
 
-    fn program(&self) -> &[SockFilter] {
-        &self.ins[..self.len]
+    /// The groups as Docker's default profile has them (moby/profiles seccomp/default.json),
+    /// checked without the table: what a container without capabilities is denied.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn without_capabilities_docker_s_denials_hold() {
+        let docker = [
+            k::__NR__sysctl,
+            k::__NR_acct,
+            k::__NR_add_key,
+            k::__NR_afs_syscall,
+            k::__NR_bpf,
+            k::__NR_chroot,
+            k::__NR_clock_settime,
+            k::__NR_clone3,
+            k::__NR_create_module,
+            k::__NR_delete_module,
+            k::__NR_fanotify_init,
+            k::__NR_finit_module,
+            k::__NR_fsconfig,
+            k::__NR_fsmount,
+            k::__NR_fsopen,
+            k::__NR_fspick,
+            k::__NR_get_kernel_syms,
+            k::__NR_get_mempolicy,
+            k::__NR_getpmsg,
+            k::__NR_init_module,
+            k::__NR_io_uring_enter,
+            k::__NR_io_uring_register,
+            k::__NR_io_uring_setup,
+            k::__NR_ioperm,
+            k::__NR_iopl,
+            k::__NR_kcmp,
+            k::__NR_kexec_file_load,
+            k::__NR_kexec_load,
+            k::__NR_keyctl,
+            k::__NR_lookup_dcookie,
+            k::__NR_lsm_get_self_attr,
+            k::__NR_lsm_list_modules,
+            k::__NR_lsm_set_self_attr,
+            k::__NR_mbind,
+            k::__NR_migrate_pages,
+            k::__NR_mount,
+            k::__NR_mount_setattr,
+            k::__NR_move_mount,
+            k::__NR_move_pages,
+            k::__NR_nfsservctl,
+            k::__NR_open_by_handle_at,
+            k::__NR_open_tree,
+            k::__NR_open_tree_attr,
+            k::__NR_perf_event_open,
+            k::__NR_pidfd_getfd,
+            k::__NR_pivot_root,
+            k::__NR_process_madvise,
+            k::__NR_putpmsg,
+            k::__NR_query_module,
+            k::__NR_quotactl,
+            k::__NR_quotactl_fd,
+            k::__NR_reboot,
+            k::__NR_request_key,
+            k::__NR_security,
+            k::__NR_set_mempolicy,
+            k::__NR_set_mempolicy_home_node,
+            k::__NR_setdomainname,
+            k::__NR_sethostname,
+            k::__NR_setns,
+            k::__NR_settimeofday,
+            k::__NR_swapoff,
+            k::__NR_swapon,
+            k::__NR_sysfs,
+            k::__NR_syslog,
+            k::__NR_tuxcall,
+            k::__NR_umount2,
+            k::__NR_unshare,
+            k::__NR_uselib,
+            k::__NR_userfaultfd,
+            k::__NR_ustat,
+            k::__NR_vhangup,
+            k::__NR_vserver,
+            // husk's own addition: Docker allows it.
+            k::__NR_name_to_handle_at,
+        ];
+        let c = Case {
+            full: true,
+            caps: 0,
+            userns: false,
+            af: None,
+        };
+        let prog = program(&c);
+        for nr in 0..=470 {
+            let denied = run(&prog, nr, [0; 6]) != ALLOW;
+            assert_eq!(denied, docker.contains(&nr), "nr {nr}");
+        }
+        // file_getattr/file_setattr are newer than Docker's list and allowed (README).
+        assert_eq!(run(&prog, k::__NR_file_getattr, [0; 6]), ALLOW);
+        // With SYS_ADMIN: the mount API and namespaces, not io_uring or the keyring.
+        let prog = program(&Case {
+            caps: 1 << k::CAP_SYS_ADMIN,
+            ..c
+        });
+        for nr in [
+            k::__NR_mount,
+            k::__NR_unshare,
+            k::__NR_setns,
+            k::__NR_clone3,
+        ] {
+            assert_eq!(run(&prog, nr, [0; 6]), ALLOW, "nr {nr}");
+        }
+        for nr in [k::__NR_io_uring_setup, k::__NR_keyctl, k::__NR_chroot] {
+            assert_ne!(run(&prog, nr, [0; 6]), ALLOW, "nr {nr}");
+        }
+    }
+
+    #[test]
+    fn a_program_that_does_not_fit_is_refused() {
+        let mut f = Filter::new();
+        for _ in 0..=MAX_INS {
+            f.op(RET_K, ALLOW, 0);
+        }
+        assert_eq!(f.program().err(), Some(Errno::TOOBIG));
     }
 }

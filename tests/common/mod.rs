@@ -339,3 +339,37 @@ pub fn chmod_tree(path: &Path, mode: u32) {
         }
     }
 }
+
+/// Runs python3 code inside `husk ARGS --`, returns stdout.
+pub fn py(u: User, args: &[&str], code: &str) -> String {
+    let mut all = args.to_vec();
+    all.extend(["--", "/usr/bin/python3", "-c", code]);
+    let out = run(husk_as(u, &all), 30);
+    let s = text(&out.stdout);
+    assert!(out.status.success(), "{u:?}: {s}{}", text(&out.stderr));
+    s
+}
+
+pub const PRELUDE: &str = r#"
+import ctypes, errno, os
+libc = ctypes.CDLL(None, use_errno=True)
+def sys(name, nr, *args):
+    r = libc.syscall(ctypes.c_long(nr), *[ctypes.c_long(a) for a in args])
+    print(f"{name}={errno.errorcode.get(ctypes.get_errno(), 'ok') if r == -1 else 'ok'}")
+def c(name, r):
+    print(f"{name}={errno.errorcode.get(ctypes.get_errno(), 'ok') if r == -1 else 'ok'}")
+def attempt(name, fn):
+    try:
+        fn(); print(f"{name}=ok")
+    except OSError as e:
+        print(f"{name}={errno.errorcode[e.errno]}")
+"#;
+
+pub fn expect(u: User, out: &str, wants: &[&str]) {
+    for want in wants {
+        assert!(
+            out.lines().any(|l| l == *want),
+            "{u:?}: missing {want:?} in:\n{out}"
+        );
+    }
+}
