@@ -455,64 +455,74 @@ const fn bind(read_only: bool, devices: bool, optional: bool) -> SandboxOpt {
     })
 }
 
-/// bubblewrap's spelling, plus `--rootfs` and `--rw`.
-const SANDBOX_OPTIONS: [(&[u8], SandboxOpt); 54] = {
+/// bubblewrap's spelling, plus `--rootfs` and `--rw`: the names without their `--`, one
+/// space apart (a table of slices would cost 16 bytes of pointers a name), and what each
+/// does, in the same order.
+const SANDBOX_NAMES: &[u8] = b"\
+    bind bind-try ro-bind ro-bind-try dev-bind dev-bind-try symlink chmod remount-ro proc \
+    dev tmpfs mqueue dir rootfs rw unshare-all share-net unshare-user unshare-user-try \
+    unshare-ipc unshare-pid unshare-net unshare-uts unshare-cgroup unshare-cgroup-try \
+    unshare-time netns hostname chdir argv0 setenv unsetenv clearenv die-with-parent \
+    new-session uid gid uid-map gid-map monotonic-offset boottime-offset info-fd \
+    json-status-fd perms size cap-add cap-drop keep-fd seccomp add-seccomp-fd \
+    no-default-seccomp disable-userns restrict-af";
+const SANDBOX_OPTIONS: [SandboxOpt; 54] = {
     use SandboxOpt::*;
     [
-        (b"--bind", bind(false, false, false)),
-        (b"--bind-try", bind(false, false, true)),
-        (b"--ro-bind", bind(true, false, false)),
-        (b"--ro-bind-try", bind(true, false, true)),
-        (b"--dev-bind", bind(false, true, false)),
-        (b"--dev-bind-try", bind(false, true, true)),
-        (b"--symlink", Mount(OpKind::Symlink)),
-        (b"--chmod", Mount(OpKind::Chmod)),
-        (b"--remount-ro", Mount(OpKind::RemountRo)),
-        (b"--proc", Mount(OpKind::Proc)),
-        (b"--dev", Mount(OpKind::Dev)),
-        (b"--tmpfs", Mount(OpKind::Tmpfs)),
-        (b"--mqueue", Mount(OpKind::Mqueue)),
-        (b"--dir", Mount(OpKind::Dir)),
-        (b"--rootfs", Rootfs),
-        (b"--rw", Rw),
-        (b"--unshare-all", UnshareAll),
-        (b"--share-net", ShareNet),
-        (b"--unshare-user", Unshare(k::CLONE_NEWUSER, false)),
-        (b"--unshare-user-try", Unshare(k::CLONE_NEWUSER, true)),
-        (b"--unshare-ipc", Unshare(k::CLONE_NEWIPC, false)),
-        (b"--unshare-pid", Unshare(k::CLONE_NEWPID, false)),
-        (b"--unshare-net", Unshare(k::CLONE_NEWNET, false)),
-        (b"--unshare-uts", Unshare(k::CLONE_NEWUTS, false)),
-        (b"--unshare-cgroup", Unshare(k::CLONE_NEWCGROUP, false)),
-        (b"--unshare-cgroup-try", Unshare(k::CLONE_NEWCGROUP, true)),
-        (b"--unshare-time", UnshareTime),
-        (b"--netns", Netns),
-        (b"--hostname", Hostname),
-        (b"--chdir", Chdir),
-        (b"--argv0", Argv0),
-        (b"--setenv", Setenv),
-        (b"--unsetenv", Unsetenv),
-        (b"--clearenv", Clearenv),
-        (b"--die-with-parent", DieWithParent),
-        (b"--new-session", NewSession),
-        (b"--uid", Id(true)),
-        (b"--gid", Id(false)),
-        (b"--uid-map", IdMap(true)),
-        (b"--gid-map", IdMap(false)),
-        (b"--monotonic-offset", Offset(true)),
-        (b"--boottime-offset", Offset(false)),
-        (b"--info-fd", StatusFd(true)),
-        (b"--json-status-fd", StatusFd(false)),
-        (b"--perms", Perms),
-        (b"--size", Size),
-        (b"--cap-add", Cap(true)),
-        (b"--cap-drop", Cap(false)),
-        (b"--keep-fd", KeepFd),
-        (b"--seccomp", Seccomp(true)),
-        (b"--add-seccomp-fd", Seccomp(false)),
-        (b"--no-default-seccomp", NoDefaultSeccomp),
-        (b"--disable-userns", DisableUserns),
-        (b"--restrict-af", RestrictAf),
+        bind(false, false, false),
+        bind(false, false, true),
+        bind(true, false, false),
+        bind(true, false, true),
+        bind(false, true, false),
+        bind(false, true, true),
+        Mount(OpKind::Symlink),
+        Mount(OpKind::Chmod),
+        Mount(OpKind::RemountRo),
+        Mount(OpKind::Proc),
+        Mount(OpKind::Dev),
+        Mount(OpKind::Tmpfs),
+        Mount(OpKind::Mqueue),
+        Mount(OpKind::Dir),
+        Rootfs,
+        Rw,
+        UnshareAll,
+        ShareNet,
+        Unshare(k::CLONE_NEWUSER, false),
+        Unshare(k::CLONE_NEWUSER, true),
+        Unshare(k::CLONE_NEWIPC, false),
+        Unshare(k::CLONE_NEWPID, false),
+        Unshare(k::CLONE_NEWNET, false),
+        Unshare(k::CLONE_NEWUTS, false),
+        Unshare(k::CLONE_NEWCGROUP, false),
+        Unshare(k::CLONE_NEWCGROUP, true),
+        UnshareTime,
+        Netns,
+        Hostname,
+        Chdir,
+        Argv0,
+        Setenv,
+        Unsetenv,
+        Clearenv,
+        DieWithParent,
+        NewSession,
+        Id(true),
+        Id(false),
+        IdMap(true),
+        IdMap(false),
+        Offset(true),
+        Offset(false),
+        StatusFd(true),
+        StatusFd(false),
+        Perms,
+        Size,
+        Cap(true),
+        Cap(false),
+        KeepFd,
+        Seccomp(true),
+        Seccomp(false),
+        NoDefaultSeccomp,
+        DisableUserns,
+        RestrictAf,
     ]
 };
 
@@ -524,7 +534,8 @@ fn sandbox_option<'a>(
     perms: &mut Option<u32>,
     size: &mut Option<u64>,
 ) -> Result<'a, ()> {
-    let Some(&(_, opt)) = SANDBOX_OPTIONS.iter().find(|(n, _)| *n == name) else {
+    let found = index_of(SANDBOX_NAMES, &name[2..]).and_then(|i| SANDBOX_OPTIONS.get(i));
+    let Some(&opt) = found else {
         return error(name, None, "unknown option (see --help)");
     };
     let full = |what| CliError {
@@ -699,49 +710,13 @@ fn operand<'a, T>(
 }
 
 /// capabilities(7), in bit order.
-const CAPABILITIES: [&[u8]; 41] = [
-    b"CHOWN",
-    b"DAC_OVERRIDE",
-    b"DAC_READ_SEARCH",
-    b"FOWNER",
-    b"FSETID",
-    b"KILL",
-    b"SETGID",
-    b"SETUID",
-    b"SETPCAP",
-    b"LINUX_IMMUTABLE",
-    b"NET_BIND_SERVICE",
-    b"NET_BROADCAST",
-    b"NET_ADMIN",
-    b"NET_RAW",
-    b"IPC_LOCK",
-    b"IPC_OWNER",
-    b"SYS_MODULE",
-    b"SYS_RAWIO",
-    b"SYS_CHROOT",
-    b"SYS_PTRACE",
-    b"SYS_PACCT",
-    b"SYS_ADMIN",
-    b"SYS_BOOT",
-    b"SYS_NICE",
-    b"SYS_RESOURCE",
-    b"SYS_TIME",
-    b"SYS_TTY_CONFIG",
-    b"MKNOD",
-    b"LEASE",
-    b"AUDIT_WRITE",
-    b"AUDIT_CONTROL",
-    b"SETFCAP",
-    b"MAC_OVERRIDE",
-    b"MAC_ADMIN",
-    b"SYSLOG",
-    b"WAKE_ALARM",
-    b"BLOCK_SUSPEND",
-    b"AUDIT_READ",
-    b"PERFMON",
-    b"BPF",
-    b"CHECKPOINT_RESTORE",
-];
+const CAPABILITIES: &[u8] = b"\
+    CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP \
+    LINUX_IMMUTABLE NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER \
+    SYS_MODULE SYS_RAWIO SYS_CHROOT SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE \
+    SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE AUDIT_WRITE AUDIT_CONTROL SETFCAP \
+    MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ PERFMON BPF \
+    CHECKPOINT_RESTORE";
 
 /// "CAP_NET_RAW", "net_raw" → its bit; "ALL" → every bit.
 fn capability_set(s: &[u8]) -> Option<u64> {
@@ -753,17 +728,18 @@ fn capability_set(s: &[u8]) -> Option<u64> {
     if name == b"ALL" {
         return Some(!0);
     }
-    index_of(&CAPABILITIES, name).map(|bit| 1 << bit)
+    index_of(CAPABILITIES, name).map(|bit| 1 << bit)
 }
 
-/// Where `name` sits in `table` (one copy of the search for every name table).
+/// Where `name` sits among the space-separated names of `table` (one copy of the search
+/// for every name table).
 #[inline(never)]
-fn index_of(table: &[&[u8]], name: &[u8]) -> Option<usize> {
-    table.iter().position(|n| *n == name)
+fn index_of(table: &[u8], name: &[u8]) -> Option<usize> {
+    table.split(|&b| b == b' ').position(|n| n == name)
 }
 
 /// `--restrict-af` names, in spec::ADDRESS_FAMILIES order.
-const FAMILY_NAMES: [&[u8]; 5] = [b"unix", b"inet", b"inet6", b"netlink", b"packet"];
+const FAMILY_NAMES: &[u8] = b"unix inet inet6 netlink packet";
 
 /// "inet,inet6" → bits of spec::ADDRESS_FAMILIES; "none" → 0.
 fn address_families(s: &[u8]) -> Option<u64> {
@@ -772,37 +748,24 @@ fn address_families(s: &[u8]) -> Option<u64> {
     }
     let mut set = 0;
     for name in s.split(|&b| b == b',') {
-        set |= 1 << index_of(&FAMILY_NAMES, name)?;
+        set |= 1 << index_of(FAMILY_NAMES, name)?;
     }
     Some(set)
 }
 
 /// setrlimit(2)'s resources, by RLIMIT_* number.
-const RLIMITS: [&[u8]; 16] = [
-    b"cpu",
-    b"fsize",
-    b"data",
-    b"stack",
-    b"core",
-    b"rss",
-    b"nproc",
-    b"nofile",
-    b"memlock",
-    b"as",
-    b"locks",
-    b"sigpending",
-    b"msgqueue",
-    b"nice",
-    b"rtprio",
-    b"rttime",
-];
+const RLIMITS: &[u8] = b"\
+    cpu fsize data stack core rss nproc nofile memlock as locks sigpending msgqueue nice \
+    rtprio rttime";
 
 /// "nofile=64", "as=1G:2G", "core=unlimited".
 fn parse_rlimit(s: &[u8]) -> Option<Rlimit> {
     let eq = s.iter().position(|&b| b == b'=')?;
-    let resource = RLIMITS
-        .iter()
-        .position(|r| r.eq_ignore_ascii_case(&s[..eq]))? as u32;
+    let mut lower = [0u8; 16];
+    let name = lower.get_mut(..eq)?;
+    name.copy_from_slice(&s[..eq]);
+    name.make_ascii_lowercase();
+    let resource = index_of(RLIMITS, name)? as u32;
     let limit = |v: &[u8]| {
         if v == b"unlimited" {
             Some(u64::MAX)
@@ -933,11 +896,9 @@ pub fn parse_millis(s: &[u8]) -> Option<u64> {
     (whole <= u64::from(u32::MAX)).then(|| whole * 1000 + ms)
 }
 
-const SIGNAL_NAMES: [&[u8]; 31] = [
-    b"HUP", b"INT", b"QUIT", b"ILL", b"TRAP", b"ABRT", b"BUS", b"FPE", b"KILL", b"USR1", b"SEGV",
-    b"USR2", b"PIPE", b"ALRM", b"TERM", b"STKFLT", b"CHLD", b"CONT", b"STOP", b"TSTP", b"TTIN",
-    b"TTOU", b"URG", b"XCPU", b"XFSZ", b"VTALRM", b"PROF", b"WINCH", b"IO", b"PWR", b"SYS",
-];
+const SIGNAL_NAMES: &[u8] = b"\
+    HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM STKFLT CHLD CONT \
+    STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS";
 /// The first real-time signal as glibc numbers them (Podman's SIGRTMIN+3 is 37).
 const SIGRTMIN: u64 = 34;
 const SIGRTMAX: u64 = 64;
@@ -958,7 +919,7 @@ pub fn signal_number(s: &[u8]) -> Option<u8> {
     if name.starts_with(b"SIG") {
         name = &name[3..];
     }
-    if let Some(i) = index_of(&SIGNAL_NAMES, name) {
+    if let Some(i) = index_of(SIGNAL_NAMES, name) {
         return Some(i as u8 + 1);
     }
     let n = match name {
@@ -1128,6 +1089,22 @@ mod tests {
         );
         assert_eq!(err_of(&["husk"]), ("COMMAND".into(), None));
         assert_eq!(err_of(&["husk", "--pause", "x"]), ("--pause".into(), None));
+    }
+
+    #[test]
+    fn name_tables_line_up() {
+        assert_eq!(
+            SANDBOX_NAMES.split(|&b| b == b' ').count(),
+            SANDBOX_OPTIONS.len()
+        );
+        assert_eq!(CAPABILITIES.split(|&b| b == b' ').count(), 41);
+        assert_eq!(RLIMITS.split(|&b| b == b' ').count(), 16);
+        assert_eq!(index_of(SANDBOX_NAMES, b"restrict-af"), Some(53));
+        assert_eq!(index_of(CAPABILITIES, b"CHECKPOINT_RESTORE"), Some(40));
+        assert_eq!(index_of(RLIMITS, b"rttime"), Some(15));
+        assert_eq!(index_of(RLIMITS, b""), None);
+        assert_eq!(capability_set(b"cap_sys_admin"), Some(1 << 21));
+        assert_eq!(parse_rlimit(b"NOFILE=5").map(|r| r.resource), Some(7));
     }
 
     #[test]
