@@ -57,6 +57,10 @@ pub struct Payload<'a> {
     pub new_session: bool,
     /// Runs in the child just before exec (the sandbox's lockdown); an error names its step.
     pub prepare: Option<&'a dyn Fn() -> Result<(), StepError>>,
+    /// Whether husk holds the terminal's foreground, when an outer process knows better
+    /// (the sandbox's monitor: inside a new pid namespace the groups are invisible). Then
+    /// COMMAND gets the foreground, but husk does not follow its stops.
+    pub foreground: Option<bool>,
 }
 
 impl<'a> Payload<'a> {
@@ -68,6 +72,7 @@ impl<'a> Payload<'a> {
             env,
             new_session: false,
             prepare: None,
+            foreground: None,
         }
     }
 }
@@ -131,7 +136,9 @@ fn spawn(
     let env = payload.env;
     // SAFETY: fd 0 is only borrowed for the ioctls below; a closed fd just fails them.
     let stdin = unsafe { BorrowedFd::borrow_raw(0) };
-    let foreground = rustix::termios::tcgetpgrp(stdin) == Ok(process::getpgrp());
+    let foreground = payload
+        .foreground
+        .unwrap_or_else(|| rustix::termios::tcgetpgrp(stdin) == Ok(process::getpgrp()));
     let (status_rd, status_wr) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
         .map_err(|e| {
             report::failed(&[b"pipe"], e);
@@ -198,7 +205,8 @@ fn spawn(
         }
     }
     if got < buf.len() {
-        return Ok((pid, foreground && !payload.new_session));
+        let job_control = foreground && !payload.new_session && payload.foreground.is_none();
+        return Ok((pid, job_control));
     }
     let status = i32::from_ne_bytes([buf[0], buf[1], buf[2], buf[3]]);
     let errno = Errno::from_raw_os_error(i32::from_ne_bytes([buf[4], buf[5], buf[6], buf[7]]));

@@ -996,3 +996,27 @@ fn parser_faults_found_by_fuzzing() {
         }
     });
 }
+
+/// With a terminal, COMMAND in a sandbox gets the foreground through both husk processes
+/// (before, its first read from the terminal stopped it for good), and Ctrl-C reaches it.
+#[test]
+fn sandbox_command_gets_the_terminal() {
+    use std::io::Write;
+    as_each_user("terminal foreground", |u| {
+        let inner = format!(
+            "{} --rootfs / -- /bin/sh -c 'read x; echo got=$x; trap \"echo int; exit 7\" INT; echo ready; sleep 10 & wait'",
+            husk().display()
+        );
+        let (mut child, lines) = under_pty(u, &inner);
+        let mut stdin = child.stdin.take().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        stdin.write_all(b"hello\n").unwrap();
+        lines.expect("got=hello");
+        lines.expect("ready");
+        stdin.write_all(b"\x03").unwrap();
+        // The terminal echoes ^C on the same line.
+        while !lines.next(10).trim_end().ends_with("int") {}
+        drop(stdin);
+        wait_for(&mut child, 10);
+    });
+}

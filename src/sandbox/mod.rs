@@ -137,9 +137,9 @@ fn monitor<'a>(
         }
     }
     let mut namespaces = sb.namespaces;
-    // Unprivileged, other namespaces can only be made inside a user namespace of one's own
-    // (bubblewrap does the same when it is not setuid).
-    if namespaces != 0 && !process::geteuid().is_root() {
+    // Unprivileged, other namespaces can only be made, and capabilities dropped, inside a
+    // user namespace of one's own: every sandbox has one (as bubblewrap when not setuid).
+    if !process::geteuid().is_root() {
         namespaces |= u64::from(k::CLONE_NEWUSER);
     }
     if let Some(path) = sb.netns {
@@ -167,6 +167,10 @@ fn monitor<'a>(
     let (started_rd, started_wr) = step(rustix::pipe::pipe_with(CLOEXEC), b"pipe")?;
     let (uid, gid) = (process::getuid().as_raw(), process::getgid().as_raw());
 
+    // SAFETY: fd 0 is only borrowed for the query; a closed fd just fails it.
+    let stdin = unsafe { rustix::fd::BorrowedFd::borrow_raw(0) };
+    // Asked here, on the host side: inside a new pid namespace the groups are invisible.
+    let foreground = rustix::termios::tcgetpgrp(stdin) == Ok(process::getpgrp());
     let mut flags = namespaces;
     let pid = loop {
         match sys::spawn_child(flags, cgroup) {
@@ -205,7 +209,11 @@ fn monitor<'a>(
             sys::exit(125);
         }
         let identity = uid == 0 && sb.uid_map.is_empty() && sb.gid_map.is_empty();
-        let status = match enter(spec, env, inherited, flags, identity, maps_rd, started_wr) {
+        let ids = Ids {
+            identity,
+            foreground,
+        };
+        let status = match enter(spec, env, inherited, flags, ids, maps_rd, started_wr) {
             Ok(status) => status,
             Err(failure) => {
                 failure.report();
@@ -259,13 +267,20 @@ fn supervise(child: i32) -> i32 {
     }
 }
 
+/// What the monitor knows for the inner init: whether the ids are the host's own (a root
+/// caller without maps), and whether the sandbox holds the terminal's foreground.
+struct Ids {
+    identity: bool,
+    foreground: bool,
+}
+
 /// The inner init: waits for its id maps, builds the sandbox, then runs the init loop.
 fn enter<'a>(
     spec: &'a Spec,
     env: crate::spec::Env<'a>,
     inherited: &Inherited,
     namespaces: u64,
-    identity: bool,
+    ids: Ids,
     maps_rd: OwnedFd,
     started: OwnedFd,
 ) -> Result<i32, Failure<'a>> {
@@ -302,7 +317,7 @@ fn enter<'a>(
         step(mounts::chdir_inside(dir), b"--chdir").map_err(|f| f.with(dir))?;
     }
     if namespaces & u64::from(k::CLONE_NEWUSER) != 0 {
-        idmap::become_ids(sb, identity)?;
+        idmap::become_ids(sb, ids.identity)?;
     }
     // From here untrusted code runs: it must not ptrace the init or read its memory.
     step(
@@ -318,6 +333,7 @@ fn enter<'a>(
     let mut payload = Payload::plain(argv, env);
     payload.new_session = sb.new_session;
     payload.prepare = Some(&lockdown);
+    payload.foreground = Some(ids.foreground);
     if let (Some(argv0), false) = (sb.argv0, argv.is_empty()) {
         // SAFETY: this process is the clone's child and owns its copy of argv; index 0 is in
         // bounds (checked above) and argv0 lives in argv itself.
