@@ -373,6 +373,7 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>, spec: &mut Spec<'a>) -> Result<'a
             "need --cgroup DIR",
         );
     }
+    init.landlock.scope = sb.enabled;
     if pending_perms.is_some() || pending_size.is_some() {
         return error(
             b"--perms/--size",

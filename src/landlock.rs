@@ -31,13 +31,20 @@ fn fs_rights(abi: u32) -> u64 {
 }
 
 pub fn apply(ll: &Landlock) -> Result<(), StepError> {
-    if !ll.any() {
+    if !ll.any() && !ll.scope {
         return Ok(());
     }
     let abi = match sys::landlock_abi() {
         Ok(abi) => abi,
+        Err(_) if !ll.any() => return Ok(()),
         Err(e) => return not_enforced(ll, b"--landlock-*: landlock is unavailable here", e),
     };
+    // ABSTRACT_UNIX_SOCKET | SIGNAL: COMMAND reaches neither the host's abstract sockets
+    // (with --share-net) nor, with a signal, any process outside its own.
+    let scoped = if ll.scope && abi >= 6 { 0b11 } else { 0 };
+    if !ll.any() && scoped == 0 {
+        return Ok(());
+    }
     let has_net = !ll.bind.is_empty() || !ll.connect.is_empty();
     if has_net && abi < 4 {
         not_enforced(
@@ -53,7 +60,8 @@ pub fn apply(ll: &Landlock) -> Result<(), StepError> {
     };
     let handled_net = if has_net && abi >= 4 { 0b11 } else { 0 };
     let fail = |e| (&b"--landlock-*"[..], e);
-    let ruleset = sys::landlock_create_ruleset(handled_fs, handled_net, abi).map_err(fail)?;
+    let ruleset =
+        sys::landlock_create_ruleset(handled_fs, handled_net, scoped, abi).map_err(fail)?;
     for &(access, path) in ll.paths.iter() {
         let flags = OFlags::PATH | OFlags::CLOEXEC;
         let fd: OwnedFd = rustix::fs::open(path, flags, Mode::empty())

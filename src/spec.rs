@@ -147,6 +147,9 @@ pub struct Landlock<'a> {
     pub bind: List<u16, 16>,
     pub connect: List<u16, 16>,
     pub strict: bool,
+    /// Scope abstract unix sockets and signals to COMMAND's own processes (the sandbox,
+    /// where the kernel's landlock has scopes: ABI 6).
+    pub scope: bool,
 }
 
 impl Landlock<'_> {

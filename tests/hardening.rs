@@ -1020,3 +1020,89 @@ fn sandbox_command_gets_the_terminal() {
         wait_for(&mut child, 10);
     });
 }
+
+/// The landlock ABI of this kernel (0 without landlock).
+fn landlock_abi() -> i64 {
+    // SAFETY: a null attribute with size 0 and the VERSION flag only queries.
+    let v = unsafe { libc::syscall(libc::SYS_landlock_create_ruleset, 0usize, 0usize, 1u32) };
+    v.max(0)
+}
+
+/// Host sockets under a bound root: --rootfs covers /run (and /var/run) with a tmpfs, so a
+/// server socket there (tmux's, docker.sock, D-Bus) is not reachable; with a shared
+/// network the host's abstract sockets and, always, processes outside the sandbox are out
+/// of reach of COMMAND's signals (landlock scopes, ABI 6).
+#[test]
+fn host_sockets_and_processes_are_out_of_reach() {
+    use std::os::linux::net::SocketAddrExt;
+    use std::os::unix::fs::PermissionsExt;
+    let dir = format!("/run/husk-test-{}", std::process::id());
+    let _listener = if is_root() {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        Some(std::os::unix::net::UnixListener::bind(format!("{dir}/sock")).unwrap())
+    } else {
+        println!("SKIP a socket under /run: needs root to make one");
+        None
+    };
+    let name = format!("husk-test-{}", std::process::id());
+    let addr = std::os::unix::net::SocketAddr::from_abstract_name(&name).unwrap();
+    let _abstract = std::os::unix::net::UnixListener::bind_addr(&addr).unwrap();
+    let code = format!(
+        "import os, socket, errno\nprint('run=' + str(os.path.exists('{dir}/sock')))\ns = socket.socket(socket.AF_UNIX)\ntry:\n    s.connect('\\0{name}'); print('abstract=ok')\nexcept OSError as e: print('abstract=' + errno.errorcode[e.errno])\ntry:\n    os.kill(1, 0); print('signal=ok')\nexcept OSError as e: print('signal=' + errno.errorcode[e.errno])"
+    );
+    as_each_user("host sockets", |u| {
+        let out = py(u, &["--rootfs", "/", "--share-net"], &code);
+        expect(u, &out, &["run=False"]);
+        if landlock_abi() >= 6 {
+            expect(u, &out, &["abstract=EPERM", "signal=EPERM"]);
+        } else {
+            println!("SKIP landlock scopes: this kernel's landlock ABI is below 6");
+        }
+    });
+    if is_root() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// `..` in a destination is resolved inside the root by openat2, which fails with EAGAIN
+/// when any rename on the machine races it: husk retries (before, the sandbox failed at
+/// random with "Resource temporarily unavailable").
+#[test]
+fn dotdot_destinations_survive_renames_elsewhere() {
+    let churn = scratch().join("churn");
+    std::fs::create_dir_all(&churn).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let renamer = {
+        let stop = stop.clone();
+        let (a, b) = (churn.join("a"), churn.join("b"));
+        std::fs::write(&a, "").unwrap();
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = std::fs::rename(&a, &b);
+                let _ = std::fs::rename(&b, &a);
+            }
+        })
+    };
+    as_each_user("`..` under renames", |u| {
+        let args = [
+            "--unshare-all",
+            "--ro-bind",
+            "/",
+            "/",
+            "--tmpfs",
+            "/tmp",
+            "--dir",
+            "/tmp/a/../b/../c/../d",
+            "--tmpfs",
+            "/tmp/x/y/../../z/..",
+            "true",
+        ];
+        for _ in 0..150 {
+            let out = run(husk_as(u, &args), 10);
+            assert_eq!(code(out.status), 0, "{u:?}: {}", text(&out.stderr));
+        }
+    });
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    renamer.join().unwrap();
+}

@@ -218,7 +218,9 @@ fn verify<'a>(sb: &Sandbox<'a>) -> Result<(), Failure<'a>> {
         let dest = open_in(&root, op.dest, dir, ResolveFlags::NO_SYMLINKS);
         if !covered && dest.and_then(|d| in_place(&d)) != Ok(true) {
             return Err(Failure {
-                reason: Some(b"not in place after pivot_root (swapped while the root was built?)"),
+                reason: Some(
+                    b"not in place after pivot_root (covered, or swapped while the root was built)",
+                ),
                 ..Failure::new(op.option, Errno::PERM).with(op.dest)
             });
         }

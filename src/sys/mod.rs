@@ -387,11 +387,15 @@ pub fn landlock_abi() -> Result<u32, Errno> {
     .map(|v| v as u32)
 }
 
-/// landlock_create_ruleset(2) handling these rights; the attribute's size follows the ABI
-/// (v4 added network rights).
-pub fn landlock_create_ruleset(fs: u64, net: u64, abi: u32) -> Result<OwnedFd, Errno> {
-    let attr = [fs, net, 0u64];
-    let size = if abi >= 4 { 16usize } else { 8 };
+/// landlock_create_ruleset(2) handling these rights and scopes; the attribute's size
+/// follows the ABI (v4 added network rights, v6 scopes).
+pub fn landlock_create_ruleset(fs: u64, net: u64, scoped: u64, abi: u32) -> Result<OwnedFd, Errno> {
+    let attr = [fs, net, scoped];
+    let size = match abi {
+        0..=3 => 8usize,
+        4 | 5 => 16,
+        _ => 24,
+    };
     // SAFETY: attr is at least `size` bytes.
     let fd = check(unsafe {
         syscall(
