@@ -1106,3 +1106,54 @@ fn dotdot_destinations_survive_renames_elsewhere() {
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     renamer.join().unwrap();
 }
+
+/// An environment over the limits of --setenv's fixed buffers gets a message that says them.
+#[test]
+fn setenv_limits_are_named() {
+    as_each_user("--setenv limits", |u| {
+        let mut cmd = husk_as(u, &["--rootfs", "/", "--setenv", "A", "B", "true"]);
+        for i in 0..2100 {
+            cmd.env(format!("HUSK_FILL_{i}"), "x");
+        }
+        let out = run(cmd, 10);
+        assert_eq!(
+            (code(out.status), text(&out.stderr)),
+            (
+                125,
+                "husk: --setenv: environment too large (max 2048 variables, 32 KiB of --setenv text)\n".into()
+            ),
+            "{u:?}"
+        );
+    });
+}
+
+/// newuidmap's own complaint is folded into husk's one line (before, it was a second line
+/// of its own on stderr).
+#[test]
+fn newuidmap_errors_are_one_line() {
+    if !Path::new("/usr/bin/newuidmap").exists() {
+        println!("SKIP newuidmap message: no newuidmap (Debian's uidmap)");
+        return;
+    }
+    let out = run(
+        husk_as(
+            User::Unprivileged,
+            &[
+                "--uid-map",
+                "0:65534:1",
+                "--uid-map",
+                "1:100000:65536",
+                "--",
+                "/bin/true",
+            ],
+        ),
+        10,
+    );
+    let err = text(&out.stderr);
+    assert_eq!(code(out.status), 125);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("husk: --uid-map (newuidmap): newuidmap: "),
+        "{err}"
+    );
+}

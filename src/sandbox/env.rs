@@ -36,7 +36,7 @@ impl Block {
             return Ok(inherited);
         }
         let full = || Failure {
-            reason: Some(b"environment too large"),
+            reason: Some(b"environment too large (max 2048 variables, 32 KiB of --setenv text)"),
             ..Failure::new(b"--setenv", Errno::NOSPC)
         };
         if !sb.clearenv {
