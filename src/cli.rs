@@ -47,7 +47,8 @@ Beyond tini:
   --memory-max BYTES, --pids-max N, --cpu-max QUOTA[/PERIOD]   its limits
 
 Sandbox (bubblewrap's names; mounts are applied in the order given):
-  --rootfs DIR    all namespaces; DIR read-only as /, fresh /proc, /dev, /tmp
+  --rootfs DIR    all namespaces; DIR read-only as /, fresh /proc, /dev, and
+                  tmpfs on /tmp, /run, /var/run
   --rw            with --rootfs: keep DIR writable
   --unshare-all   user, mount, pid, net, ipc, uts, cgroup namespaces
   --unshare-user, --unshare-user-try, --unshare-ipc, --unshare-pid,
