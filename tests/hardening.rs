@@ -670,19 +670,10 @@ fn host_device_nodes_cannot_be_changed() {
             .map(|p| std::fs::metadata(p).unwrap())
             .map(|m| (m.mode(), m.mtime_nsec(), m.ctime_nsec(), m.uid()))
             .collect();
-        let out = run(
-            husk_as(
-                u,
-                &[
-                    "--rootfs",
-                    "/",
-                    "--",
-                    "/bin/sh",
-                    "-c",
-                    "chmod 600 /dev/full 2>/dev/null; touch /dev/null /dev/full 2>/dev/null; chown 0 /dev/full 2>/dev/null; echo x >/dev/null && head -c 4 /dev/zero | wc -c",
-                ],
-            ),
-            10,
+        let out = sandbox(
+            u,
+            &["--rootfs", "/"],
+            "chmod 600 /dev/full 2>/dev/null; touch /dev/null /dev/full 2>/dev/null; chown 0 /dev/full 2>/dev/null; echo x >/dev/null && head -c 4 /dev/zero | wc -c",
         );
         let after: Vec<_> = ["/dev/null", "/dev/full"]
             .iter()
@@ -893,15 +884,7 @@ fn ids_inside_are_host_ids_for_root() {
         return;
     }
     let probe = "id -u; stat -c %u /etc/shadow; cat /etc/shadow >/dev/null 2>&1 || echo shadow=denied; grep '^Uid' /proc/self/status | cut -f2";
-    let out = run(
-        husk_as(
-            User::Root,
-            &[
-                "--rootfs", "/", "--uid", "1000", "--", "/bin/sh", "-c", probe,
-            ],
-        ),
-        10,
-    );
+    let out = sandbox(User::Root, &["--rootfs", "/", "--uid", "1000"], probe);
     assert_eq!(
         text(&out.stdout),
         "1000\n0\nshadow=denied\n1000\n",

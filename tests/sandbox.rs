@@ -7,12 +7,6 @@ use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::process::Stdio;
 
-fn sandbox(u: User, args: &[&str], script: &str) -> std::process::Output {
-    let mut all = args.to_vec();
-    all.extend(["--", "/bin/sh", "-c", script]);
-    run(husk_as(u, &all), 20)
-}
-
 fn host_ids(u: User) -> (u32, u32) {
     match (u, is_root()) {
         (User::Root, _) => (0, 0),

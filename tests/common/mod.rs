@@ -373,3 +373,10 @@ pub fn expect(u: User, out: &str, wants: &[&str]) {
         );
     }
 }
+
+/// `/bin/sh -c SCRIPT` inside `husk ARGS --`, as `user`, with a deadline.
+pub fn sandbox(u: User, args: &[&str], script: &str) -> Output {
+    let mut all = args.to_vec();
+    all.extend(["--", "/bin/sh", "-c", script]);
+    run(husk_as(u, &all), 20)
+}
