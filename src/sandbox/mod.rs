@@ -209,11 +209,11 @@ fn monitor<'a>(
             sys::exit(125);
         }
         let identity = uid == 0 && sb.uid_map.is_empty() && sb.gid_map.is_empty();
-        let ids = Ids {
+        let facts = HostFacts {
             identity,
             foreground,
         };
-        let status = match enter(spec, env, inherited, flags, ids, maps_rd, started_wr) {
+        let status = match enter(spec, env, inherited, flags, facts, maps_rd, started_wr) {
             Ok(status) => status,
             Err(failure) => {
                 failure.report();
@@ -267,9 +267,10 @@ fn supervise(child: i32) -> i32 {
     }
 }
 
-/// What the monitor knows for the inner init: whether the ids are the host's own (a root
-/// caller without maps), and whether the sandbox holds the terminal's foreground.
-struct Ids {
+/// What the monitor knows from the host side for the inner init: whether the ids are the
+/// host's own (a root caller without maps), and whether the sandbox holds the terminal's
+/// foreground (the groups are invisible from inside a new pid namespace).
+struct HostFacts {
     identity: bool,
     foreground: bool,
 }
@@ -280,7 +281,7 @@ fn enter<'a>(
     env: crate::spec::Env<'a>,
     inherited: &Inherited,
     namespaces: u64,
-    ids: Ids,
+    facts: HostFacts,
     maps_rd: OwnedFd,
     started: OwnedFd,
 ) -> Result<i32, Failure<'a>> {
@@ -317,7 +318,7 @@ fn enter<'a>(
         step(mounts::chdir_inside(dir), b"--chdir").map_err(|f| f.with(dir))?;
     }
     if namespaces & u64::from(k::CLONE_NEWUSER) != 0 {
-        idmap::become_ids(sb, ids.identity)?;
+        idmap::become_ids(sb, facts.identity)?;
     }
     // From here untrusted code runs: it must not ptrace the init or read its memory.
     step(
@@ -333,7 +334,7 @@ fn enter<'a>(
     let mut payload = Payload::plain(argv, env);
     payload.new_session = sb.new_session;
     payload.prepare = Some(&lockdown);
-    payload.foreground = Some(ids.foreground);
+    payload.foreground = Some(facts.foreground);
     if let (Some(argv0), false) = (sb.argv0, argv.is_empty()) {
         // SAFETY: this process is the clone's child and owns its copy of argv; index 0 is in
         // bounds (checked above) and argv0 lives in argv itself.
