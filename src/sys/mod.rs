@@ -496,8 +496,7 @@ pub fn spawn_child(flags: u64, cgroup: Option<BorrowedFd>) -> Result<i32, Errno>
     }
 }
 
-/// getcwd(2) into `buf`: Err(ERANGE) when the path does not fit. Only the first bytes are
-/// of interest to husk (whether the path starts with '/'), so no PATH_MAX buffer is needed.
+/// getcwd(2) into `buf`: Err(ERANGE) when the path does not fit.
 pub fn getcwd(buf: &mut [u8]) -> Result<(), Errno> {
     // SAFETY: buf is writable for its length, which is passed.
     check(unsafe { syscall(k::__NR_getcwd as c_long, buf.as_mut_ptr(), buf.len()) }).map(drop)
