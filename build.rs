@@ -21,7 +21,8 @@ fn main() {
     // tables (see no-unwind.ld). Only the husk binary; tests keep their unwinding. No RELRO
     // and a small common page size, so the data segment follows the code in the file instead
     // of starting at a page boundary: without them the file grows in 4 KiB steps. A static
-    // musl binary never mprotects a RELRO region anyway (only the dynamic loader does).
+    // musl binary never mprotects a RELRO region anyway (only the dynamic loader does). No
+    // build-id note either: nothing here looks binaries up by it.
     let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     // x86_64 links through cc (GNU ld); aarch64 directly with rust-lld (.cargo/config.toml).
     let wl = if target.starts_with("aarch64") {
@@ -37,6 +38,7 @@ fn main() {
         "-z",
         "common-page-size=64",
         "--no-eh-frame-hdr",
+        "--build-id=none",
         "-T",
     ];
     for arg in args {
