@@ -171,6 +171,7 @@ import socket
 for name, family, kind in (('unix', 1, 1), ('inet', 2, 2), ('inet6', 10, 2), ('netlink', 16, 3)):
     c(name, libc.socket(family, kind, 0))
 c('pair_unix', libc.socketpair(1, 1, 0, ctypes.byref((ctypes.c_int * 2)())))
+sys('io_uring_setup', 425, 4, ctypes.addressof(ctypes.create_string_buffer(120)))
 "
     );
     as_each_user("--restrict-af", |u| {
@@ -211,6 +212,8 @@ c('pair_unix', libc.socketpair(1, 1, 0, ctypes.byref((ctypes.c_int * 2)())))
                 "unix=EAFNOSUPPORT",
                 "inet=EAFNOSUPPORT",
                 "pair_unix=EAFNOSUPPORT",
+                // io_uring's IORING_OP_SOCKET would make sockets of any family.
+                "io_uring_setup=EPERM",
             ],
         );
         let args = ["--rootfs", "/", "--restrict-af", "unix,netlink"];

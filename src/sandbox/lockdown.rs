@@ -329,6 +329,11 @@ const POLICY: &[Step] = &[
     // x32: the same numbers with bit 30 set.
     #[cfg(target_arch = "x86_64")] step(0, JGE_K, 0x4000_0000, TO_EPERM),
     step(FULL, GATED_HERE, 0, 0),
+    // io_uring makes sockets without socket(2): --restrict-af denies it under any filter
+    // (the full one denies it anyway).
+    step(RESTRICTED, JEQ_K, k::__NR_io_uring_setup, TO_EPERM),
+    step(RESTRICTED, JEQ_K, k::__NR_io_uring_enter, TO_EPERM),
+    step(RESTRICTED, JEQ_K, k::__NR_io_uring_register, TO_EPERM),
     step(FULL, JEQ_K, k::__NR_ioctl, TO_IOCTL),
     step(FULL, JEQ_K, k::__NR_personality, TO_PERSONALITY),
     // clone3's flags sit behind a pointer a filter cannot read: make callers fall back to
@@ -541,6 +546,14 @@ mod tests {
         if nr == k::__NR_clone && a0 & clone_mask != 0
             || nr == k::__NR_unshare && c.userns && a0 & k::CLONE_NEWUSER != 0
         {
+            return ERRNO | e::EPERM;
+        }
+        let uring = [
+            k::__NR_io_uring_setup,
+            k::__NR_io_uring_enter,
+            k::__NR_io_uring_register,
+        ];
+        if c.af.is_some() && uring.contains(&nr) {
             return ERRNO | e::EPERM;
         }
         if let Some(mask) = c.af {
