@@ -825,22 +825,26 @@ fn with_marker(marker: &str) -> Vec<u32> {
 #[test]
 fn the_sandbox_dies_with_its_monitor_and_parent() {
     as_each_user("sandbox outliving its monitor", |u| {
-        let marker = format!("31.{}{}", std::process::id(), u as u8);
-        let mut monitor = husk_as(u, &["--rootfs", "/", "--", "/bin/sleep", &marker])
-            .spawn()
-            .unwrap();
-        assert!(
-            eventually(5, || !with_marker(&marker).is_empty()),
-            "{u:?}: never started"
-        );
-        let inner = children_of(monitor.id());
-        assert_eq!(inner.len(), 1, "{u:?}");
-        kill(monitor.id(), libc::SIGKILL);
-        monitor.wait().unwrap();
-        assert!(
-            eventually(5, || with_marker(&marker).is_empty() && !alive(inner[0])),
-            "{u:?}: the sandbox outlived its monitor"
-        );
+        // --uid changes ids, which clears the parent-death signal: it must be set again.
+        for (i, extra) in [&[][..], &["--uid", "1000"][..]].into_iter().enumerate() {
+            let marker = format!("31.{}{}{i}", std::process::id(), u as u8);
+            let mut args = vec!["--rootfs", "/"];
+            args.extend(extra);
+            args.extend(["--", "/bin/sleep", &marker]);
+            let mut monitor = husk_as(u, &args).spawn().unwrap();
+            assert!(
+                eventually(5, || !with_marker(&marker).is_empty()),
+                "{u:?}: never started"
+            );
+            let inner = children_of(monitor.id());
+            assert_eq!(inner.len(), 1, "{u:?}");
+            kill(monitor.id(), libc::SIGKILL);
+            monitor.wait().unwrap();
+            assert!(
+                eventually(5, || with_marker(&marker).is_empty() && !alive(inner[0])),
+                "{u:?} {extra:?}: the sandbox outlived its monitor"
+            );
+        }
 
         let marker = format!("32.{}{}", std::process::id(), u as u8);
         let script = format!(
@@ -1139,4 +1143,25 @@ fn newuidmap_errors_are_one_line() {
         err.starts_with("husk: --uid-map (newuidmap): newuidmap: "),
         "{err}"
     );
+}
+
+/// With `--cap-add SYS_ADMIN` COMMAND must still not undo husk's mounts (before, as root it
+/// unmounted the /proc/sys mask and remounted / read-write: host root with a writable
+/// core_pattern and /etc).
+#[test]
+fn sys_admin_cannot_undo_husks_mounts() {
+    let code = format!(
+        "{PRELUDE}
+c('umount_proc_sys', libc.umount2(b'/proc/sys', 2))
+c('remount_root_rw', libc.mount(None, b'/', None, ctypes.c_ulong(0x20 | 0x1000), None))
+attempt('write_core_pattern', lambda: os.close(os.open('/proc/sys/kernel/core_pattern', os.O_RDWR)))
+"
+    );
+    as_each_user("SYS_ADMIN and husk's mounts", |u| {
+        let out = py(u, &["--rootfs", "/", "--cap-add", "SYS_ADMIN"], &code);
+        expect(u, &out, &["umount_proc_sys=EPERM", "remount_root_rw=EPERM"]);
+        // Read-only as root; rootless the file is not the caller's to begin with.
+        let want = if u == User::Root { "EROFS" } else { "EACCES" };
+        expect(u, &out, &[&format!("write_core_pattern={want}")]);
+    });
 }

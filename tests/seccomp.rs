@@ -13,6 +13,9 @@ pid = os.getpid()
 sys('clone_newns_fs', 56, 0x20000 | 0x200, 0, 0, 0, 0)
 sys('clone3', 435, 0, 0)
 sys('setns', 308, -1, 0)
+# With SYS_ADMIN kept, COMMAND sits one user namespace below husk's mounts: the mount calls
+# reach the kernel for a mount namespace of its own.
+sys('unshare_ns', 272, 0x20000)
 sys('fsopen', 430, 0, 0)
 sys('mount', 165, 0, 0, 0, 0, 0)
 sys('io_uring_setup', 425, 1, 0)
@@ -78,6 +81,7 @@ fn a_kept_capability_opens_its_group_and_only_it() {
                 "unshare_user=ok",
                 "clone_newns_fs=EINVAL",
                 "setns=EBADF",
+                "unshare_ns=ok",
                 "fsopen=EFAULT",
                 "mount=EFAULT",
                 "io_uring_setup=EPERM",

@@ -19,7 +19,7 @@ pub fn write<'a>(
     gid: u32,
     said: &'a mut [u8; 256],
 ) -> Result<(), Failure<'a>> {
-    let root = rustix::process::getuid().is_root();
+    let root = may_map_any_id();
     // Rootless: the caller becomes 0 inside. As root: every id is itself (the caller is 0
     // already), so `--uid 1000` is uid 1000 for every permission check on the host too.
     let default = |outside| {
@@ -97,6 +97,13 @@ fn write_map(pid: i32, file: &[u8], map: &List<IdRange, MAX_ID_RANGES>) -> Resul
             .push(b"\n");
     }
     write_proc(pid, file, text.as_bytes())
+}
+
+/// Whether husk may write any id map: uid 0 with CAP_SETUID and CAP_SETGID (not, say, a
+/// husk nested in a sandbox that kept only CAP_SYS_ADMIN; that one maps its own ids).
+pub fn may_map_any_id() -> bool {
+    let setid = 1 << linux_raw_sys::general::CAP_SETUID | 1 << linux_raw_sys::general::CAP_SETGID;
+    rustix::process::getuid().is_root() && sys::effective_caps() & setid == setid
 }
 
 /// Writes `/proc/PID/FILE` (PID 0: self) in one write(2), as the kernel requires.
@@ -185,15 +192,23 @@ fn helper(
 /// sandbox up (a rootless caller has only that one id).
 pub fn become_ids<'a>(sb: &Sandbox, identity: bool) -> Result<(), Failure<'a>> {
     if identity {
-        return change_ids(sb).map_err(|e| Failure::new(b"--uid/--gid", e));
+        change_ids(sb).map_err(|e| Failure::new(b"--uid/--gid", e))?;
     }
     // The ids setup ran as (0 unless --uid-map said otherwise), read before unsharing.
     let setup = (
         rustix::process::geteuid().as_raw(),
         rustix::process::getegid().as_raw(),
     );
-    let (uid, gid) = (sb.uid.unwrap_or(setup.0), sb.gid.unwrap_or(setup.1));
-    if (uid, gid) == setup {
+    let (uid, gid) = match identity {
+        true => setup,
+        false => (sb.uid.unwrap_or(setup.0), sb.gid.unwrap_or(setup.1)),
+    };
+    // COMMAND keeping CAP_SYS_ADMIN in the namespace that owns husk's mounts could undo
+    // them (unmount the /proc masks, remount / rw). One user namespace down, its
+    // capabilities end above the mounts: it can make namespaces of its own (whose copies
+    // of the mounts are locked), not change these.
+    let admin = sb.caps & (1 << linux_raw_sys::general::CAP_SYS_ADMIN) != 0;
+    if (uid, gid) == setup && !admin {
         return Ok(());
     }
     let nested = b"--uid/--gid (nested user namespace)";
@@ -210,6 +225,12 @@ pub fn become_ids<'a>(sb: &Sandbox, identity: bool) -> Result<(), Failure<'a>> {
         });
         l
     };
+    // A change of ids made the process non-dumpable, which hands /proc/self to root: this
+    // process must open its own maps (the inner init turns dumping off again right after).
+    step(
+        rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::Dumpable),
+        nested,
+    )?;
     step(write_map(0, b"uid_map", &one(uid, setup.0)), b"--uid")?;
     step(write_proc(0, b"setgroups", b"deny"), b"--gid")?;
     step(write_map(0, b"gid_map", &one(gid, setup.1)), b"--gid")

@@ -171,6 +171,7 @@ fn monitor<'a>(
     let stdin = unsafe { rustix::fd::BorrowedFd::borrow_raw(0) };
     // Asked here, on the host side: inside a new pid namespace the groups are invisible.
     let foreground = rustix::termios::tcgetpgrp(stdin) == Ok(process::getpgrp());
+    let identity = idmap::may_map_any_id() && sb.uid_map.is_empty() && sb.gid_map.is_empty();
     let mut flags = namespaces;
     let pid = loop {
         match sys::spawn_child(flags, cgroup) {
@@ -190,25 +191,9 @@ fn monitor<'a>(
         }
     };
     if pid == 0 {
-        // The inner init dies with the monitor, whatever the options: armed first, then a
-        // check that the monitor (the only reader of `started`) did not die before.
-        let _ = process::set_parent_process_death_signal(Some(process::Signal::KILL));
         drop(maps_wr);
         drop(started_rd);
-        let mut alive = [rustix::event::PollFd::new(
-            &started_wr,
-            rustix::event::PollFlags::OUT,
-        )];
-        let now = rustix::event::Timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        if rustix::event::poll(&mut alive, Some(&now)).is_err()
-            || alive[0].revents().contains(rustix::event::PollFlags::ERR)
-        {
-            sys::exit(125);
-        }
-        let identity = uid == 0 && sb.uid_map.is_empty() && sb.gid_map.is_empty();
+        die_with_monitor(&started_wr);
         let facts = HostFacts {
             identity,
             foreground,
@@ -267,6 +252,26 @@ fn supervise(child: i32) -> i32 {
     }
 }
 
+/// The inner init dies with the monitor, whatever the options: the parent-death signal is
+/// armed first, then the monitor (the only reader of `started`) is checked to be alive, in
+/// case it died before.
+fn die_with_monitor(started: &OwnedFd) {
+    let _ = process::set_parent_process_death_signal(Some(process::Signal::KILL));
+    let mut alive = [rustix::event::PollFd::new(
+        started,
+        rustix::event::PollFlags::OUT,
+    )];
+    let now = rustix::event::Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    if rustix::event::poll(&mut alive, Some(&now)).is_err()
+        || alive[0].revents().contains(rustix::event::PollFlags::ERR)
+    {
+        sys::exit(125);
+    }
+}
+
 /// What the monitor knows from the host side for the inner init: whether the ids are the
 /// host's own (a root caller without maps), and whether the sandbox holds the terminal's
 /// foreground (the groups are invisible from inside a new pid namespace).
@@ -319,6 +324,8 @@ fn enter<'a>(
     }
     if namespaces & u64::from(k::CLONE_NEWUSER) != 0 {
         idmap::become_ids(sb, facts.identity)?;
+        // A change of ids clears the parent-death signal.
+        die_with_monitor(&started);
     }
     // From here untrusted code runs: it must not ptrace the init or read its memory.
     step(
