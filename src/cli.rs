@@ -593,7 +593,8 @@ fn sandbox_option<'a>(
         SandboxOpt::Netns => sb.netns = Some(cur.arg(name)?),
         SandboxOpt::Hostname => {
             let v = cur.arg(name)?;
-            if v.to_bytes().iter().any(|&b| b < 0x20 || b == 0x7f) {
+            let bytes = v.to_bytes();
+            if (0..bytes.len()).any(|i| crate::report::is_control(&bytes[i..])) {
                 return error(
                     name,
                     Some(v.to_bytes()),

@@ -40,12 +40,16 @@ impl Line {
     /// backslashes escaped (`\n`, `\x1b`, `\\`), so a message stays one line.
     pub fn push_escaped(&mut self, s: &[u8]) -> &mut Self {
         const HEX: &[u8; 16] = b"0123456789abcdef";
-        for &b in s {
+        // Set on the first byte of a two-byte C1 control, so the second is escaped too.
+        let mut c1 = false;
+        for (i, &b) in s.iter().enumerate() {
+            let control = c1 || is_control(&s[i..]);
+            c1 = b == 0xc2 && control;
             match b {
                 b'\\' => self.push(b"\\\\"),
                 b'\n' => self.push(b"\\n"),
                 b'\t' => self.push(b"\\t"),
-                0..=0x1f | 0x7f => {
+                _ if control => {
                     self.push(&[b'\\', b'x', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]])
                 }
                 _ => self.push(&[b]),
@@ -82,6 +86,16 @@ impl Line {
 impl Default for Line {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// Whether `s` starts with a control character: C0, DEL, or a C1 control in UTF-8
+/// (U+0080-U+009F, bytes C2 80-C2 9F: a terminal takes C2 9B as CSI).
+pub fn is_control(s: &[u8]) -> bool {
+    match s {
+        [0..=0x1f | 0x7f, ..] => true,
+        [0xc2, 0x80..=0x9f, ..] => true,
+        _ => false,
     }
 }
 
@@ -149,6 +163,13 @@ mod tests {
         assert_eq!(fmt_u64(0, &mut b), b"0");
         assert_eq!(fmt_u64(1234567890123, &mut b), b"1234567890123");
         assert_eq!(fmt_u64(u64::MAX, &mut b), b"18446744073709551615");
+    }
+
+    #[test]
+    fn escapes_control_characters() {
+        let mut line = Line::empty();
+        line.push_escaped(b"a\nb\x1b\xc2\x9b\xc3\xa9\\");
+        assert_eq!(line.as_bytes(), b"a\\nb\\x1b\\xc2\\x9b\xc3\xa9\\\\");
     }
 
     #[test]

@@ -958,7 +958,12 @@ fn parser_faults_found_by_fuzzing() {
         .success());
     let fifo = fifo.to_str().unwrap().to_owned();
     as_each_user("parser faults", |u| {
-        let cases: [(&[&str], String); 4] = [
+        let cases: [(&[&str], String); 5] = [
+            (
+                // U+009B, a C1 control (CSI), is C2 9B in UTF-8.
+                &["--unshare-uts", "--hostname", "a\u{9b}b", "true"],
+                "husk: --hostname a\\xc2\\x9bb: control characters are not allowed\n".into(),
+            ),
             (&["--netns", &fifo, "true"], format!("husk: --netns {fifo}: Invalid argument\n")),
             (
                 &["--unshare-uts", "--hostname", "a\nb", "true"],

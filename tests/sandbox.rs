@@ -250,7 +250,8 @@ fn hostile_rootfs_cannot_reach_the_host() {
                 "{u:?} {op:?}: created on the host"
             );
         }
-        for (name, target) in [("proc", "/etc"), ("dev", "../tmp")] {
+        // A symlinked /tmp would lead the tmpfs over /dev or /proc/sys.
+        for (name, target) in [("proc", "/etc"), ("dev", "../tmp"), ("tmp", "/dev")] {
             let root = busybox_root(&format!("hostile-{name}-{u:?}"));
             std::fs::remove_dir(root.join(name)).unwrap();
             symlink(target, root.join(name)).unwrap();

@@ -91,11 +91,19 @@ pub fn build_root<'a>(sb: &'a Sandbox) -> Result<(), Failure<'a>> {
         &[]
     };
     for (i, op) in defaults.iter().enumerate() {
-        // /run and /var/run are covered only where they are directories of the rootfs
-        // (Debian's /var/run is a symlink to /run, covered already).
+        // The tmpfs mounts go only on directories of the rootfs, never through a symlink
+        // (which could lead them over /dev or /proc/sys): a symlinked /tmp is refused,
+        // /run and /var/run are skipped (Debian's /var/run is a symlink to /run).
         let dir_flags = OFlags::PATH | OFlags::DIRECTORY;
-        if i >= 3 && open_in(&roots.new, op.dest, dir_flags, ResolveFlags::NO_SYMLINKS).is_err() {
-            continue;
+        match open_in(&roots.new, op.dest, dir_flags, ResolveFlags::NO_SYMLINKS) {
+            Err(_) if i >= 3 => continue,
+            Err(Errno::LOOP) if i == 2 => {
+                return Err(Failure {
+                    reason: Some(b"is or passes through a symlink (refused)"),
+                    ..Failure::new(b"--rootfs", Errno::LOOP).with(op.dest)
+                })
+            }
+            _ => {}
         }
         apply(&roots, op).map_err(|f| Failure {
             operands: [Some(op.dest.to_bytes()), None],
@@ -170,6 +178,17 @@ const ROOTFS_DEFAULTS: [MountOp<'static>; 5] = {
     ]
 };
 
+/// Whether two destinations name the same path, leading and trailing slashes aside.
+fn same_path(a: &CStr, b: &CStr) -> bool {
+    fn trim(p: &CStr) -> &[u8] {
+        let p = p.to_bytes();
+        let start = p.iter().take_while(|&&b| b == b'/').count();
+        let end = p.len() - p[start..].iter().rev().take_while(|&&b| b == b'/').count();
+        &p[start..end]
+    }
+    trim(a) == trim(b)
+}
+
 /// The i-th mount operation applied: the rootfs defaults, then the options in order.
 fn nth_op<'s, 'a>(sb: &'s Sandbox<'a>, i: usize) -> Option<&'s MountOp<'a>> {
     let defaults = if sb.rootfs.is_some() {
@@ -203,11 +222,15 @@ fn verify<'a>(sb: &Sandbox<'a>) -> Result<(), Failure<'a>> {
             OpKind::Dev => TMPFS_MAGIC,
             _ => continue,
         };
-        // Covered by a later option on the same path: that option's result is what counts.
+        // Covered by a later mount on the same path: that mount's result is what counts.
         let mut j = i;
         let mut covered = false;
         while let Some(later) = nth_op(sb, j) {
-            covered |= later.dest == op.dest;
+            let mounts = !matches!(
+                later.kind,
+                OpKind::Dir | OpKind::Symlink | OpKind::Chmod | OpKind::RemountRo
+            );
+            covered |= mounts && same_path(later.dest, op.dest);
             j += 1;
         }
         let in_place = |d: &OwnedFd| -> Result<bool, Errno> {
