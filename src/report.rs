@@ -92,11 +92,7 @@ impl Default for Line {
 /// Whether `s` starts with a control character: C0, DEL, or a C1 control in UTF-8
 /// (U+0080-U+009F, bytes C2 80-C2 9F: a terminal takes C2 9B as CSI).
 pub fn is_control(s: &[u8]) -> bool {
-    match s {
-        [0..=0x1f | 0x7f, ..] => true,
-        [0xc2, 0x80..=0x9f, ..] => true,
-        _ => false,
-    }
+    matches!(s, [0..=0x1f | 0x7f, ..] | [0xc2, 0x80..=0x9f, ..])
 }
 
 /// `husk: <what>: <errno text>`.
