@@ -1001,6 +1001,7 @@ fn sandbox_command_gets_the_terminal() {
         );
         let (mut child, lines) = under_pty(u, &inner);
         let mut stdin = child.stdin.take().unwrap();
+        let mut child = KillOnDrop(child);
         std::thread::sleep(std::time::Duration::from_millis(300));
         stdin.write_all(b"hello\n").unwrap();
         lines.expect("got=hello");
@@ -1009,7 +1010,7 @@ fn sandbox_command_gets_the_terminal() {
         // The terminal echoes ^C on the same line.
         while !lines.next(10).trim_end().ends_with("int") {}
         drop(stdin);
-        wait_for(&mut child, 10);
+        wait_for(&mut child.0, 10);
     });
 }
 
@@ -1029,6 +1030,7 @@ fn host_sockets_and_processes_are_out_of_reach() {
     use std::os::linux::net::SocketAddrExt;
     use std::os::unix::fs::PermissionsExt;
     let dir = format!("/run/husk-test-{}", std::process::id());
+    let _cleanup = RemoveOnDrop(dir.clone().into());
     let _listener = if is_root() {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
@@ -1052,9 +1054,6 @@ fn host_sockets_and_processes_are_out_of_reach() {
             println!("SKIP landlock scopes: this kernel's landlock ABI is below 6");
         }
     });
-    if is_root() {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
 }
 
 /// `..` in a destination is resolved inside the root by openat2, which fails with EAGAIN

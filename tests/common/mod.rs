@@ -380,3 +380,23 @@ pub fn sandbox(u: User, args: &[&str], script: &str) -> Output {
     all.extend(["--", "/bin/sh", "-c", script]);
     run(husk_as(u, &all), 20)
 }
+
+/// Kills (and reaps) a child when dropped, also when the test panics first, so a failing
+/// test leaves nothing running.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Removes a directory tree when dropped, also when the test panics first.
+pub struct RemoveOnDrop(pub PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
