@@ -42,7 +42,9 @@ test: deps build aarch64
 	$(CARGO) test --release --target $(X86) -- --test-threads=2 --nocapture
 	HUSK_ARM_BIN=$(ARM_BIN) sh tests/aarch64-smoke.sh
 
-lint:
+lint: targets
+	@rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy
 	$(CARGO) fmt --check
 	$(CARGO) clippy --release --all-targets -- -D warnings
 
