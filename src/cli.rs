@@ -723,15 +723,21 @@ const CAPABILITIES: &[u8] = b"\
 
 /// "CAP_NET_RAW", "net_raw" → its bit; "ALL" → every bit.
 fn capability_set(s: &[u8]) -> Option<u64> {
-    let mut upper = [0u8; 32];
-    let name = upper.get_mut(..s.len())?;
-    name.copy_from_slice(s);
-    name.make_ascii_uppercase();
+    let mut buf = [0u8; 32];
+    let name = upper(s, &mut buf)?;
     let name = name.strip_prefix(b"CAP_").unwrap_or(name);
     if name == b"ALL" {
         return Some(!0);
     }
     index_of(CAPABILITIES, name).map(|bit| 1 << bit)
+}
+
+/// `s` in upper case, in `buf`; None when it does not fit (no name is that long).
+fn upper<'b>(s: &[u8], buf: &'b mut [u8; 32]) -> Option<&'b [u8]> {
+    let name = buf.get_mut(..s.len())?;
+    name.copy_from_slice(s);
+    name.make_ascii_uppercase();
+    Some(name)
 }
 
 /// Where `name` sits among the space-separated names of `table` (one copy of the search
@@ -758,17 +764,14 @@ fn address_families(s: &[u8]) -> Option<u64> {
 
 /// setrlimit(2)'s resources, by RLIMIT_* number.
 const RLIMITS: &[u8] = b"\
-    cpu fsize data stack core rss nproc nofile memlock as locks sigpending msgqueue nice \
-    rtprio rttime";
+    CPU FSIZE DATA STACK CORE RSS NPROC NOFILE MEMLOCK AS LOCKS SIGPENDING MSGQUEUE NICE \
+    RTPRIO RTTIME";
 
 /// "nofile=64", "as=1G:2G", "core=unlimited".
 fn parse_rlimit(s: &[u8]) -> Option<Rlimit> {
     let eq = s.iter().position(|&b| b == b'=')?;
-    let mut lower = [0u8; 16];
-    let name = lower.get_mut(..eq)?;
-    name.copy_from_slice(&s[..eq]);
-    name.make_ascii_lowercase();
-    let resource = index_of(RLIMITS, name)? as u32;
+    let mut buf = [0u8; 32];
+    let resource = index_of(RLIMITS, upper(&s[..eq], &mut buf)?)? as u32;
     let limit = |v: &[u8]| {
         if v == b"unlimited" {
             Some(u64::MAX)
@@ -911,17 +914,9 @@ pub fn signal_number(s: &[u8]) -> Option<u8> {
     if let Some(n) = parse_u64(s) {
         return (1..=SIGRTMAX).contains(&n).then_some(n as u8);
     }
-    let mut upper = [0u8; 16];
-    if s.len() > upper.len() {
-        return None;
-    }
-    for (u, b) in upper.iter_mut().zip(s) {
-        *u = b.to_ascii_uppercase();
-    }
-    let mut name = &upper[..s.len()];
-    if name.starts_with(b"SIG") {
-        name = &name[3..];
-    }
+    let mut buf = [0u8; 32];
+    let name = upper(s, &mut buf)?;
+    let name = name.strip_prefix(b"SIG").unwrap_or(name);
     if let Some(i) = index_of(SIGNAL_NAMES, name) {
         return Some(i as u8 + 1);
     }
@@ -1104,7 +1099,7 @@ mod tests {
         assert_eq!(RLIMITS.split(|&b| b == b' ').count(), 16);
         assert_eq!(index_of(SANDBOX_NAMES, b"restrict-af"), Some(53));
         assert_eq!(index_of(CAPABILITIES, b"CHECKPOINT_RESTORE"), Some(40));
-        assert_eq!(index_of(RLIMITS, b"rttime"), Some(15));
+        assert_eq!(index_of(RLIMITS, b"RTTIME"), Some(15));
         assert_eq!(index_of(RLIMITS, b""), None);
         assert_eq!(capability_set(b"cap_sys_admin"), Some(1 << 21));
         assert_eq!(parse_rlimit(b"NOFILE=5").map(|r| r.resource), Some(7));

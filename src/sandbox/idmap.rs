@@ -10,16 +10,15 @@ use crate::spec::{IdRange, List, Sandbox, MAX_ID_RANGES};
 use crate::sys::{self, Errno};
 use rustix::fs::{Mode, OFlags};
 
-/// Writes uid_map, setgroups and gid_map of `pid`. A failing newuidmap's own words land in
-/// `said`, and become the reason of the one line husk prints.
+/// Writes uid_map, setgroups and gid_map of `pid`; `root`: husk may map any id
+/// (`may_map_any_id`). A failing newuidmap's own words land in `said`, and become the
+/// reason of the one line husk prints.
 pub fn write<'a>(
     pid: i32,
     sb: &Sandbox,
-    uid: u32,
-    gid: u32,
+    (uid, gid, root): (u32, u32, bool),
     said: &'a mut [u8; 256],
 ) -> Result<(), Failure<'a>> {
-    let root = may_map_any_id();
     // Rootless: the caller becomes 0 inside. As root: every id is itself (the caller is 0
     // already), so `--uid 1000` is uid 1000 for every permission check on the host too.
     let default = |outside| {
@@ -102,8 +101,10 @@ fn write_map(pid: i32, file: &[u8], map: &List<IdRange, MAX_ID_RANGES>) -> Resul
 /// Whether husk may write any id map: uid 0 with CAP_SETUID and CAP_SETGID (not, say, a
 /// husk nested in a sandbox that kept only CAP_SYS_ADMIN; that one maps its own ids).
 pub fn may_map_any_id() -> bool {
-    let setid = 1 << linux_raw_sys::general::CAP_SETUID | 1 << linux_raw_sys::general::CAP_SETGID;
-    rustix::process::getuid().is_root() && sys::effective_caps() & setid == setid
+    use rustix::thread::CapabilitySet as Cap;
+    rustix::process::getuid().is_root()
+        && rustix::thread::capabilities(None)
+            .is_ok_and(|c| c.effective.contains(Cap::SETUID | Cap::SETGID))
 }
 
 /// Writes `/proc/PID/FILE` (PID 0: self) in one write(2), as the kernel requires.
@@ -189,11 +190,10 @@ fn helper(
 /// In the inner init after setup: `--uid`/`--gid` other than 0. With the identity map of a
 /// root caller, by changing ids (capabilities kept for COMMAND's `--cap-add`); otherwise
 /// through a nested user namespace mapping them onto the uid and gid 0 that set the
-/// sandbox up (a rootless caller has only that one id).
-pub fn become_ids<'a>(sb: &Sandbox, identity: bool) -> Result<(), Failure<'a>> {
-    if identity {
-        change_ids(sb).map_err(|e| Failure::new(b"--uid/--gid", e))?;
-    }
+/// sandbox up (a rootless caller has only that one id). Returns whether this process's
+/// own ids changed (which clears its parent-death signal).
+pub fn become_ids<'a>(sb: &Sandbox, identity: bool) -> Result<bool, Failure<'a>> {
+    let changed = identity && change_ids(sb).map_err(|e| Failure::new(b"--uid/--gid", e))?;
     // The ids setup ran as (0 unless --uid-map said otherwise), read before unsharing.
     let setup = (
         rustix::process::geteuid().as_raw(),
@@ -209,7 +209,7 @@ pub fn become_ids<'a>(sb: &Sandbox, identity: bool) -> Result<(), Failure<'a>> {
     // of the mounts are locked), not change these.
     let admin = sb.caps & (1 << linux_raw_sys::general::CAP_SYS_ADMIN) != 0;
     if (uid, gid) == setup && !admin {
-        return Ok(());
+        return Ok(changed);
     }
     let nested = b"--uid/--gid (nested user namespace)";
     step(
@@ -233,23 +233,24 @@ pub fn become_ids<'a>(sb: &Sandbox, identity: bool) -> Result<(), Failure<'a>> {
     )?;
     step(write_map(0, b"uid_map", &one(uid, setup.0)), b"--uid")?;
     step(write_proc(0, b"setgroups", b"deny"), b"--gid")?;
-    step(write_map(0, b"gid_map", &one(gid, setup.1)), b"--gid")
+    step(write_map(0, b"gid_map", &one(gid, setup.1)), b"--gid")?;
+    Ok(changed)
 }
 
 /// setresgid, no supplementary groups, setresuid, keeping the permitted capabilities so
-/// that COMMAND can still be given the ones asked for.
-fn change_ids(sb: &Sandbox) -> Result<(), Errno> {
+/// that COMMAND can still be given the ones asked for. Returns whether the ids changed.
+fn change_ids(sb: &Sandbox) -> Result<bool, Errno> {
     use rustix::process::{Gid, Uid};
     let (uid, gid) = (sb.uid.unwrap_or(0), sb.gid.unwrap_or(0));
     if (uid, gid) == (0, 0) {
-        return Ok(());
+        return Ok(false);
     }
-    sys::prctl(linux_raw_sys::prctl::PR_SET_KEEPCAPS, 1, 0)?;
+    rustix::thread::set_keep_capabilities(true)?;
     rustix::thread::set_thread_groups(&[])?;
     let (uid, gid) = (Uid::from_raw(uid), Gid::from_raw(gid));
     rustix::thread::set_thread_res_gid(gid, gid, gid)?;
     rustix::thread::set_thread_res_uid(uid, uid, uid)?;
     // A uid change clears the effective set; the lockdown needs it (CAP_SETPCAP).
     let all = super::lockdown::known_caps();
-    sys::capset(all, all, 0)
+    sys::capset(all, all, 0).map(|()| true)
 }

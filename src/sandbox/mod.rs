@@ -171,7 +171,8 @@ fn monitor<'a>(
     let stdin = unsafe { rustix::fd::BorrowedFd::borrow_raw(0) };
     // Asked here, on the host side: inside a new pid namespace the groups are invisible.
     let foreground = rustix::termios::tcgetpgrp(stdin) == Ok(process::getpgrp());
-    let identity = idmap::may_map_any_id() && sb.uid_map.is_empty() && sb.gid_map.is_empty();
+    let privileged = idmap::may_map_any_id();
+    let identity = privileged && sb.uid_map.is_empty() && sb.gid_map.is_empty();
     let mut flags = namespaces;
     let pid = loop {
         match sys::spawn_child(flags, cgroup) {
@@ -211,7 +212,7 @@ fn monitor<'a>(
     drop(started_wr);
     if flags & u64::from(k::CLONE_NEWUSER) != 0 {
         let mut said = [0u8; 256];
-        if let Err(failure) = idmap::write(pid, sb, uid, gid, &mut said) {
+        if let Err(failure) = idmap::write(pid, sb, (uid, gid, privileged), &mut said) {
             let _ = sys::kill(pid, SIGKILL);
             let _ = process::waitpid(Pid::from_raw(pid), WaitOptions::empty());
             failure.report();
@@ -322,9 +323,8 @@ fn enter<'a>(
     if let Some(dir) = sb.chdir {
         step(mounts::chdir_inside(dir), b"--chdir").map_err(|f| f.with(dir))?;
     }
-    if namespaces & u64::from(k::CLONE_NEWUSER) != 0 {
-        idmap::become_ids(sb, facts.identity)?;
-        // A change of ids clears the parent-death signal.
+    // A change of ids clears the parent-death signal: set it again.
+    if namespaces & u64::from(k::CLONE_NEWUSER) != 0 && idmap::become_ids(sb, facts.identity)? {
         die_with_monitor(&started);
     }
     // From here untrusted code runs: it must not ptrace the init or read its memory.

@@ -85,19 +85,14 @@ pub fn build_root<'a>(sb: &'a Sandbox) -> Result<(), Failure<'a>> {
     )?;
     let mut roots = Roots { host, cwd, new };
 
-    let defaults = if sb.rootfs.is_some() {
-        &ROOTFS_DEFAULTS[..]
-    } else {
-        &[]
-    };
-    for (i, op) in defaults.iter().enumerate() {
-        // The tmpfs mounts go only on directories of the rootfs, never through a symlink
-        // (which could lead them over /dev or /proc/sys): a symlinked /tmp is refused,
-        // /run and /var/run are skipped (Debian's /var/run is a symlink to /run).
+    for (i, op) in rootfs_defaults(sb).iter().enumerate() {
+        // Never through a symlink, which could lead a tmpfs over /dev or /proc/sys: the
+        // needed mounts refuse one, the others go only on directories of the rootfs
+        // (Debian's /var/run is a symlink to /run, covered already).
         let dir_flags = OFlags::PATH | OFlags::DIRECTORY;
         match open_in(&roots.new, op.dest, dir_flags, ResolveFlags::NO_SYMLINKS) {
-            Err(_) if i >= 3 => continue,
-            Err(Errno::LOOP) if i == 2 => {
+            Err(_) if i >= ROOTFS_NEEDED => continue,
+            Err(Errno::LOOP) => {
                 return Err(Failure {
                     reason: Some(b"is or passes through a symlink (refused)"),
                     ..Failure::new(b"--rootfs", Errno::LOOP).with(op.dest)
@@ -128,7 +123,8 @@ pub fn build_root<'a>(sb: &'a Sandbox) -> Result<(), Failure<'a>> {
         b"detaching the old root",
     )?;
     step(rustix::process::chdir(c"/"), b"chdir /")?;
-    verify(sb)
+    // `roots.new` is the root directory now.
+    verify(sb, &roots.new)
 }
 
 /// `--chdir DIR`, resolved inside the root (no symlink or `..` leads out, and no magic
@@ -157,7 +153,9 @@ pub fn chdir_inside(dir: &CStr) -> Result<(), Errno> {
 }
 
 /// What `--rootfs` mounts before the options' own: a fresh /proc and /dev, and tmpfs on
-/// /tmp, /run and /var/run, so no host socket under them is reachable.
+/// /tmp, /run and /var/run, so no host socket under them is reachable. The first
+/// ROOTFS_NEEDED are made where missing; the others only cover existing directories.
+const ROOTFS_NEEDED: usize = 3;
 const ROOTFS_DEFAULTS: [MountOp<'static>; 5] = {
     const fn op(kind: OpKind, dest: &'static CStr) -> MountOp<'static> {
         MountOp {
@@ -189,13 +187,17 @@ fn same_path(a: &CStr, b: &CStr) -> bool {
     trim(a) == trim(b)
 }
 
-/// The i-th mount operation applied: the rootfs defaults, then the options in order.
-fn nth_op<'s, 'a>(sb: &'s Sandbox<'a>, i: usize) -> Option<&'s MountOp<'a>> {
-    let defaults = if sb.rootfs.is_some() {
-        &ROOTFS_DEFAULTS[..]
+fn rootfs_defaults(sb: &Sandbox) -> &'static [MountOp<'static>] {
+    if sb.rootfs.is_some() {
+        &ROOTFS_DEFAULTS
     } else {
         &[]
-    };
+    }
+}
+
+/// The i-th mount operation applied: the rootfs defaults, then the options in order.
+fn nth_op<'s, 'a>(sb: &'s Sandbox<'a>, i: usize) -> Option<&'s MountOp<'a>> {
+    let defaults = rootfs_defaults(sb);
     match defaults.get(i) {
         Some(op) => Some(op),
         None => sb.ops.iter().nth(i - defaults.len()),
@@ -205,15 +207,11 @@ fn nth_op<'s, 'a>(sb: &'s Sandbox<'a>, i: usize) -> Option<&'s MountOp<'a>> {
 /// After the pivot, every /proc and /dev husk mounted (and did not cover later) must be in
 /// place: a proc with /proc/sys read-only, a tmpfs for /dev. A rootfs owner who swapped a
 /// directory while the root was built gets 125 here instead of an unhardened /proc.
-fn verify<'a>(sb: &Sandbox<'a>) -> Result<(), Failure<'a>> {
+fn verify<'a>(sb: &Sandbox<'a>, root: &OwnedFd) -> Result<(), Failure<'a>> {
     const PROC_SUPER_MAGIC: u64 = 0x9fa0;
     const TMPFS_MAGIC: u64 = 0x0102_1994;
     const ST_RDONLY: u64 = 1;
     let dir = OFlags::PATH | OFlags::DIRECTORY;
-    let root = step(
-        fs::open(c"/", dir | OFlags::CLOEXEC, Mode::empty()),
-        b"opening /",
-    )?;
     let mut i = 0;
     while let Some(op) = nth_op(sb, i) {
         i += 1;
@@ -239,7 +237,7 @@ fn verify<'a>(sb: &Sandbox<'a>) -> Result<(), Failure<'a>> {
                 && (magic != PROC_SUPER_MAGIC
                     || fs::fstatfs(entry(d, c"sys")?)?.f_flags as u64 & ST_RDONLY != 0))
         };
-        let dest = open_in(&root, op.dest, dir, ResolveFlags::NO_SYMLINKS);
+        let dest = open_in(root, op.dest, dir, ResolveFlags::NO_SYMLINKS);
         if !covered && dest.and_then(|d| in_place(&d)) != Ok(true) {
             return Err(Failure {
                 reason: Some(

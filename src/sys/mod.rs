@@ -304,16 +304,6 @@ pub fn capset(effective: u64, permitted: u64, inheritable: u64) -> Result<(), Er
     check(unsafe { syscall(k::__NR_capset as c_long, header.as_ptr(), data.as_ptr()) }).map(drop)
 }
 
-/// capget(2) version 3: the effective set of this thread.
-pub fn effective_caps() -> u64 {
-    let header = [k::_LINUX_CAPABILITY_VERSION_3, 0u32];
-    let mut data = [0u32; 6];
-    // SAFETY: header and data have the sizes version 3 expects; data is writable.
-    let ret = unsafe { syscall(k::__NR_capget as c_long, header.as_ptr(), data.as_mut_ptr()) };
-    // struct __user_cap_data_struct[2]: {effective, permitted, inheritable} for bits 0-31, 32-63.
-    check(ret).map_or(0, |_| u64::from(data[0]) | u64::from(data[3]) << 32)
-}
-
 /// One classic BPF instruction (`struct sock_filter`).
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
