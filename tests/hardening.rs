@@ -518,21 +518,8 @@ fn user_seccomp_filters_replace_or_stack() {
     as_each_user("--seccomp", |u| {
         let probe = format!("{PRELUDE}\nsys('getpid', 39)\nsys('keyctl', 250, 0, -3)");
         for (flag, keyctl_denied) in [("--seccomp", false), ("--add-seccomp-fd", true)] {
-            let script = format!(
-                "exec 7<{}; {} --rootfs / {flag} 7 -- /usr/bin/python3 -c \"$1\"",
-                filter.display(),
-                husk().display()
-            );
-            let out = run(
-                command_as(u, Path::new("sh"), &["-c", &script, "sh", &probe]),
-                10,
-            );
-            let s = text(&out.stdout);
-            assert!(
-                s.contains("getpid=EACCES"),
-                "{u:?} {flag}: {s}{}",
-                text(&out.stderr)
-            );
+            let s = py_with_fd7(u, &filter, &format!("--rootfs / {flag} 7"), &probe);
+            assert!(s.contains("getpid=EACCES"), "{u:?} {flag}: {s}");
             assert_eq!(
                 s.contains("keyctl=EPERM"),
                 keyctl_denied,

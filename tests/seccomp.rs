@@ -4,7 +4,7 @@
 
 mod common;
 use common::*;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Calls whose outcome the filter decides, each chosen so that the kernel alone would give
 /// a different answer (a no-op success, EFAULT, EBADF, EINVAL, ENOTTY, ...).
@@ -146,16 +146,7 @@ fn disable_userns_holds_under_any_filter() {
             !out.contains("keyctl=EPERM"),
             "{u:?}: the default filter: {out}"
         );
-        let script = format!(
-            "exec 7<{}; {} --rootfs / --seccomp 7 --disable-userns -- /usr/bin/python3 -c \"$1\"",
-            filter.display(),
-            husk().display()
-        );
-        let out = run(
-            command_as(u, Path::new("sh"), &["-c", &script, "sh", &code]),
-            10,
-        );
-        let s = text(&out.stdout);
+        let s = py_with_fd7(u, &filter, "--rootfs / --seccomp 7 --disable-userns", &code);
         expect(u, &s, &["unshare_user=EPERM", "clone3=ENOSYS"]);
         assert!(
             !s.contains("keyctl=EPERM"),

@@ -350,6 +350,21 @@ pub fn py(u: User, args: &[&str], code: &str) -> String {
     s
 }
 
+/// Like `py`, with `file` open as descriptor 7 (for `--seccomp 7` and the like); returns
+/// stdout, whatever the exit status.
+pub fn py_with_fd7(u: User, file: &Path, args: &str, code: &str) -> String {
+    let script = format!(
+        "exec 7<{}; {} {args} -- /usr/bin/python3 -c \"$1\"",
+        file.display(),
+        husk().display()
+    );
+    let out = run(
+        command_as(u, Path::new("sh"), &["-c", &script, "sh", code]),
+        10,
+    );
+    format!("{}{}", text(&out.stdout), text(&out.stderr))
+}
+
 pub const PRELUDE: &str = r#"
 import ctypes, errno, os
 libc = ctypes.CDLL(None, use_errno=True)
