@@ -315,7 +315,7 @@ fn limits_stop_hogs_and_sleepers() {
     });
     if is_root() {
         // nproc counts per host uid, so only rootless has a small, meaningful count.
-        println!("SKIP fork bomb as root: RLIMIT_NPROC counts every process of host uid 0");
+        println!("SKIP fork bomb as root with uid 0: RLIMIT_NPROC counts every process of host uid 0 (ids_inside_are_host_ids_for_root covers --uid 1000 as root)");
     }
     let bomb = "import os, time\nn = 0\nfor i in range(200):\n    try:\n        pid = os.fork()\n    except OSError:\n        break\n    if pid == 0:\n        time.sleep(2); os._exit(0)\n    n += 1\nprint(f'forked={n}')";
     let out = py(
