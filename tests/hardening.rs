@@ -842,14 +842,16 @@ fn the_sandbox_dies_with_its_monitor_and_parent() {
             let mut parent = command_as(u, Path::new("/bin/sh"), &["-c", &script])
                 .spawn()
                 .unwrap();
-            // Once husk runs (its exec done: a parent dead before that is not husk's to see),
-            // the parent dies at some point of the sandbox's start-up.
+            // The parent dies at some point of the sandbox's start-up: once the monitor has
+            // cloned the inner init (before that, a parent already dead when husk arms its
+            // parent-death signal is indistinguishable from a parent that is PID 1).
             let comm = |p: &u32| std::fs::read_to_string(format!("/proc/{p}/comm"));
-            eventually(5, || {
+            let started = eventually(5, || {
                 children_of(parent.id())
                     .iter()
-                    .any(|p| comm(p).is_ok_and(|c| c == "husk\n"))
+                    .any(|p| comm(p).is_ok_and(|c| c == "husk\n") && !children_of(*p).is_empty())
             });
+            assert!(started, "{u:?}: the sandbox never started");
             std::thread::sleep(std::time::Duration::from_micros(i * 97 % 3000));
             let _ = parent.kill();
             let _ = parent.wait();
