@@ -3,10 +3,12 @@
 //! are written there first. When husk ends, everything left in DIR is killed (cgroup.kill)
 //! and a DIR husk created is removed, so nothing outlives it.
 
-use crate::init::StepError;
+use crate::error::{Error, Result};
 use crate::spec::Cgroup;
+use core::ffi::CStr;
 use rustix::fd::OwnedFd;
 use rustix::fs::{AtFlags, Mode, OFlags, CWD};
+use rustix::io::Errno;
 
 pub struct Joined<'a> {
     pub dir: OwnedFd,
@@ -14,12 +16,32 @@ pub struct Joined<'a> {
     created: bool,
 }
 
-pub fn prepare<'a>(cg: &Cgroup<'a>) -> Result<Option<Joined<'a>>, StepError> {
+/// The limit files, by `CgroupLimit`: the option, the file, and its controller.
+const LIMITS: [(&[u8], &CStr, &[u8]); 3] = [
+    (
+        b"--memory-max",
+        c"memory.max",
+        b"(memory.max: is the memory controller delegated here?)",
+    ),
+    (
+        b"--pids-max",
+        c"pids.max",
+        b"(pids.max: is the pids controller delegated here?)",
+    ),
+    (
+        b"--cpu-max",
+        c"cpu.max",
+        b"(cpu.max: is the cpu controller delegated here?)",
+    ),
+];
+
+pub fn prepare<'a>(cg: &Cgroup<'a>) -> Result<'a, Option<Joined<'a>>> {
     let Some(path) = cg.dir else { return Ok(None) };
+    let fail = |e| Error::new(b"--cgroup", e).with(path);
     let created = match rustix::fs::mkdir(path, Mode::from_raw_mode(0o755)) {
         Ok(()) => true,
         Err(rustix::io::Errno::EXIST) => false,
-        Err(e) => return Err((b"--cgroup", e)),
+        Err(e) => return Err(fail(e)),
     };
     let dir = rustix::fs::open(
         path,
@@ -27,37 +49,24 @@ pub fn prepare<'a>(cg: &Cgroup<'a>) -> Result<Option<Joined<'a>>, StepError> {
         Mode::empty(),
     );
     let joined = Joined {
-        dir: dir.map_err(|e| (&b"--cgroup"[..], e))?,
+        dir: dir.map_err(fail)?,
         path,
         created,
     };
-    let limits: [(&[u8], &core::ffi::CStr, Option<&core::ffi::CStr>); 3] = [
-        (
-            b"--memory-max: memory.max (memory controller delegated here?)",
-            c"memory.max",
-            cg.memory_max,
-        ),
-        (
-            b"--pids-max: pids.max (pids controller delegated here?)",
-            c"pids.max",
-            cg.pids_max,
-        ),
-        (
-            b"--cpu-max: cpu.max (cpu controller delegated here?)",
-            c"cpu.max",
-            cg.cpu_max,
-        ),
-    ];
-    for (what, file, value) in limits {
+    for ((option, file, hint), value) in LIMITS.into_iter().zip(cg.limits) {
         if let Some(value) = value {
             // cpu.max takes "QUOTA PERIOD"; the option says QUOTA/PERIOD.
-            let mut text = crate::report::Line::empty();
-            for &b in value.to_bytes() {
-                text.push(&[if b == b'/' { b' ' } else { b }]);
-            }
-            if let Err(e) = write_at(&joined.dir, file, text.as_bytes()) {
+            let mut text = [0u8; 64];
+            let v = value.to_bytes();
+            let text = text.get_mut(..v.len()).ok_or(Errno::INVAL).map(|t| {
+                for (t, &b) in t.iter_mut().zip(v) {
+                    *t = if b == b'/' { b' ' } else { b };
+                }
+                &*t
+            });
+            if let Err(e) = text.and_then(|t| write_at(&joined.dir, file, t)) {
                 finish(Some(joined));
-                return Err((what, e));
+                return Err(Error::new(option, e).with(value).with_bytes(hint));
             }
         }
     }
@@ -89,7 +98,7 @@ pub fn finish(joined: Option<Joined>) {
     }
 }
 
-fn write_at(dir: &OwnedFd, file: &core::ffi::CStr, value: &[u8]) -> Result<(), rustix::io::Errno> {
+fn write_at(dir: &OwnedFd, file: &CStr, value: &[u8]) -> core::result::Result<(), Errno> {
     let fd = rustix::fs::openat(dir, file, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())?;
     rustix::io::write(&fd, value).map(drop)
 }

@@ -1,11 +1,11 @@
 //! execvp(3) without the C library's copy of the environment: searches PATH the way musl
 //! does (keep looking past EACCES, stop at other errors) using a stack buffer.
 
+use crate::buf::Buf;
 use crate::spec::{Argv, Env};
 use crate::sys::{self, Errno};
 use core::ffi::CStr;
 
-const PATH_MAX: usize = 4096;
 const DEFAULT_PATH: &[u8] = b"/usr/local/bin:/bin:/usr/bin";
 
 /// Executes `file` with `argv` and the environment `env`, looking `file` up in that
@@ -23,9 +23,9 @@ pub fn exec(file: &CStr, argv: Argv, env: Env) -> Errno {
     }
     let path = env.get(b"PATH").map_or(DEFAULT_PATH, CStr::to_bytes);
     let mut seen_eacces = false;
-    let mut buf = [0u8; PATH_MAX];
+    let mut buf = Buf::new();
     for dir in path.split(|&b| b == b':') {
-        let Some(full) = join(&mut buf, dir, name) else {
+        let Ok(full) = join(&mut buf, dir, name) else {
             continue;
         };
         // SAFETY: as above.
@@ -43,18 +43,12 @@ pub fn exec(file: &CStr, argv: Argv, env: Env) -> Errno {
     }
 }
 
-/// `dir/name` as a C string in `buf` (an empty dir means the current one); None if too long.
-fn join<'b>(buf: &'b mut [u8; PATH_MAX], dir: &[u8], name: &[u8]) -> Option<&'b CStr> {
+/// `dir/name` as a C string in `buf` (an empty dir means the current one); an error if too
+/// long.
+fn join<'b>(buf: &'b mut Buf, dir: &[u8], name: &[u8]) -> Result<&'b CStr, Errno> {
     let dir = if dir.is_empty() { b"." as &[u8] } else { dir };
-    let len = dir.len() + 1 + name.len();
-    if len >= PATH_MAX {
-        return None;
-    }
-    buf[..dir.len()].copy_from_slice(dir);
-    buf[dir.len()] = b'/';
-    buf[dir.len() + 1..len].copy_from_slice(name);
-    buf[len] = 0;
-    CStr::from_bytes_with_nul(&buf[..=len]).ok()
+    buf.clear();
+    buf.push(dir)?.push(b"/")?.push(name)?.as_cstr()
 }
 
 /// The exit status husk reports for a failed exec: 127 when nothing was found, else 126.
@@ -72,13 +66,13 @@ mod tests {
 
     #[test]
     fn joins_and_refuses_overflow() {
-        let mut buf = [0u8; PATH_MAX];
+        let mut buf = Buf::new();
         assert_eq!(
             join(&mut buf, b"/bin", b"sh").unwrap().to_bytes(),
             b"/bin/sh"
         );
         assert_eq!(join(&mut buf, b"", b"sh").unwrap().to_bytes(), b"./sh");
-        let long = [b'a'; PATH_MAX];
-        assert!(join(&mut buf, &long, b"sh").is_none());
+        let long = [b'a'; crate::buf::PATH_MAX];
+        assert!(join(&mut buf, &long, b"sh").is_err());
     }
 }

@@ -3,12 +3,11 @@
 //! PID 1 of a pid namespace (blocked signals are never dropped as "unhandled") and makes a
 //! kill-sent SIGSEGV just another signal to forward.
 
+use crate::error::Error;
 use crate::exec;
 use crate::report::{self, Line};
-use crate::spec::{Argv, Env, Init};
-use crate::sys::{
-    self, Errno, SigSet, ALL_SIGNALS, NSIG, SIGCHLD, SIGINT, SIGKILL, SIGSTOP, SIGTERM,
-};
+use crate::spec::{Argv, Confine, Env, Init, Sandbox};
+use crate::sys::{self, SigSet, ALL_SIGNALS, NSIG, SIGCHLD, SIGINT, SIGKILL, SIGSTOP, SIGTERM};
 use core::ffi::CStr;
 use rustix::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use rustix::process::{self, Pid, WaitOptions};
@@ -44,9 +43,6 @@ impl Inherited {
     }
 }
 
-/// A failed step before exec: its name and errno.
-pub type StepError = (&'static [u8], Errno);
-
 /// What to start: COMMAND's argv, the file to execute (COMMAND as given; `--argv0` changes
 /// only the argv[0] it sees), and its environment.
 pub struct Payload<'a> {
@@ -55,8 +51,10 @@ pub struct Payload<'a> {
     pub env: Env<'a>,
     /// setsid() instead of a new process group (`--new-session`).
     pub new_session: bool,
-    /// Runs in the child just before exec (the sandbox's lockdown); an error names its step.
-    pub prepare: Option<&'a dyn Fn() -> Result<(), StepError>>,
+    /// What confines COMMAND, applied in the child just before exec (`lockdown::apply`).
+    pub confine: &'a Confine<'a>,
+    /// The sandbox COMMAND runs in, if any: its lockdown is applied too.
+    pub sandbox: Option<&'a Sandbox<'a>>,
     /// Whether husk holds the terminal's foreground, when an outer process knows better
     /// (the sandbox's monitor: inside a new pid namespace the groups are invisible). Then
     /// COMMAND gets the foreground, but husk does not follow its stops.
@@ -64,23 +62,25 @@ pub struct Payload<'a> {
 }
 
 impl<'a> Payload<'a> {
-    pub fn plain(argv: Argv<'a>, env: Env<'a>) -> Self {
+    pub fn plain(argv: Argv<'a>, env: Env<'a>, confine: &'a Confine<'a>) -> Self {
         let program = if argv.is_empty() { c"" } else { argv.get(0) };
         Payload {
             argv,
             program,
             env,
             new_session: false,
-            prepare: None,
+            confine,
+            sandbox: None,
             foreground: None,
         }
     }
 }
 
-/// Runs the init: `inherited` is the signal state taken at start; `started`, if given,
-/// gets one byte once COMMAND has been executed (the sandbox monitor waits for it).
-/// `cgroup`, if given, is the cgroup COMMAND starts in.
-pub fn run(
+/// Serves as COMMAND's init until it ends; returns the exit status. `inherited` is the
+/// signal state taken at start; `started`, if given, gets one byte once COMMAND has been
+/// executed (the sandbox monitor waits for it). `cgroup`, if given, is the cgroup COMMAND
+/// starts in.
+pub fn serve(
     init: &Init,
     payload: &Payload,
     inherited: &Inherited,
@@ -93,7 +93,7 @@ pub fn run(
         // signal machinery that reserved numbers could disturb.
         let sig = unsafe { rustix::process::Signal::from_raw_unchecked(init.parent_death) };
         if let Err(e) = process::set_parent_process_death_signal(Some(sig)) {
-            report::failed(&[b"-p"], e);
+            Error::new(b"-p", e).report();
             return 125;
         }
         // The parent may have died before the prctl took effect.
@@ -104,7 +104,7 @@ pub fn run(
     let pid1 = process::getpid().is_init();
     if init.subreaper && !pid1 {
         if let Err(e) = process::set_child_subreaper(Some(process::getpid())) {
-            report::failed(&[b"-s: PR_SET_CHILD_SUBREAPER"], e);
+            Error::new(b"-s (PR_SET_CHILD_SUBREAPER)", e).report();
             return 125;
         }
     } else if !pid1 && init.verbosity >= 1 {
@@ -113,7 +113,7 @@ pub fn run(
     let (child, job_control) = if init.pause {
         (0, false)
     } else {
-        match spawn(init, payload, inherited, cgroup) {
+        match spawn(payload, inherited, cgroup) {
             Ok(spawned) => spawned,
             Err(status) => return status,
         }
@@ -125,10 +125,10 @@ pub fn run(
 }
 
 /// Forks and execs COMMAND in its own process group (in the terminal's foreground when husk
-/// holds it). Exec errors come back over a CLOEXEC pipe; returns the pid, and whether COMMAND
-/// took the terminal (then husk follows its stops), or an exit status.
+/// holds it). The child reports its own failure and sends its exit status over a CLOEXEC
+/// pipe (EOF alone: the exec happened). Returns the pid, and whether COMMAND took the
+/// terminal (then husk follows its stops), or an exit status.
 fn spawn(
-    init: &Init,
     payload: &Payload,
     inherited: &Inherited,
     cgroup: Option<BorrowedFd>,
@@ -139,15 +139,13 @@ fn spawn(
     let foreground = payload
         .foreground
         .unwrap_or_else(|| rustix::termios::tcgetpgrp(stdin) == Ok(process::getpgrp()));
-    let (status_rd, status_wr) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
-        .map_err(|e| {
-            report::failed(&[b"pipe"], e);
-            125
-        })?;
-    let pid = sys::spawn_child(0, cgroup).map_err(|e| {
-        report::failed(&[b"fork"], e);
+    let failed = |what, e| {
+        Error::new(what, e).report();
         125
-    })?;
+    };
+    let (status_rd, status_wr) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+        .map_err(|e| failed(b"pipe", e))?;
+    let pid = sys::spawn_child(0, cgroup).map_err(|e| failed(b"fork", e))?;
     if pid == 0 {
         drop(status_rd);
         if payload.new_session {
@@ -158,35 +156,22 @@ fn spawn(
         if foreground && !payload.new_session {
             let _ = rustix::termios::tcsetpgrp(stdin, process::getpid());
         }
-        let mut listen_pid = [0u8; 32];
+        let mut listen_pid = crate::buf::Buf::<32>::new();
         rewrite_listen_pid(env, &mut listen_pid);
         inherited.restore();
-        // The child's verdict for the parent: exit status and errno, 8 bytes.
-        let fail = |status: i32, errno: Errno| -> ! {
-            let mut record = [0u8; 8];
-            record[..4].copy_from_slice(&status.to_ne_bytes());
-            record[4..].copy_from_slice(&errno.raw_os_error().to_ne_bytes());
-            report::write_all(status_wr.as_raw_fd(), &record);
-            sys::exit(status)
+        let status = match crate::lockdown::apply(payload.confine, payload.sandbox) {
+            Err(e) => {
+                e.report();
+                125
+            }
+            Ok(()) => {
+                let errno = exec::exec(payload.program, payload.argv, env);
+                Error::new(payload.program.to_bytes(), errno).report();
+                exec::status_for(errno)
+            }
         };
-        for r in init.rlimits.iter() {
-            if let Err(e) = sys::setrlimit(r.resource, r.soft, r.hard) {
-                report::failed(&[b"--rlimit"], e);
-                fail(125, e);
-            }
-        }
-        if let Err((what, e)) = crate::landlock::apply(&init.landlock) {
-            report::failed(&[what], e);
-            fail(125, e);
-        }
-        if let Some(prepare) = payload.prepare {
-            if let Err((what, e)) = prepare() {
-                report::failed(&[what], e);
-                fail(125, e);
-            }
-        }
-        let errno = exec::exec(payload.program, payload.argv, env);
-        fail(exec::status_for(errno), errno);
+        report::write_all(status_wr.as_raw_fd(), &[status as u8]);
+        sys::exit(status)
     }
     drop(status_wr);
     // Both sides set the group, so -g works whichever runs first (not with a new session:
@@ -194,54 +179,48 @@ fn spawn(
     if !payload.new_session {
         let _ = process::setpgid(Pid::from_raw(pid), Pid::from_raw(pid));
     }
-    let mut buf = [0u8; 8];
-    let mut got = 0;
-    while got < buf.len() {
-        match rustix::io::read(&status_rd, &mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
+    let mut status = [0u8; 1];
+    loop {
+        match rustix::io::read(&status_rd, &mut status) {
             Err(rustix::io::Errno::INTR) => {}
-            Err(_) => break,
+            Ok(1) => break,
+            _ => {
+                let job_control =
+                    foreground && !payload.new_session && payload.foreground.is_none();
+                return Ok((pid, job_control));
+            }
         }
     }
-    if got < buf.len() {
-        let job_control = foreground && !payload.new_session && payload.foreground.is_none();
-        return Ok((pid, job_control));
-    }
-    let status = i32::from_ne_bytes([buf[0], buf[1], buf[2], buf[3]]);
-    let errno = Errno::from_raw_os_error(i32::from_ne_bytes([buf[4], buf[5], buf[6], buf[7]]));
     let _ = process::waitpid(Pid::from_raw(pid), WaitOptions::empty());
-    if status != 125 {
-        // Exec failed; the steps before it report their own failures.
-        report::failed(&[payload.program.to_bytes()], errno);
-    }
-    Err(status)
+    Err(status[0].into())
 }
 
 /// Socket activation: when LISTEN_PID names husk, the sockets are meant for COMMAND, so the
 /// child's copy of the environment says COMMAND's pid instead (sd_listen_fds checks it).
-fn rewrite_listen_pid(env: Env, buf: &mut [u8; 32]) {
+fn rewrite_listen_pid(env: Env, buf: &mut crate::buf::Buf<32>) {
     let Some((index, value)) = env.find(b"LISTEN_PID") else {
         return;
     };
     let mut digits = [0u8; 20];
     // Husk is this child's parent; asked only here, so starts without LISTEN_PID pay nothing.
     let husk_pid = process::getppid().map_or(0, |p| p.as_raw_nonzero().get());
-    if value.to_bytes() != report::fmt_u64(husk_pid as u64, &mut digits) {
+    if value.to_bytes() != crate::num::format(husk_pid as u64, &mut digits) {
         return;
     }
-    let own = report::fmt_u64(process::getpid().as_raw_nonzero().get() as u64, &mut digits);
-    let prefix = b"LISTEN_PID=";
-    buf[..prefix.len()].copy_from_slice(prefix);
-    buf[prefix.len()..prefix.len() + own.len()].copy_from_slice(own);
-    // SAFETY: this runs in the forked child, which owns its copy of the environment array;
-    // index is in bounds (found by Env::find) and buf outlives the exec that reads it.
-    unsafe { *(env.as_ptr() as *mut *const u8).add(index) = buf.as_ptr() };
+    let own = process::getpid().as_raw_nonzero().get();
+    if let Ok(entry) = buf.push(b"LISTEN_PID=").and_then(|b| b.num(own.into())) {
+        if let Ok(entry) = entry.as_cstr() {
+            // SAFETY: this runs in the forked child, which owns its copy of the environment
+            // array; index comes from Env::find, and buf outlives the exec that reads it.
+            unsafe { env.set(index, entry.as_ptr()) };
+        }
+    }
 }
 
-/// The loop: wait for a signal; reap on SIGCHLD, forward anything else. Ends when COMMAND
-/// has exited (detected while reaping, so coalesced SIGCHLDs never lose it).
-fn supervise(init: &Init, child: i32, job_control: bool) -> i32 {
+/// The loop: wait for a signal; reap on SIGCHLD, forward anything else. Ends when `child`
+/// has exited (detected while reaping, so coalesced SIGCHLDs never lose it). The sandbox's
+/// monitor runs it too, with the default `Init`, for its one child.
+pub fn supervise(init: &Init, child: i32, job_control: bool) -> i32 {
     let mut deadline = init.time_limit_ms.map(|ms| sys::monotonic_ms() + ms);
     let status = loop {
         let left = deadline.map(|d| d.saturating_sub(sys::monotonic_ms()));
@@ -260,7 +239,7 @@ fn supervise(init: &Init, child: i32, job_control: bool) -> i32 {
                 if job_control {
                     follow_stop(child);
                 }
-                if let Some(status) = reap(init, child) {
+                if let (Some(status), _) = reap(init, child) {
                     break status;
                 }
             }
@@ -307,59 +286,58 @@ fn forward(init: &Init, child: i32, sig: i32) {
     }
 }
 
-/// Reaps every exited child; returns COMMAND's exit status if it was among them.
-fn reap(init: &Init, child: i32) -> Option<i32> {
+/// Reaps every exited child; returns COMMAND's exit status if it was among them, and
+/// whether any child is left.
+fn reap(init: &Init, child: i32) -> (Option<i32>, bool) {
     let mut status = None;
-    while let Ok(Some((pid, st))) = process::wait(WaitOptions::NOHANG) {
-        let pid = pid.as_raw_nonzero().get();
-        if pid == child {
-            status = Some(match st.terminating_signal() {
-                Some(sig) => 128 + sig,
-                None => st.exit_status().unwrap_or(0),
-            });
-        } else if init.warn_reap {
-            Line::new()
-                .push(b"reaped zombie process ")
-                .num(pid.into())
-                .print();
+    loop {
+        match process::wait(WaitOptions::NOHANG) {
+            Ok(Some((pid, st))) => {
+                let pid = pid.as_raw_nonzero().get();
+                if pid == child {
+                    status = Some(exit_code(st));
+                } else if init.warn_reap {
+                    Line::new()
+                        .push(b"reaped zombie process ")
+                        .num(pid.into())
+                        .print();
+                }
+            }
+            // Children left, none exited; or (ECHILD) none left.
+            Ok(None) => return (status, true),
+            Err(_) => return (status, false),
         }
     }
-    status
 }
 
 /// `--grace`: SIGTERM every remaining descendant, reap for up to `ms`, SIGKILL the rest.
 fn shut_down(init: &Init, ms: u64) {
-    reap(init, 0);
-    if !has_children() {
+    if !reap(init, 0).1 {
         return;
     }
     signal_descendants(SIGTERM);
     let mut left = ms;
-    while has_children() {
-        let start = sys::monotonic_ms();
-        if sys::sigtimedwait(sys::sigbit(SIGCHLD), Some(left)).is_some() {
-            reap(init, 0);
-        }
-        left = left.saturating_sub(sys::monotonic_ms() - start);
+    while reap(init, 0).1 {
         if left == 0 {
-            break;
+            if init.verbosity >= 1 {
+                report::say(&[b"grace period over: sending SIGKILL"]);
+            }
+            signal_descendants(SIGKILL);
+            while let Ok(Some(_)) = process::wait(WaitOptions::empty()) {}
+            return;
         }
-    }
-    if has_children() {
-        if init.verbosity >= 1 {
-            report::say(&[b"grace period over: sending SIGKILL"]);
-        }
-        signal_descendants(SIGKILL);
-        while let Ok(Some(_)) = process::wait(WaitOptions::empty()) {}
+        let start = sys::monotonic_ms();
+        sys::sigtimedwait(sys::sigbit(SIGCHLD), Some(left));
+        left = left.saturating_sub(sys::monotonic_ms() - start);
     }
 }
 
-fn has_children() -> bool {
-    // With WNOHANG, Ok(None) means children exist and none has exited; ECHILD means none.
-    !matches!(
-        process::wait(WaitOptions::NOHANG),
-        Err(rustix::io::Errno::CHILD)
-    )
+/// The exit status as a shell reports it: the code, or 128+N for death by signal N.
+fn exit_code(st: process::WaitStatus) -> i32 {
+    match st.terminating_signal() {
+        Some(sig) => 128 + sig,
+        None => st.exit_status().unwrap_or(0),
+    }
 }
 
 /// As PID 1, kill(-1) reaches every other process of the namespace. As a subreaper it would

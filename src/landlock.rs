@@ -4,7 +4,7 @@
 //! ABI, with a one-line warning for what it cannot enforce; `--landlock-strict` makes that
 //! an error.
 
-use crate::init::StepError;
+use crate::error::{Error, Result};
 use crate::report;
 use crate::spec::{Landlock, PathAccess};
 use crate::sys::{self, Errno};
@@ -30,8 +30,10 @@ fn fs_rights(abi: u32) -> u64 {
     }
 }
 
-pub fn apply(ll: &Landlock) -> Result<(), StepError> {
-    if !ll.any() && !ll.scope {
+/// The ruleset for `ll`; `scope`: COMMAND runs in a sandbox, so it also gets the scopes.
+/// no_new_privs is already set.
+pub fn apply<'a>(ll: &'a Landlock<'a>, scope: bool) -> Result<'a, ()> {
+    if !ll.any() && !scope {
         return Ok(());
     }
     let abi = match sys::landlock_abi() {
@@ -42,7 +44,7 @@ pub fn apply(ll: &Landlock) -> Result<(), StepError> {
     };
     // ABSTRACT_UNIX_SOCKET | SIGNAL: COMMAND reaches neither the host's abstract sockets
     // (with --share-net) nor, with a signal, any process outside its own.
-    let scoped = if ll.scope && abi >= 6 { 0b11 } else { 0 };
+    let scoped = if scope && abi >= 6 { 0b11 } else { 0 };
     if !ll.any() && scoped == 0 {
         return Ok(());
     }
@@ -60,13 +62,12 @@ pub fn apply(ll: &Landlock) -> Result<(), StepError> {
         fs_rights(abi)
     };
     let handled_net = if has_net && abi >= 4 { 0b11 } else { 0 };
-    let fail = |e| (&b"--landlock-*"[..], e);
-    let ruleset =
-        sys::landlock_create_ruleset(handled_fs, handled_net, scoped, abi).map_err(fail)?;
+    let ruleset = sys::landlock_create_ruleset(handled_fs, handled_net, scoped, abi);
+    let ruleset = ruleset.map_err(|e| Error::new(b"landlock_create_ruleset", e))?;
     for &(access, path) in ll.paths.iter() {
+        let fail = |e| Error::new(access.option(), e).with(path);
         let flags = OFlags::PATH | OFlags::CLOEXEC;
-        let fd: OwnedFd = rustix::fs::open(path, flags, Mode::empty())
-            .map_err(|e| (&b"--landlock-* PATH"[..], e))?;
+        let fd: OwnedFd = rustix::fs::open(path, flags, Mode::empty()).map_err(fail)?;
         let is_dir = rustix::fs::fstat(&fd).is_ok_and(|st| st.st_mode & 0o170000 == 0o040000);
         let mut allowed = match access {
             PathAccess::ReadOnly => READ_FILE | READ_DIR,
@@ -79,20 +80,24 @@ pub fn apply(ll: &Landlock) -> Result<(), StepError> {
         sys::landlock_add_path(&ruleset, fd.as_raw_fd(), allowed).map_err(fail)?;
     }
     if handled_net != 0 {
-        for (ports, right) in [(&ll.bind, 1u64), (&ll.connect, 2u64)] {
+        let options: [(&[u8], _, u64); 2] = [
+            (b"--landlock-bind", &ll.bind, 1),
+            (b"--landlock-connect", &ll.connect, 2),
+        ];
+        for (option, ports, right) in options {
             for &port in ports.iter() {
-                sys::landlock_add_port(&ruleset, u64::from(port), right).map_err(fail)?;
+                sys::landlock_add_port(&ruleset, u64::from(port), right)
+                    .map_err(|e| Error::new(option, e).with_number(port.into()))?;
             }
         }
     }
-    sys::prctl(linux_raw_sys::prctl::PR_SET_NO_NEW_PRIVS, 1, 0).map_err(fail)?;
-    sys::landlock_restrict_self(&ruleset).map_err(fail)
+    sys::landlock_restrict_self(&ruleset).map_err(|e| Error::new(b"landlock_restrict_self", e))
 }
 
 /// Warns (or, with `--landlock-strict`, fails) about a rule the kernel cannot enforce.
-fn not_enforced(ll: &Landlock, what: &'static [u8], e: Errno) -> Result<(), StepError> {
+fn not_enforced<'a>(ll: &Landlock, what: &'static [u8], e: Errno) -> Result<'a, ()> {
     if ll.strict {
-        return Err((what, e));
+        return Err(Error::new(what, e));
     }
     report::say(&[what, b" (not enforced)"]);
     Ok(())

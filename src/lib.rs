@@ -5,16 +5,23 @@
 //! module may use for the syscalls rustix lacks.
 #![cfg_attr(not(test), no_std)]
 
+pub mod buf;
 pub mod cgroup;
 pub mod cli;
+pub mod error;
 pub mod exec;
 pub mod init;
 pub mod landlock;
+pub mod lockdown;
+pub mod num;
 pub mod procfs;
 pub mod report;
+pub mod resolve;
 pub mod sandbox;
 pub mod spec;
 pub mod sys;
+#[cfg(test)]
+mod testing;
 
 use rustix::fd::AsFd;
 use spec::{Action, Argv, Env};
@@ -25,7 +32,13 @@ const COMMIT: &str = env!("HUSK_COMMIT");
 /// The whole program: parses argv and runs; returns the exit status.
 pub fn run(argv: Argv, env: Env) -> i32 {
     let mut spec = spec::Spec::new(argv);
-    match cli::parse(argv, env, &mut spec) {
+    let root = rustix::process::geteuid().is_root();
+    let action = cli::parse(argv, env, &mut spec);
+    let action = action.and_then(|a| match a {
+        Action::Run => resolve::resolve(&mut spec, root).map(|()| a),
+        other => Ok(other),
+    });
+    match action {
         Err(e) => {
             e.report();
             125
@@ -44,28 +57,27 @@ pub fn run(argv: Argv, env: Env) -> i32 {
             }
             0
         }
-        Ok(Action::Run) => {
-            if let Err(failure) = sandbox::check_fds(&spec.sandbox) {
-                failure.report();
-                return 125;
-            }
-            let inherited = init::Inherited::take();
-            let cgroup = match cgroup::prepare(&spec.cgroup) {
-                Ok(c) => c,
-                Err((what, e)) => {
-                    report::failed(&[what], e);
-                    return 125;
-                }
-            };
-            let cgroup_fd = cgroup.as_ref().map(|c| c.dir.as_fd());
-            let status = if spec.sandbox.enabled {
-                sandbox::run(&spec, env, &inherited, cgroup_fd)
-            } else {
-                let payload = init::Payload::plain(spec.command, env);
-                init::run(&spec.init, &payload, &inherited, None, cgroup_fd)
-            };
-            cgroup::finish(cgroup);
-            status
-        }
+        Ok(Action::Run) => start(&spec, env),
     }
+}
+
+/// Starts COMMAND, in a sandbox or under the init alone, inside `--cgroup` if given.
+fn start(spec: &spec::Spec, env: Env) -> i32 {
+    let started = sandbox::check_fds(&spec.sandbox).and_then(|()| {
+        let inherited = init::Inherited::take();
+        let cgroup = cgroup::prepare(&spec.cgroup)?;
+        let cgroup_fd = cgroup.as_ref().map(|c| c.dir.as_fd());
+        let status = if spec.sandbox.enabled {
+            sandbox::monitor(spec, env, &inherited, cgroup_fd)
+        } else {
+            let payload = init::Payload::plain(spec.command, env, &spec.confine);
+            init::serve(&spec.init, &payload, &inherited, None, cgroup_fd)
+        };
+        cgroup::finish(cgroup);
+        Ok(status)
+    });
+    started.unwrap_or_else(|e| {
+        e.report();
+        125
+    })
 }

@@ -10,15 +10,15 @@
 #[no_mangle]
 pub unsafe extern "C" fn main(
     argc: core::ffi::c_int,
-    argv: *const *const core::ffi::c_char,
-    envp: *const *const core::ffi::c_char,
+    argv: *mut *const core::ffi::c_char,
+    envp: *mut *const core::ffi::c_char,
 ) -> core::ffi::c_int {
     let argc = usize::try_from(argc).unwrap_or(0);
     // SAFETY: the kernel hands a process argc valid C strings in argv, then a NULL, then a
     // NULL-terminated envp; they live as long as the process.
     let (argv, env) = unsafe {
         (
-            husk::spec::Argv::new(core::slice::from_raw_parts(argv, argc)),
+            husk::spec::Argv::new(argv, argc),
             husk::spec::Env::new(envp),
         )
     };

@@ -15,7 +15,7 @@ pub fn for_each_pid(mut f: impl FnMut(i32)) {
     let mut buf = [MaybeUninit::<u8>::uninit(); 2048];
     let mut entries = RawDir::new(&dir, &mut buf);
     while let Some(Ok(entry)) = entries.next() {
-        if let Some(pid) = crate::cli::parse_u64(entry.file_name().to_bytes()) {
+        if let Some(pid) = crate::num::parse(entry.file_name().to_bytes()) {
             f(pid as i32);
         }
     }
@@ -24,14 +24,14 @@ pub fn for_each_pid(mut f: impl FnMut(i32)) {
 /// The parent pid from /proc/PID/stat (the field after the state, which follows the last
 /// ')' so that a command name with spaces or parentheses cannot confuse it).
 pub fn parent_of(pid: i32) -> Option<i32> {
-    let mut path = [0u8; 32];
-    let mut digits = [0u8; 20];
-    let num = crate::report::fmt_u64(pid as u64, &mut digits);
-    let len = 6 + num.len() + 5;
-    path[..6].copy_from_slice(b"/proc/");
-    path[6..6 + num.len()].copy_from_slice(num);
-    path[6 + num.len()..len].copy_from_slice(b"/stat");
-    let path = core::ffi::CStr::from_bytes_with_nul(&path[..=len]).ok()?;
+    let mut path = crate::buf::Buf::<32>::new();
+    path.push(b"/proc/")
+        .ok()?
+        .num(pid.into())
+        .ok()?
+        .push(b"/stat")
+        .ok()?;
+    let path = path.as_cstr().ok()?;
     let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).ok()?;
     let mut buf = [0u8; 512];
     let n = rustix::io::read(&fd, &mut buf).ok()?;
@@ -41,7 +41,7 @@ pub fn parent_of(pid: i32) -> Option<i32> {
         .split(|&b| b == b' ')
         .filter(|f| !f.is_empty());
     fields.next()?; // state
-    crate::cli::parse_u64(fields.next()?).map(|p| p as i32)
+    crate::num::parse(fields.next()?).map(|p| p as i32)
 }
 
 /// Whether `ancestor` is among the ancestors of `pid` (a bounded walk up the parent chain).

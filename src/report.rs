@@ -1,8 +1,7 @@
 //! Everything husk prints: one-line messages on stderr assembled in a stack buffer and
 //! written with a single write(2), so lines from several processes never interleave.
-//! No core::fmt: numbers are formatted by hand.
-
-use crate::sys::Errno;
+//! No core::fmt: numbers are formatted by hand. The line cuts what does not fit (a message
+//! is better cut than lost); bytes that must be whole go in a `buf::Buf`.
 
 const CAP: usize = 4608; // PATH_MAX plus room for the option and the reason
 
@@ -63,7 +62,7 @@ impl Line {
         if n < 0 {
             self.push(b"-");
         }
-        let s = fmt_u64(n.unsigned_abs(), &mut digits);
+        let s = crate::num::format(n.unsigned_abs(), &mut digits);
         self.push(s)
     }
 
@@ -93,15 +92,6 @@ impl Default for Line {
 /// (U+0080-U+009F, bytes C2 80-C2 9F: a terminal takes C2 9B as CSI).
 pub fn is_control(s: &[u8]) -> bool {
     matches!(s, [0..=0x1f | 0x7f, ..] | [0xc2, 0x80..=0x9f, ..])
-}
-
-/// `husk: <what>: <errno text>`.
-pub fn failed(what: &[&[u8]], errno: Errno) {
-    let mut line = Line::new();
-    for part in what {
-        line.push_escaped(part);
-    }
-    line.push(b": ").push(crate::sys::errno_text(errno)).print();
 }
 
 /// `husk: <parts...>`.
@@ -136,30 +126,9 @@ pub fn write_all(fd: i32, mut bytes: &[u8]) {
     }
 }
 
-/// Decimal digits of `n` in the tail of `buf`.
-pub fn fmt_u64(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return &buf[i..];
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn formats_numbers() {
-        let mut b = [0; 20];
-        assert_eq!(fmt_u64(0, &mut b), b"0");
-        assert_eq!(fmt_u64(1234567890123, &mut b), b"1234567890123");
-        assert_eq!(fmt_u64(u64::MAX, &mut b), b"18446744073709551615");
-    }
 
     #[test]
     fn escapes_control_characters() {

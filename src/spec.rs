@@ -6,57 +6,84 @@ use core::mem::MaybeUninit;
 
 /// A run of argv entries, borrowed from the process's own argv. The entry after the last is
 /// always NULL (argv[argc] is NULL, and every view ends where argv ends), so the view can be
-/// handed to execve as it is.
+/// handed to execve as it is. Held as a raw pointer, not a slice: the child rewrites
+/// argv[0] for `--argv0`, which a shared slice would forbid.
 #[derive(Clone, Copy)]
 pub struct Argv<'a> {
-    ptrs: &'a [*const c_char],
+    ptr: *mut *const c_char,
+    len: usize,
+    _life: core::marker::PhantomData<&'a CStr>,
 }
 
 impl<'a> Argv<'a> {
     /// # Safety
-    /// `ptrs` must hold valid NUL-terminated strings that outlive `'a`, and the pointer just
-    /// past the slice must be a readable NULL.
-    pub unsafe fn new(ptrs: &'a [*const c_char]) -> Self {
-        Argv { ptrs }
+    /// `ptr` must point to `len` valid NUL-terminated strings that outlive `'a`, followed by
+    /// a readable NULL, in memory no Rust reference borrows.
+    pub unsafe fn new(ptr: *mut *const c_char, len: usize) -> Self {
+        Argv {
+            ptr,
+            len,
+            _life: core::marker::PhantomData,
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.ptrs.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ptrs.is_empty()
+        self.len == 0
     }
 
     pub fn get(&self, i: usize) -> &'a CStr {
-        // SAFETY: Argv::new's contract: every entry is a valid C string living for 'a.
-        unsafe { CStr::from_ptr(self.ptrs[i]) }
+        assert!(i < self.len);
+        // SAFETY: i is in bounds, and by Argv::new's contract every entry is a valid C
+        // string living for 'a.
+        unsafe { CStr::from_ptr(*self.ptr.add(i)) }
     }
 
     /// The entries from `i` on (still NULL-terminated).
     pub fn tail(&self, i: usize) -> Argv<'a> {
+        let i = i.min(self.len);
         Argv {
-            ptrs: &self.ptrs[i.min(self.ptrs.len())..],
+            // SAFETY: i <= len, so the pointer stays within the array or one past its
+            // entries (at the NULL).
+            ptr: unsafe { self.ptr.add(i) },
+            len: self.len - i,
+            _life: core::marker::PhantomData,
         }
     }
 
     /// The NULL-terminated pointer array, for execve.
     pub fn as_ptr(&self) -> *const *const c_char {
-        self.ptrs.as_ptr()
+        self.ptr
+    }
+
+    /// Makes the first entry `entry` (`--argv0`).
+    ///
+    /// # Safety
+    /// Only in a process that owns its copy of the array (a forked child, as the array is
+    /// shared by every Argv viewing it); `entry` must live until the exec that reads it.
+    pub unsafe fn set_first(&self, entry: &'a CStr) {
+        assert!(self.len > 0);
+        // SAFETY: index 0 is in bounds, and the array is writable memory no reference
+        // borrows (Argv::new), owned by this process alone (the caller's contract).
+        unsafe { *self.ptr = entry.as_ptr() };
     }
 }
 
 /// The environment block, NULL-terminated, borrowed from the process.
 #[derive(Clone, Copy)]
 pub struct Env<'a> {
-    ptr: *const *const c_char,
+    ptr: *mut *const c_char,
     _life: core::marker::PhantomData<&'a CStr>,
 }
 
 impl<'a> Env<'a> {
     /// # Safety
-    /// `ptr` must be a NULL-terminated array of valid C strings that outlive `'a`.
-    pub unsafe fn new(ptr: *const *const c_char) -> Self {
+    /// `ptr` must be a NULL-terminated array of valid C strings that outlive `'a`, in
+    /// memory no Rust reference borrows.
+    pub unsafe fn new(ptr: *mut *const c_char) -> Self {
         Env {
             ptr,
             _life: core::marker::PhantomData,
@@ -67,29 +94,41 @@ impl<'a> Env<'a> {
         self.ptr
     }
 
+    /// The entries in order.
+    pub fn iter(&self) -> impl Iterator<Item = &'a CStr> + '_ {
+        (0..)
+            // SAFETY: the array is NULL-terminated and the walk stops at the NULL (Env::new).
+            .map(|i| unsafe { *self.ptr.add(i) })
+            .take_while(|p| !p.is_null())
+            // SAFETY: non-null entries are valid C strings living for 'a.
+            .map(|p| unsafe { CStr::from_ptr(p) })
+    }
+
     /// Index and value of the first `NAME=value` entry.
     pub fn find(&self, name: &[u8]) -> Option<(usize, &'a CStr)> {
-        let mut i = 0;
-        loop {
-            // SAFETY: the array is NULL-terminated and we stop at the NULL (Env::new).
-            let p = unsafe { *self.ptr.add(i) };
-            if p.is_null() {
-                return None;
-            }
-            // SAFETY: non-null entries are valid C strings living for 'a.
-            let entry = unsafe { CStr::from_ptr(p) };
+        self.iter().enumerate().find_map(|(i, entry)| {
             let bytes = entry.to_bytes();
-            if bytes.len() > name.len() && bytes.starts_with(name) && bytes[name.len()] == b'=' {
-                // SAFETY: the suffix of a C string after a byte inside it is a C string.
-                let value = unsafe { CStr::from_ptr(p.add(name.len() + 1)) };
-                return Some((i, value));
-            }
-            i += 1;
-        }
+            let found = bytes.len() > name.len() && bytes.starts_with(name);
+            (found && bytes[name.len()] == b'=').then(|| {
+                let rest = &entry.to_bytes_with_nul()[name.len() + 1..];
+                (i, CStr::from_bytes_with_nul(rest).unwrap_or(c""))
+            })
+        })
     }
 
     pub fn get(&self, name: &[u8]) -> Option<&'a CStr> {
         self.find(name).map(|(_, v)| v)
+    }
+
+    /// Makes entry `index` point to `entry`.
+    ///
+    /// # Safety
+    /// Only in a process that owns its copy of the array (a forked child); `index` must be
+    /// an entry's (from `find`), and `entry` must live until the exec that reads it.
+    pub unsafe fn set(&self, index: usize, entry: *const c_char) {
+        // SAFETY: the caller's contract: index is in bounds and the array is this
+        // process's own writable copy.
+        unsafe { *self.ptr.add(index) = entry };
     }
 }
 
@@ -108,7 +147,7 @@ impl CodeSet {
 
 /// Everything the init loop needs.
 #[derive(Clone)]
-pub struct Init<'a> {
+pub struct Init {
     /// PR_SET_CHILD_SUBREAPER when not PID 1 (`-s`, TINI_SUBREAPER).
     pub subreaper: bool,
     /// Parent-death signal (`-p`), 0 for none.
@@ -128,8 +167,12 @@ pub struct Init<'a> {
     pub pause: bool,
     /// Kill everything after this long (`--time-limit`).
     pub time_limit_ms: Option<u64>,
-    /// setrlimit for COMMAND (`--rlimit`).
-    pub rlimits: List<Rlimit, MAX_RLIMITS>,
+}
+
+/// What confines COMMAND in init mode as in a sandbox: `--rlimit` and `--landlock-*`.
+#[derive(Clone, Default)]
+pub struct Confine<'a> {
+    pub rlimits: List<Rlimit<'a>, MAX_RLIMITS>,
     pub landlock: Landlock<'a>,
 }
 
@@ -140,6 +183,17 @@ pub enum PathAccess {
     Exec,
 }
 
+impl PathAccess {
+    /// The option that asks for it, for messages.
+    pub fn option(self) -> &'static [u8] {
+        match self {
+            PathAccess::ReadOnly => b"--landlock-ro",
+            PathAccess::ReadWrite => b"--landlock-rw",
+            PathAccess::Exec => b"--landlock-exec",
+        }
+    }
+}
+
 /// `--landlock-*`: what COMMAND may reach once any of them is given.
 #[derive(Clone, Default)]
 pub struct Landlock<'a> {
@@ -147,9 +201,6 @@ pub struct Landlock<'a> {
     pub bind: List<u16, 16>,
     pub connect: List<u16, 16>,
     pub strict: bool,
-    /// Scope abstract unix sockets and signals to COMMAND's own processes (the sandbox,
-    /// where the kernel's landlock has scopes: ABI 6).
-    pub scope: bool,
 }
 
 impl Landlock<'_> {
@@ -160,7 +211,9 @@ impl Landlock<'_> {
 
 /// One `--rlimit NAME=SOFT[:HARD]`.
 #[derive(Clone, Copy)]
-pub struct Rlimit {
+pub struct Rlimit<'a> {
+    /// The option's value as given, for messages.
+    pub text: &'a [u8],
     pub resource: u32,
     pub soft: u64,
     pub hard: u64,
@@ -168,7 +221,7 @@ pub struct Rlimit {
 
 pub const MAX_RLIMITS: usize = 16;
 
-impl Default for Init<'_> {
+impl Default for Init {
     fn default() -> Self {
         let mut rewrite = [0u8; 65];
         for (i, r) in rewrite.iter_mut().enumerate() {
@@ -185,8 +238,6 @@ impl Default for Init<'_> {
             grace_ms: None,
             pause: false,
             time_limit_ms: None,
-            rlimits: List::new(),
-            landlock: Landlock::default(),
         }
     }
 }
@@ -194,7 +245,8 @@ impl Default for Init<'_> {
 pub struct Spec<'a> {
     /// COMMAND and its arguments; empty only with `--pause`.
     pub command: Argv<'a>,
-    pub init: Init<'a>,
+    pub init: Init,
+    pub confine: Confine<'a>,
     pub sandbox: Sandbox<'a>,
     pub cgroup: Cgroup<'a>,
 }
@@ -203,9 +255,16 @@ pub struct Spec<'a> {
 #[derive(Default)]
 pub struct Cgroup<'a> {
     pub dir: Option<&'a CStr>,
-    pub memory_max: Option<&'a CStr>,
-    pub pids_max: Option<&'a CStr>,
-    pub cpu_max: Option<&'a CStr>,
+    /// By `CgroupLimit`.
+    pub limits: [Option<&'a CStr>; 3],
+}
+
+/// `--memory-max`, `--pids-max`, `--cpu-max`: the index of each in `Cgroup::limits`.
+#[derive(Clone, Copy)]
+pub enum CgroupLimit {
+    Memory,
+    Pids,
+    Cpu,
 }
 
 impl<'a> Spec<'a> {
@@ -214,6 +273,7 @@ impl<'a> Spec<'a> {
         Spec {
             command: argv.tail(argv.len()),
             init: Init::default(),
+            confine: Confine::default(),
             sandbox: Sandbox::default(),
             cgroup: Cgroup::default(),
         }
@@ -345,8 +405,15 @@ pub const MAX_ID_RANGES: usize = 8;
 pub struct Sandbox<'a> {
     /// Any sandbox option was given.
     pub enabled: bool,
-    /// CLONE_NEW* flags for the namespaces to create (time is handled apart).
+    /// CLONE_NEW* flags for the namespaces to create (time is handled apart): those asked
+    /// for, then those `resolve` adds or removes.
     pub namespaces: u64,
+    /// Any `--unshare-*` was given (then `--rootfs` does not imply them all).
+    pub unshare_asked: bool,
+    pub share_net: bool,
+    /// `--perms` and `--size` given and not yet taken by a mount option.
+    pub pending_perms: Option<u32>,
+    pub pending_size: Option<u64>,
     pub user_try: bool,
     pub cgroup_try: bool,
     pub time: bool,

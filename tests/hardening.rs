@@ -479,7 +479,7 @@ fn cgroup_placement_limits_and_cleanup() {
             println!("SKIP {flag} limit: the {controller} controller is not enabled in {root}/cgroup.subtree_control");
             assert_eq!(code(out.status), 125, "{flag}");
             assert!(
-                text(&out.stderr).starts_with(&format!("husk: {flag}: ")),
+                text(&out.stderr).starts_with(&format!("husk: {flag} {value} (")),
                 "{}",
                 text(&out.stderr)
             );

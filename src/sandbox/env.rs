@@ -1,7 +1,7 @@
 //! The payload's environment after `--clearenv`, `--setenv` and `--unsetenv`, built in fixed
 //! buffers: an array of pointers and the bytes of the `NAME=value` strings husk composes.
 
-use super::Failure;
+use crate::error::{self, Error};
 use crate::spec::{Env, EnvOp, Sandbox};
 use crate::sys::Errno;
 use core::ffi::{c_char, CStr};
@@ -31,13 +31,13 @@ impl Block {
         &'a mut self,
         inherited: Env<'a>,
         sb: &Sandbox<'a>,
-    ) -> Result<Env<'a>, Failure<'static>> {
+    ) -> error::Result<'static, Env<'a>> {
         if !sb.clearenv && sb.env_ops.is_empty() {
             return Ok(inherited);
         }
-        let full = || Failure {
-            reason: Some(b"environment too large (max 2048 variables, 32 KiB of --setenv text)"),
-            ..Failure::new(b"--setenv", Errno::NOSPC)
+        let full = || {
+            Error::new(b"--setenv", Errno::NOSPC)
+                .because(b"environment too large (max 2048 variables, 32 KiB of --setenv text)")
         };
         if !sb.clearenv {
             let mut i = 0;
@@ -71,8 +71,9 @@ impl Block {
             }
         }
         // SAFETY: ptrs[..len] point to NUL-terminated strings in the inherited block or in
-        // self.text, and ptrs[len] is NULL; both live as long as the borrow of self.
-        Ok(unsafe { Env::new(self.ptrs.as_ptr()) })
+        // self.text, and ptrs[len] is NULL; both live as long as the borrow of self, which
+        // is exclusive, so nothing else reads or writes the array meanwhile.
+        Ok(unsafe { Env::new(self.ptrs.as_mut_ptr()) })
     }
 
     fn append(&mut self, p: *const c_char) -> Option<()> {

@@ -4,7 +4,7 @@
 //! devpts and the like can be mounted; `--uid`/`--gid` other than 0 are applied at the end
 //! by a nested user namespace that maps them onto that 0 (as bubblewrap does).
 
-use super::{step, Failure};
+use crate::error::{self, step, Error};
 use crate::report::Line;
 use crate::spec::{IdRange, List, Sandbox, MAX_ID_RANGES};
 use crate::sys::{self, Errno};
@@ -18,7 +18,7 @@ pub fn write<'a>(
     sb: &Sandbox,
     (uid, gid, root): (u32, u32, bool),
     said: &'a mut [u8; 256],
-) -> Result<(), Failure<'a>> {
+) -> error::Result<'a, ()> {
     // Rootless: the caller becomes 0 inside. As root: every id is itself (the caller is 0
     // already), so `--uid 1000` is uid 1000 for every permission check on the host too.
     let default = |outside| {
@@ -46,10 +46,7 @@ pub fn write<'a>(
         map.iter()
             .any(|r| own >= r.outside && own - r.outside < r.count)
     };
-    let refuse = |what| Failure {
-        reason: Some(b"must map the caller's own id"),
-        ..Failure::new(what, Errno::INVAL)
-    };
+    let refuse = |what| Error::new(what, Errno::INVAL).because(b"must map the caller's own id");
     if !covers(&uid_map, uid) {
         return Err(refuse(b"--uid-map"));
     }
@@ -68,21 +65,21 @@ pub fn write<'a>(
             if let Err(e) = helper(name, pid, map, said) {
                 let len = said.iter().position(|&b| b == 0).unwrap_or(said.len());
                 let words = said[..len].trim_ascii_end();
-                return Err(Failure {
-                    reason: (!words.is_empty()).then_some(words),
-                    ..Failure::new(what, e)
+                let failed = Error::new(what, e);
+                return Err(match words {
+                    [] => failed,
+                    _ => failed.because(words),
                 });
             }
         }
         return Ok(());
     }
-    write_map(pid, b"uid_map", &uid_map).map_err(|e| Failure::new(b"writing uid_map", e))?;
+    write_map(pid, b"uid_map", &uid_map).map_err(|e| Error::new(b"writing uid_map", e))?;
     if !root {
         // Unprivileged gid maps need setgroups denied first (user_namespaces(7)).
-        write_proc(pid, b"setgroups", b"deny")
-            .map_err(|e| Failure::new(b"writing setgroups", e))?;
+        write_proc(pid, b"setgroups", b"deny").map_err(|e| Error::new(b"writing setgroups", e))?;
     }
-    write_map(pid, b"gid_map", &gid_map).map_err(|e| Failure::new(b"writing gid_map", e))
+    write_map(pid, b"gid_map", &gid_map).map_err(|e| Error::new(b"writing gid_map", e))
 }
 
 fn write_map(pid: i32, file: &[u8], map: &List<IdRange, MAX_ID_RANGES>) -> Result<(), Errno> {
@@ -192,8 +189,8 @@ fn helper(
 /// through a nested user namespace mapping them onto the uid and gid 0 that set the
 /// sandbox up (a rootless caller has only that one id). Returns whether this process's
 /// own ids changed (which clears its parent-death signal).
-pub fn become_ids<'a>(sb: &Sandbox, identity: bool) -> Result<bool, Failure<'a>> {
-    let changed = identity && change_ids(sb).map_err(|e| Failure::new(b"--uid/--gid", e))?;
+pub fn become_ids<'a>(sb: &Sandbox, identity: bool) -> error::Result<'a, bool> {
+    let changed = identity && change_ids(sb).map_err(|e| Error::new(b"--uid/--gid", e))?;
     // The ids setup ran as (0 unless --uid-map said otherwise), read before unsharing.
     let setup = (
         rustix::process::geteuid().as_raw(),
@@ -251,6 +248,6 @@ fn change_ids(sb: &Sandbox) -> Result<bool, Errno> {
     rustix::thread::set_thread_res_gid(gid, gid, gid)?;
     rustix::thread::set_thread_res_uid(uid, uid, uid)?;
     // A uid change clears the effective set; the lockdown needs it (CAP_SETPCAP).
-    let all = super::lockdown::known_caps();
+    let all = crate::lockdown::known_caps();
     sys::capset(all, all, 0).map(|()| true)
 }

@@ -5,96 +5,45 @@
 
 mod env;
 mod idmap;
-mod lockdown;
 mod mounts;
 mod status;
 
+use crate::error::{step, Error, Result};
 use crate::init::{self, Inherited, Payload};
-use crate::report::Line;
+use crate::lockdown;
 use crate::spec::{Sandbox, Spec};
-use crate::sys::{self, Errno, ALL_SIGNALS, SIGCHLD, SIGKILL};
-use core::ffi::CStr;
+use crate::sys::{self, SIGKILL};
 use linux_raw_sys::general as k;
 use rustix::fd::{AsFd, AsRawFd, OwnedFd};
 use rustix::fs::{Mode, OFlags};
 use rustix::process::{self, Pid, WaitOptions};
 
-/// A setup step that failed: what (the option or step, with its operands) and why.
-pub struct Failure<'a> {
-    pub what: &'a [u8],
-    pub operands: [Option<&'a [u8]>; 2],
-    pub errno: Errno,
-    /// A reason of husk's own (or a helper's words) instead of the errno text.
-    pub reason: Option<&'a [u8]>,
-    /// A numeric operand, after the others.
-    pub number: Option<i32>,
-}
-
-impl<'a> Failure<'a> {
-    pub fn new(what: &'a [u8], errno: Errno) -> Self {
-        Failure {
-            what,
-            operands: [None, None],
-            errno,
-            reason: None,
-            number: None,
-        }
-    }
-
-    pub fn with(mut self, operand: &'a CStr) -> Self {
-        let slot = if self.operands[0].is_none() { 0 } else { 1 };
-        self.operands[slot] = Some(operand.to_bytes());
-        self
-    }
-
-    /// A number (a descriptor) as the operand.
-    pub fn with_number(self, n: i32) -> Self {
-        Failure {
-            number: Some(n),
-            ..self
-        }
-    }
-
-    pub fn report(&self) {
-        let mut line = Line::new();
-        line.push(self.what);
-        for operand in self.operands.iter().flatten() {
-            line.push(b" ").push_escaped(operand);
-        }
-        if let Some(n) = self.number {
-            line.push(b" ").num(n.into());
-        }
-        line.push(b": ")
-            .push_escaped(self.reason.unwrap_or(sys::errno_text(self.errno)))
-            .print();
-    }
-}
-
 /// Every descriptor the options name must be open before husk opens any of its own: a
 /// closed `--keep-fd 5` would otherwise hand COMMAND whatever husk opened as 5 (its
 /// internal pipe, say).
-pub fn check_fds<'a>(sb: &Sandbox<'a>) -> Result<(), Failure<'a>> {
+pub fn check_fds<'a>(sb: &Sandbox<'a>) -> Result<'a, ()> {
     let single = [
         (&b"--info-fd"[..], sb.info_fd),
         (b"--json-status-fd", sb.json_status_fd),
     ];
     let singles = single.into_iter().filter_map(|(o, fd)| Some((o, fd?)));
     let kept = sb.keep_fds.iter().map(|&fd| (&b"--keep-fd"[..], fd));
-    let seccomp = sb
-        .seccomp_fds
-        .iter()
-        .map(|&(fd, _)| (&b"--seccomp"[..], fd));
+    let seccomp = sb.seccomp_fds.iter().map(|&(fd, replace)| {
+        (
+            if replace {
+                &b"--seccomp"[..]
+            } else {
+                b"--add-seccomp-fd"
+            },
+            fd,
+        )
+    });
     for (option, fd) in singles.chain(kept).chain(seccomp) {
         // SAFETY: only probes whether the descriptor number is open.
         let probe = rustix::io::fcntl_getfd(unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) });
-        probe.map_err(|e| Failure::new(option, e).with_number(fd))?;
+        probe.map_err(|e| Error::new(option, e).with_number(fd))?;
     }
     Ok(())
-}
-
-/// Shorthand for mapping errors of a step.
-pub fn step<'a, T>(r: Result<T, Errno>, what: &'a [u8]) -> Result<T, Failure<'a>> {
-    r.map_err(|e| Failure::new(what, e))
 }
 
 const CLOEXEC: rustix::pipe::PipeFlags = rustix::pipe::PipeFlags::CLOEXEC;
@@ -103,27 +52,28 @@ const CLOEXEC: rustix::pipe::PipeFlags = rustix::pipe::PipeFlags::CLOEXEC;
 /// frames (the environment block, path buffers) would otherwise be probed, page by page,
 /// on init mode's stack too.
 #[inline(never)]
-pub fn run(
+pub fn monitor(
     spec: &Spec,
     env: crate::spec::Env,
     inherited: &Inherited,
     cgroup: Option<rustix::fd::BorrowedFd>,
 ) -> i32 {
-    match monitor(spec, env, inherited, cgroup) {
+    match start(spec, env, inherited, cgroup) {
         Ok(status) => status,
-        Err(failure) => {
-            failure.report();
+        Err(e) => {
+            e.report();
             125
         }
     }
 }
 
-fn monitor<'a>(
+/// Clones the inner init into its namespaces, writes its maps, and supervises it.
+fn start<'a>(
     spec: &'a Spec,
     env: crate::spec::Env,
     inherited: &Inherited,
     cgroup: Option<rustix::fd::BorrowedFd>,
-) -> Result<i32, Failure<'a>> {
+) -> Result<'a, i32> {
     let sb = &spec.sandbox;
     if sb.die_with_parent {
         let parent = process::getppid();
@@ -135,12 +85,6 @@ fn monitor<'a>(
         if process::getppid() != parent {
             sys::exit(125);
         }
-    }
-    let mut namespaces = sb.namespaces;
-    // Unprivileged, other namespaces can only be made, and capabilities dropped, inside a
-    // user namespace of one's own: every sandbox has one (as bubblewrap when not setuid).
-    if !process::geteuid().is_root() {
-        namespaces |= u64::from(k::CLONE_NEWUSER);
     }
     if let Some(path) = sb.netns {
         let fd = step(
@@ -161,7 +105,6 @@ fn monitor<'a>(
             b"--netns",
         )
         .map_err(|f| f.with(path))?;
-        namespaces &= !u64::from(k::CLONE_NEWNET);
     }
     let (maps_rd, maps_wr) = step(rustix::pipe::pipe_with(CLOEXEC), b"pipe")?;
     let (started_rd, started_wr) = step(rustix::pipe::pipe_with(CLOEXEC), b"pipe")?;
@@ -173,7 +116,7 @@ fn monitor<'a>(
     let foreground = rustix::termios::tcgetpgrp(stdin) == Ok(process::getpgrp());
     let privileged = idmap::may_map_any_id();
     let identity = privileged && sb.uid_map.is_empty() && sb.gid_map.is_empty();
-    let mut flags = namespaces;
+    let mut flags = sb.namespaces;
     let pid = loop {
         match sys::spawn_child(flags, cgroup) {
             Ok(pid) => break pid,
@@ -188,7 +131,7 @@ fn monitor<'a>(
             Err(_) if sb.cgroup_try && flags & u64::from(k::CLONE_NEWCGROUP) != 0 => {
                 flags &= !u64::from(k::CLONE_NEWCGROUP)
             }
-            Err(e) => return Err(Failure::new(b"creating namespaces (clone)", e)),
+            Err(e) => return Err(Error::new(b"creating namespaces (clone)", e)),
         }
     };
     if pid == 0 {
@@ -201,8 +144,8 @@ fn monitor<'a>(
         };
         let status = match enter(spec, env, inherited, flags, facts, maps_rd, started_wr) {
             Ok(status) => status,
-            Err(failure) => {
-                failure.report();
+            Err(e) => {
+                e.report();
                 125
             }
         };
@@ -212,10 +155,10 @@ fn monitor<'a>(
     drop(started_wr);
     if flags & u64::from(k::CLONE_NEWUSER) != 0 {
         let mut said = [0u8; 256];
-        if let Err(failure) = idmap::write(pid, sb, (uid, gid, privileged), &mut said) {
+        if let Err(e) = idmap::write(pid, sb, (uid, gid, privileged), &mut said) {
             let _ = sys::kill(pid, SIGKILL);
             let _ = process::waitpid(Pid::from_raw(pid), WaitOptions::empty());
-            failure.report();
+            e.report();
             return Ok(125);
         }
     }
@@ -226,31 +169,10 @@ fn monitor<'a>(
     if rustix::io::read(&started_rd, &mut byte) == Ok(1) {
         status::started(sb, pid, &ids);
     }
-    let status = supervise(pid);
+    // Every signal goes on to the inner init, which applies the init options.
+    let status = init::supervise(&crate::spec::Init::default(), pid, false);
     status::exited(sb, status);
     Ok(status)
-}
-
-/// Forwards every signal to the inner init until it exits; returns its status.
-fn supervise(child: i32) -> i32 {
-    loop {
-        match sys::sigtimedwait(ALL_SIGNALS, None) {
-            Some(SIGCHLD) => {
-                while let Ok(Some((pid, st))) = process::wait(WaitOptions::NOHANG) {
-                    if pid.as_raw_nonzero().get() == child {
-                        return match st.terminating_signal() {
-                            Some(sig) => 128 + sig,
-                            None => st.exit_status().unwrap_or(0),
-                        };
-                    }
-                }
-            }
-            Some(sig) => {
-                let _ = sys::kill(child, sig);
-            }
-            None => {}
-        }
-    }
 }
 
 /// The inner init dies with the monitor, whatever the options: the parent-death signal is
@@ -290,7 +212,7 @@ fn enter<'a>(
     facts: HostFacts,
     maps_rd: OwnedFd,
     started: OwnedFd,
-) -> Result<i32, Failure<'a>> {
+) -> Result<'a, i32> {
     let sb = &spec.sandbox;
     // EOF: the monitor has written the maps (or died, and then SIGKILL follows).
     let _ = rustix::io::read(&maps_rd, &mut [0u8; 1]);
@@ -311,11 +233,6 @@ fn enter<'a>(
         let name = sb.hostname.unwrap_or(c"husk");
         step(rustix::system::sethostname(name.to_bytes()), b"--hostname")
             .map_err(|f| f.with(name))?;
-    } else if sb.hostname.is_some() {
-        return Err(Failure {
-            reason: Some(b"needs --unshare-uts"),
-            ..Failure::new(b"--hostname", Errno::INVAL)
-        });
     }
     if namespaces & u64::from(k::CLONE_NEWNS) != 0 {
         mounts::build_root(sb)?;
@@ -336,18 +253,17 @@ fn enter<'a>(
     let mut block = env::Block::new();
     let env = block.build(env, sb)?;
     let argv = spec.command;
-    let lockdown = || lockdown::apply(sb);
     // The file to execute is argv[0] as given; --argv0 only changes what COMMAND sees.
-    let mut payload = Payload::plain(argv, env);
+    let mut payload = Payload::plain(argv, env, &spec.confine);
     payload.new_session = sb.new_session;
-    payload.prepare = Some(&lockdown);
+    payload.sandbox = Some(sb);
     payload.foreground = Some(facts.foreground);
     if let (Some(argv0), false) = (sb.argv0, argv.is_empty()) {
-        // SAFETY: this process is the clone's child and owns its copy of argv; index 0 is in
-        // bounds (checked above) and argv0 lives in argv itself.
-        unsafe { *(argv.as_ptr() as *mut *const core::ffi::c_char) = argv0.as_ptr() };
+        // SAFETY: this process is the clone's child and owns its copy of argv; argv0 lives
+        // in argv itself, as long as the process.
+        unsafe { argv.set_first(argv0) };
     }
-    Ok(init::run(
+    Ok(init::serve(
         &spec.init,
         &payload,
         inherited,
@@ -357,7 +273,7 @@ fn enter<'a>(
 }
 
 /// unshare(CLONE_NEWTIME) and the offsets, written before any process enters it.
-fn enter_time_namespace<'a>(sb: &Sandbox) -> Result<(), Failure<'a>> {
+fn enter_time_namespace<'a>(sb: &Sandbox) -> Result<'a, ()> {
     step(
         crate::sys::unshare(linux_raw_sys::general::CLONE_NEWTIME),
         b"--unshare-time",
@@ -365,22 +281,22 @@ fn enter_time_namespace<'a>(sb: &Sandbox) -> Result<(), Failure<'a>> {
     if sb.monotonic_offset == 0 && sb.boottime_offset == 0 {
         return Ok(());
     }
-    let mut text = Line::empty();
-    text.push(b"monotonic ")
-        .num(sb.monotonic_offset)
-        .push(b" 0\nboottime ")
-        .num(sb.boottime_offset)
-        .push(b" 0");
+    let what = b"--monotonic-offset/--boottime-offset";
+    let mut text = crate::buf::Buf::<64>::new();
+    let offsets = text
+        .push(b"monotonic ")
+        .and_then(|t| t.num(sb.monotonic_offset))
+        .and_then(|t| t.push(b" 0\nboottime "))
+        .and_then(|t| t.num(sb.boottime_offset))
+        .and_then(|t| t.push(b" 0"));
+    step(offsets, what)?;
     let fd = step(
         rustix::fs::open(
             "/proc/self/timens_offsets",
             OFlags::WRONLY | OFlags::CLOEXEC,
             Mode::empty(),
         ),
-        b"--monotonic-offset/--boottime-offset",
+        what,
     )?;
-    step(
-        rustix::io::write(&fd, text.as_bytes()).map(drop),
-        b"--monotonic-offset/--boottime-offset",
-    )
+    step(rustix::io::write(&fd, text.as_bytes()).map(drop), what)
 }

@@ -5,7 +5,7 @@
 //! `..` in a hostile root can lead a mount or a mkdir out of it. Fresh filesystems (proc,
 //! tmpfs, devpts, mqueue) come from fsopen/fsmount the same way.
 
-use super::{step, Failure};
+use crate::error::{self, step, Error};
 use crate::report::Line;
 use crate::spec::{MountOp, OpKind, Sandbox};
 use crate::sys::{self, Errno};
@@ -23,6 +23,8 @@ const NODEV: u64 = linux_raw_sys::general::MOUNT_ATTR_NODEV as u64;
 const NOEXEC: u64 = linux_raw_sys::general::MOUNT_ATTR_NOEXEC as u64;
 const RDONLY: u64 = linux_raw_sys::general::MOUNT_ATTR_RDONLY as u64;
 
+const SYMLINK_REFUSED: &[u8] = b"is or passes through a symlink (refused)";
+
 /// The host's root and cwd (for bind sources) and the new root (for destinations).
 struct Roots {
     host: OwnedFd,
@@ -32,7 +34,7 @@ struct Roots {
 
 /// Builds the root from `--rootfs` (or an empty tmpfs) and the mount options, in order, then
 /// pivots into it and detaches the host's tree.
-pub fn build_root<'a>(sb: &'a Sandbox) -> Result<(), Failure<'a>> {
+pub fn build_root<'a>(sb: &'a Sandbox) -> error::Result<'a, ()> {
     let private = MountPropagationFlags::REC | MountPropagationFlags::PRIVATE;
     step(m::mount_change(c"/", private), b"making mounts private")?;
     let dir = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
@@ -61,7 +63,7 @@ pub fn build_root<'a>(sb: &'a Sandbox) -> Result<(), Failure<'a>> {
 
     let top = match sb.rootfs {
         Some(rootfs) => {
-            let fail = |e| Failure::new(b"--rootfs", e).with(rootfs);
+            let fail = |e| Error::new(b"--rootfs", e).with(rootfs);
             let (base_fd, rel) = host_path(&host, &cwd, rootfs);
             let tree = m::open_tree(base_fd, rel, tree_flags(true)).map_err(fail)?;
             if !fs::fstat(&tree)
@@ -93,14 +95,13 @@ pub fn build_root<'a>(sb: &'a Sandbox) -> Result<(), Failure<'a>> {
         match open_in(&roots.new, op.dest, dir_flags, ResolveFlags::NO_SYMLINKS) {
             Err(_) if i >= ROOTFS_NEEDED => continue,
             Err(Errno::LOOP) => {
-                return Err(Failure {
-                    reason: Some(b"is or passes through a symlink (refused)"),
-                    ..Failure::new(b"--rootfs", Errno::LOOP).with(op.dest)
-                })
+                return Err(Error::new(b"--rootfs", Errno::LOOP)
+                    .with(op.dest)
+                    .because(SYMLINK_REFUSED))
             }
             _ => {}
         }
-        apply(&roots, op).map_err(|f| Failure {
+        apply(&roots, op).map_err(|f| Error {
             operands: [Some(op.dest.to_bytes()), None],
             ..f
         })?;
@@ -207,7 +208,7 @@ fn nth_op<'s, 'a>(sb: &'s Sandbox<'a>, i: usize) -> Option<&'s MountOp<'a>> {
 /// After the pivot, every /proc and /dev husk mounted (and did not cover later) must be in
 /// place: a proc with /proc/sys read-only, a tmpfs for /dev. A rootfs owner who swapped a
 /// directory while the root was built gets 125 here instead of an unhardened /proc.
-fn verify<'a>(sb: &Sandbox<'a>, root: &OwnedFd) -> Result<(), Failure<'a>> {
+fn verify<'a>(sb: &Sandbox<'a>, root: &OwnedFd) -> error::Result<'a, ()> {
     const PROC_SUPER_MAGIC: u64 = 0x9fa0;
     const TMPFS_MAGIC: u64 = 0x0102_1994;
     const ST_RDONLY: u64 = 1;
@@ -239,31 +240,25 @@ fn verify<'a>(sb: &Sandbox<'a>, root: &OwnedFd) -> Result<(), Failure<'a>> {
         };
         let dest = open_in(root, op.dest, dir, ResolveFlags::NO_SYMLINKS);
         if !covered && dest.and_then(|d| in_place(&d)) != Ok(true) {
-            return Err(Failure {
-                reason: Some(
-                    b"not in place after pivot_root (covered, or swapped while the root was built)",
-                ),
-                ..Failure::new(op.option, Errno::PERM).with(op.dest)
-            });
+            return Err(Error::new(op.option, Errno::PERM).with(op.dest).because(
+                b"not in place after pivot_root (covered, or swapped while the root was built)",
+            ));
         }
     }
     Ok(())
 }
 
 /// One mount operation; a failure names the option and its operands.
-fn apply<'a>(r: &Roots, op: &MountOp<'a>) -> Result<(), Failure<'a>> {
+fn apply<'a>(r: &Roots, op: &MountOp<'a>) -> error::Result<'a, ()> {
     apply_op(r, op).map_err(|e| {
-        let f = Failure::new(op.option, e);
+        let f = Error::new(op.option, e);
         let f = match op.source {
             Some(src) => f.with(src).with(op.dest),
             None => f.with(op.dest),
         };
         // /proc and /dev are resolved with RESOLVE_NO_SYMLINKS: ELOOP means a symlink.
         match op.kind {
-            OpKind::Proc | OpKind::Dev if e == Errno::LOOP => Failure {
-                reason: Some(b"is or passes through a symlink (refused)"),
-                ..f
-            },
+            OpKind::Proc | OpKind::Dev if e == Errno::LOOP => f.because(SYMLINK_REFUSED),
             _ => f,
         }
     })

@@ -1,32 +1,72 @@
-//! What COMMAND gets in a sandbox, applied in the child between fork and exec: only the
-//! descriptors asked for, only the capabilities asked for (in every set, ambient included so
-//! that a non-root uid can use them), no_new_privs, and seccomp filters, loaded last.
+//! Everything that confines COMMAND, applied in one place in the child between fork and
+//! exec, in init mode and in a sandbox alike, in its security order (nsjail's
+//! containProc): limits first, then no_new_privs, landlock, the descriptors, the
+//! capabilities, and the seccomp filters last (they may deny what the steps before need).
 
-use crate::init::StepError;
-use crate::spec::Sandbox;
+use crate::error::{self, Error};
+use crate::spec::{Confine, Rlimit, Sandbox};
 use crate::sys::{self, Errno, SockFilter};
 use linux_raw_sys::general as k;
 use linux_raw_sys::prctl as p;
 
-pub fn apply(sb: &Sandbox) -> Result<(), StepError> {
+/// The sequence. `sandbox`: COMMAND runs in one, so it also gets the sandbox's lockdown
+/// (only the descriptors asked for, only the capabilities asked for, seccomp).
+pub fn apply<'a>(
+    confine: &'a Confine<'a>,
+    sandbox: Option<&'a Sandbox<'a>>,
+) -> error::Result<'a, ()> {
+    rlimits(confine.rlimits.iter())?;
+    no_new_privs(sandbox.is_some() || confine.landlock.any())?;
+    crate::landlock::apply(&confine.landlock, sandbox.is_some())?;
+    let Some(sb) = sandbox else { return Ok(()) };
     // SAFETY: only marks descriptors close-on-exec.
-    unsafe { close_fds(sb, None, true) }.map_err(|e| (&b"closing inherited descriptors"[..], e))?;
-    capabilities(sb.caps).map_err(|e| (&b"dropping capabilities"[..], e))?;
-    sys::prctl(p::PR_SET_NO_NEW_PRIVS, 1, 0).map_err(|e| (&b"PR_SET_NO_NEW_PRIVS"[..], e))?;
-    let replaced = sb.seccomp_fds.iter().any(|&(_, replace)| replace);
-    for &(fd, _) in sb.seccomp_fds.iter() {
-        load_from_fd(fd).map_err(|e| (&b"--seccomp/--add-seccomp-fd"[..], e))?;
+    error::step(
+        unsafe { close_fds(sb, None, true) },
+        b"closing inherited descriptors",
+    )?;
+    error::step(capabilities(sb.caps), b"dropping capabilities")?;
+    seccomp(sb)
+}
+
+fn rlimits<'a>(limits: impl Iterator<Item = &'a Rlimit<'a>>) -> error::Result<'a, ()> {
+    for r in limits {
+        let set = sys::setrlimit(r.resource, r.soft, r.hard);
+        set.map_err(|e| Error::new(b"--rlimit", e).with_bytes(r.text))?;
     }
-    // Without the default filter, --disable-userns and --restrict-af still get one of their
-    // own: no other filter is trusted to keep them.
+    Ok(())
+}
+
+/// no_new_privs, when anything is confined: landlock needs it, and a setuid program must
+/// not regain what the sandbox dropped.
+fn no_new_privs<'a>(wanted: bool) -> error::Result<'a, ()> {
+    if !wanted {
+        return Ok(());
+    }
+    error::step(
+        sys::prctl(p::PR_SET_NO_NEW_PRIVS, 1, 0).map(drop),
+        b"PR_SET_NO_NEW_PRIVS",
+    )
+}
+
+/// The `--seccomp` and `--add-seccomp-fd` filters, then the default one (or, without it,
+/// the filter of --disable-userns and --restrict-af: no other filter is trusted to keep
+/// them).
+fn seccomp<'a>(sb: &Sandbox) -> error::Result<'a, ()> {
+    let replaced = sb.seccomp_fds.iter().any(|&(_, replace)| replace);
+    for &(fd, replace) in sb.seccomp_fds.iter() {
+        let option: &[u8] = if replace {
+            b"--seccomp"
+        } else {
+            b"--add-seccomp-fd"
+        };
+        load_from_fd(fd).map_err(|e| Error::new(option, e).with_number(fd))?;
+    }
     let full = !sb.no_default_seccomp && !replaced;
     if full || sb.disable_userns || sb.restrict_af.is_some() {
         let mut filter = Filter::new();
         filter.policy(full, sb.caps, sb.disable_userns, sb.restrict_af);
-        filter
-            .program()
-            .and_then(sys::seccomp_filter)
-            .map_err(|e| (&b"loading the seccomp filter"[..], e))?;
+        let loaded = filter.program().and_then(sys::seccomp_filter);
+        error::step(loaded, b"loading the seccomp filter")?;
     }
     Ok(())
 }

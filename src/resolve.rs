@@ -1,0 +1,149 @@
+//! Where the options meet: every check across options, and the namespaces a sandbox gets,
+//! decided once after parsing (the parser only records what was asked).
+
+use crate::cli::ALL_NAMESPACES;
+use crate::error::{Error, Result};
+use crate::spec::{OpKind, Spec};
+use linux_raw_sys::general as k;
+
+const fn ns(flag: u32) -> u64 {
+    flag as u64
+}
+
+/// Checks how the options fit together and completes the namespace set. `root`: husk runs
+/// as uid 0 (otherwise other namespaces can only be made inside a user namespace of its
+/// own).
+pub fn resolve<'a>(spec: &mut Spec<'a>, root: bool) -> Result<'a, ()> {
+    let (sb, init) = (&mut spec.sandbox, &spec.init);
+    if spec.command.is_empty() && !init.pause {
+        return Err(Error::refused(b"COMMAND", b"missing (see --help)"));
+    }
+    if !spec.command.is_empty() && init.pause {
+        return Err(Error::refused(b"--pause", b"takes no COMMAND"));
+    }
+    if spec.cgroup.dir.is_none() && spec.cgroup.limits.iter().any(Option::is_some) {
+        return Err(Error::refused(
+            b"--memory-max/--pids-max/--cpu-max",
+            b"need --cgroup DIR",
+        ));
+    }
+    if sb.pending_perms.is_some() || sb.pending_size.is_some() {
+        return Err(Error::refused(
+            b"--perms/--size",
+            b"must come before the option they apply to",
+        ));
+    }
+    if let Some(op) = sb
+        .ops
+        .iter()
+        .find(|op| op.size.is_some() && op.kind != OpKind::Tmpfs)
+    {
+        return Err(Error::refused(op.option, b"--size applies only to --tmpfs"));
+    }
+    if !sb.enabled {
+        return Ok(());
+    }
+    let ids = sb.uid.is_some_and(|u| u != 0) || sb.gid.is_some_and(|g| g != 0);
+    // Ids other than the caller's, and unprivileged sandboxes (as bubblewrap when not
+    // setuid), need a user namespace.
+    if ids || !sb.uid_map.is_empty() || !sb.gid_map.is_empty() || !root {
+        sb.namespaces |= ns(k::CLONE_NEWUSER);
+    }
+    if sb.rootfs.is_some() && !sb.unshare_asked {
+        sb.namespaces |= ALL_NAMESPACES;
+        sb.time = true;
+    }
+    if sb.share_net || sb.netns.is_some() {
+        sb.namespaces &= !ns(k::CLONE_NEWNET);
+    }
+    if sb.rootfs.is_some() || !sb.ops.is_empty() {
+        sb.namespaces |= ns(k::CLONE_NEWNS);
+    }
+    if sb.hostname.is_some() && sb.namespaces & ns(k::CLONE_NEWUTS) == 0 {
+        return Err(Error::refused(b"--hostname", b"needs --unshare-uts"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::with_spec;
+
+    /// The namespaces of a sandbox, or the error, as root or not.
+    fn namespaces(args: &[&str], root: bool) -> core::result::Result<u64, String> {
+        with_spec(args, &[], |r, spec| {
+            r.map_err(|e| format!("{e:?}"))?;
+            match resolve(spec, root) {
+                Ok(()) => Ok(spec.sandbox.namespaces),
+                Err(e) => Err(String::from_utf8_lossy(e.what).into_owned()),
+            }
+        })
+    }
+
+    const USER: u64 = ns(k::CLONE_NEWUSER);
+    const MNT: u64 = ns(k::CLONE_NEWNS);
+    const NET: u64 = ns(k::CLONE_NEWNET);
+    const UTS: u64 = ns(k::CLONE_NEWUTS);
+
+    #[test]
+    fn rootfs_alone_means_every_namespace() {
+        assert_eq!(
+            namespaces(&["husk", "--rootfs", "/", "x"], true),
+            Ok(ALL_NAMESPACES)
+        );
+        assert_eq!(
+            namespaces(&["husk", "--rootfs", "/", "--share-net", "x"], true),
+            Ok(ALL_NAMESPACES & !NET)
+        );
+        // An explicit --unshare-* says which.
+        assert_eq!(
+            namespaces(&["husk", "--rootfs", "/", "--unshare-uts", "x"], true),
+            Ok(UTS | MNT)
+        );
+    }
+
+    #[test]
+    fn unprivileged_sandboxes_and_other_ids_get_a_user_namespace() {
+        assert_eq!(namespaces(&["husk", "--unshare-uts", "x"], true), Ok(UTS));
+        assert_eq!(
+            namespaces(&["husk", "--unshare-uts", "x"], false),
+            Ok(UTS | USER)
+        );
+        assert_eq!(
+            namespaces(&["husk", "--uid", "5", "--unshare-uts", "x"], true),
+            Ok(UTS | USER)
+        );
+        assert_eq!(
+            namespaces(&["husk", "--gid-map", "0:0:1", "--unshare-uts", "x"], true),
+            Ok(UTS | USER)
+        );
+        assert_eq!(namespaces(&["husk", "--tmpfs", "/t", "x"], true), Ok(MNT));
+        // Init mode is no sandbox at all, rootless or not.
+        assert_eq!(namespaces(&["husk", "x"], false), Ok(0));
+    }
+
+    #[test]
+    fn a_joined_network_namespace_is_not_unshared() {
+        let all = namespaces(&["husk", "--unshare-all", "--netns", "/n", "x"], true);
+        assert_eq!(all, Ok(ALL_NAMESPACES & !NET));
+    }
+
+    #[test]
+    fn options_that_do_not_fit_are_named() {
+        let err = |args: &[&str]| namespaces(args, true).unwrap_err();
+        assert_eq!(err(&["husk"]), "COMMAND");
+        assert_eq!(err(&["husk", "--pause", "x"]), "--pause");
+        assert_eq!(
+            err(&["husk", "--hostname", "h", "--tmpfs", "/t", "x"]),
+            "--hostname"
+        );
+        assert_eq!(err(&["husk", "--size", "1", "--dir", "/d", "x"]), "--dir");
+        assert_eq!(err(&["husk", "--perms", "0700", "x"]), "--perms/--size");
+        assert_eq!(
+            err(&["husk", "--pids-max", "5", "x"]),
+            "--memory-max/--pids-max/--cpu-max"
+        );
+        assert_eq!(namespaces(&["husk", "--pause"], true), Ok(0));
+    }
+}

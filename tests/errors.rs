@@ -1,0 +1,93 @@
+//! Every failure is one line naming the option and the value at fault: the options whose
+//! failures happen late (in the child, just before exec) included.
+
+mod common;
+use common::*;
+
+/// husk's stderr and exit status for `args`, as `u`, with `setup` run by the shell first
+/// (to open a descriptor, say).
+fn failure(u: User, setup: &str, args: &str) -> (String, i32) {
+    let script = format!("{setup} exec {} {args}", husk().display());
+    let out = run(
+        command_as(u, std::path::Path::new("sh"), &["-c", &script]),
+        20,
+    );
+    (text(&out.stderr), code(out.status))
+}
+
+#[test]
+fn late_failures_name_the_option_and_its_value() {
+    as_each_user("late failures", |u| {
+        let (err, status) = failure(u, "", "--landlock-ro /nope -- true");
+        assert_eq!(
+            err,
+            "husk: --landlock-ro /nope: No such file or directory\n"
+        );
+        assert_eq!(status, 125);
+        let (err, _) = failure(u, "", "--landlock-exec /nope/x --landlock-rw / -- true");
+        assert_eq!(
+            err,
+            "husk: --landlock-exec /nope/x: No such file or directory\n"
+        );
+        let (err, status) = failure(u, "", "--cgroup /nonexistent/husk-x -- true");
+        assert_eq!(
+            err,
+            "husk: --cgroup /nonexistent/husk-x: No such file or directory\n"
+        );
+        assert_eq!(status, 125);
+        // A file that is no BPF program (3 bytes, not a multiple of an instruction).
+        let bpf = "f=bad-$(id -u).bpf; printf abc > $f; exec 7<$f;";
+        let (err, _) = failure(u, bpf, "--seccomp 7 --unshare-uts -- true");
+        assert_eq!(err, "husk: --seccomp 7: Invalid argument\n");
+        let (err, _) = failure(u, bpf, "--add-seccomp-fd 7 --unshare-uts -- true");
+        assert_eq!(err, "husk: --add-seccomp-fd 7: Invalid argument\n");
+        let (err, _) = failure(u, "", "--keep-fd 9 --unshare-uts -- true");
+        assert_eq!(err, "husk: --keep-fd 9: Bad file descriptor\n");
+    });
+}
+
+#[test]
+fn rlimit_failures_name_the_limit() {
+    // Raising a hard limit needs CAP_SYS_RESOURCE: only the unprivileged user fails.
+    let (err, status) = failure(User::Unprivileged, "", "--rlimit nofile=1:99999999 -- true");
+    assert_eq!(
+        err,
+        "husk: --rlimit nofile=1:99999999: Operation not permitted\n"
+    );
+    assert_eq!(status, 125);
+}
+
+#[test]
+fn a_failed_exec_is_reported_once_by_the_child() {
+    as_each_user("exec failure", |u| {
+        for args in ["-- /nonexistent", "--unshare-uts -- /nonexistent"] {
+            let (err, status) = failure(u, "", args);
+            assert_eq!(
+                err, "husk: /nonexistent: No such file or directory\n",
+                "{args}"
+            );
+            assert_eq!(status, 127, "{args}");
+        }
+        let (err, status) = failure(u, "", "-- /");
+        assert_eq!(err, "husk: /: Permission denied\n");
+        assert_eq!(status, 126);
+    });
+}
+
+#[test]
+fn option_errors_are_one_line_with_the_value() {
+    as_each_user("option errors", |u| {
+        for (args, want) in [
+            ("--hostname=box -- true", "husk: --hostname=box: unknown option (see --help)\n"),
+            ("--rlimit bogus=1 -- true", "husk: --rlimit bogus=1: expected NAME=SOFT[:HARD] (see setrlimit(2); unlimited, K/M/G accepted)\n"),
+            ("-e 300 -- true", "husk: -e 300: not an exit code (0-255)\n"),
+            ("-svx true", "husk: -svx: unknown option (see --help)\n"),
+            ("--size 1k --dir /d -- true", "husk: --dir: --size applies only to --tmpfs\n"),
+            ("--hostname h --tmpfs /t -- true", "husk: --hostname: needs --unshare-uts\n"),
+        ] {
+            let (err, status) = failure(u, "", args);
+            assert_eq!(err, want, "{args}");
+            assert_eq!(status, 125, "{args}");
+        }
+    });
+}
