@@ -1,6 +1,8 @@
 //! The one checked stack buffer for paths and bytes husk composes (proc paths, id maps,
-//! mount options): what does not fit is an error (ENAMETOOLONG), never a cut. The bytes
-//! after the content are always zero, so the content is also a C string.
+//! mount options): what does not fit is an error (ENAMETOOLONG), never a cut. Appends chain
+//! without a check each; an append that does not fit marks the buffer overflowed, and
+//! reading the content then fails. The bytes after the content are always zero, so the
+//! content is also a C string.
 
 use crate::sys::Errno;
 use core::ffi::CStr;
@@ -10,6 +12,8 @@ pub const PATH_MAX: usize = 4096;
 pub struct Buf<const N: usize = PATH_MAX> {
     bytes: [u8; N],
     len: usize,
+    /// An append did not fit.
+    overflowed: bool,
 }
 
 impl<const N: usize> Buf<N> {
@@ -17,6 +21,7 @@ impl<const N: usize> Buf<N> {
         Buf {
             bytes: [0; N],
             len: 0,
+            overflowed: false,
         }
     }
 
@@ -24,42 +29,38 @@ impl<const N: usize> Buf<N> {
     pub fn clear(&mut self) {
         self.bytes[..self.len].fill(0);
         self.len = 0;
+        self.overflowed = false;
     }
 
-    /// Appends `s`; fails, leaving the buffer as it was, when it and the final NUL do not fit.
-    pub fn push(&mut self, s: &[u8]) -> Result<&mut Self, Errno> {
-        append(&mut self.bytes, &mut self.len, s).map(|()| self)
+    /// Appends `s`, with room kept for the final NUL.
+    pub fn push(&mut self, s: &[u8]) -> &mut Self {
+        self.overflowed |= !append(&mut self.bytes, &mut self.len, s);
+        self
     }
 
     /// Appends `n` in decimal.
-    pub fn num(&mut self, n: i64) -> Result<&mut Self, Errno> {
-        let mut digits = [0u8; 20];
-        if n < 0 {
-            self.push(b"-")?;
-        }
-        self.push(crate::num::format(n.unsigned_abs(), &mut digits))
+    pub fn num(&mut self, n: i64) -> &mut Self {
+        self.overflowed |= !append_num(&mut self.bytes, &mut self.len, n);
+        self
     }
 
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..self.len]
+    /// The content; ENAMETOOLONG if an append did not fit.
+    pub fn as_bytes(&self) -> Result<&[u8], Errno> {
+        Ok(&self.content()?[..self.len])
     }
 
     /// The content as a C string; EINVAL if it holds a NUL of its own.
     pub fn as_cstr(&self) -> Result<&CStr, Errno> {
-        CStr::from_bytes_with_nul(&self.bytes[..=self.len]).map_err(|_| Errno::INVAL)
+        CStr::from_bytes_with_nul(self.content()?).map_err(|_| Errno::INVAL)
     }
-}
 
-/// The one copy of the append, whatever the buffer's size.
-#[inline(never)]
-fn append(bytes: &mut [u8], len: &mut usize, s: &[u8]) -> Result<(), Errno> {
-    let end = *len + s.len();
-    if end >= bytes.len() {
-        return Err(Errno::NAMETOOLONG);
+    /// The content and its final NUL.
+    fn content(&self) -> Result<&[u8], Errno> {
+        match self.overflowed {
+            true => Err(Errno::NAMETOOLONG),
+            false => Ok(&self.bytes[..=self.len]),
+        }
     }
-    bytes[*len..end].copy_from_slice(s);
-    *len = end;
-    Ok(())
 }
 
 impl<const N: usize> Default for Buf<N> {
@@ -68,20 +69,47 @@ impl<const N: usize> Default for Buf<N> {
     }
 }
 
+// The copy is a function of slices, so that each size of buffer costs no code.
+
+#[inline(never)]
+fn append_num(bytes: &mut [u8], len: &mut usize, n: i64) -> bool {
+    let mut digits = [0u8; 20];
+    (n >= 0 || append(bytes, len, b"-"))
+        && append(
+            bytes,
+            len,
+            crate::num::format(n.unsigned_abs(), &mut digits),
+        )
+}
+
+/// Whether `s` fitted (with a zero byte after it) and was appended.
+#[inline(never)]
+fn append(bytes: &mut [u8], len: &mut usize, s: &[u8]) -> bool {
+    let end = *len + s.len();
+    if end >= bytes.len() {
+        return false;
+    }
+    bytes[*len..end].copy_from_slice(s);
+    *len = end;
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn overflow_is_an_error_and_keeps_the_content() {
+    fn overflow_is_an_error_not_a_cut() {
         let mut b = Buf::<8>::new();
-        b.push(b"/proc/").unwrap().num(1).unwrap();
+        b.push(b"/proc/").num(1);
         assert_eq!(b.as_cstr().unwrap().to_bytes(), b"/proc/1");
-        assert_eq!(b.push(b"x").err(), Some(Errno::NAMETOOLONG));
-        assert_eq!(b.as_bytes(), b"/proc/1");
-        let mut n = Buf::<8>::new();
-        n.push(b"a\0b").unwrap();
-        assert_eq!(n.as_cstr().err(), Some(Errno::INVAL));
-        assert_eq!(Buf::<4>::new().num(-12).unwrap().as_bytes(), b"-12");
+        assert_eq!(b.as_bytes().unwrap(), b"/proc/1");
+        b.push(b"x").push(b"");
+        assert_eq!(b.as_cstr().err(), Some(Errno::NAMETOOLONG));
+        assert_eq!(b.as_bytes().err(), Some(Errno::NAMETOOLONG));
+        b.clear();
+        assert_eq!(b.push(b"a\0b").as_cstr().err(), Some(Errno::INVAL));
+        assert_eq!(Buf::<4>::new().num(-12).as_bytes().unwrap(), b"-12");
+        assert!(Buf::<4>::new().num(-123).as_bytes().is_err());
     }
 }

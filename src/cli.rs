@@ -881,8 +881,9 @@ pub fn parse_millis(s: &[u8]) -> Option<u64> {
 const SIGNAL_NAMES: &[u8] = b"\
     HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM STKFLT CHLD CONT \
     STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS";
-/// The first real-time signal as glibc numbers them (Podman's SIGRTMIN+3 is 37).
-const SIGRTMIN: u64 = 34;
+/// The first real-time signal as glibc numbers them, past the two it keeps for itself
+/// (Podman's SIGRTMIN+3 is 37).
+const SIGRTMIN: u64 = k::SIGRTMIN as u64 + 2;
 const SIGRTMAX: u64 = 64;
 
 /// A signal number 1..=64 from "TERM", "sigterm", "SIGRTMIN+3", "RTMAX-1" or "15".
@@ -896,10 +897,18 @@ pub fn signal_number(s: &[u8]) -> Option<u8> {
     if let Some(i) = index_of(SIGNAL_NAMES, name) {
         return Some(i as u8 + 1);
     }
+    // Other names for signals of the table (before, these were refused: the real-time
+    // range check below caught them too).
+    let alias = match name {
+        b"IOT" => k::SIGIOT,
+        b"CLD" => k::SIGCHLD,
+        b"POLL" => k::SIGPOLL,
+        _ => 0,
+    };
+    if alias != 0 {
+        return Some(alias as u8);
+    }
     let n = match name {
-        b"IOT" => 6,
-        b"CLD" => 17,
-        b"POLL" => 29,
         _ if name.starts_with(b"RTMIN") => SIGRTMIN.checked_add(rt_offset(&name[5..], b'+')?)?,
         _ if name.starts_with(b"RTMAX") => SIGRTMAX.checked_sub(rt_offset(&name[5..], b'-')?)?,
         _ => return None,
@@ -1093,6 +1102,132 @@ mod tests {
         assert_eq!(lookup(b"--rw").map(|(n, _)| n), Some(&b"rw"[..]));
     }
 
+    /// Every name of the packed tables against the kernel's own number for it, so a name
+    /// missed or misplaced cannot shift the ones after it.
+    #[test]
+    fn names_are_the_kernel_s_numbers() {
+        let caps: &[(&str, u32)] = &[
+            ("CHOWN", k::CAP_CHOWN),
+            ("DAC_OVERRIDE", k::CAP_DAC_OVERRIDE),
+            ("DAC_READ_SEARCH", k::CAP_DAC_READ_SEARCH),
+            ("FOWNER", k::CAP_FOWNER),
+            ("FSETID", k::CAP_FSETID),
+            ("KILL", k::CAP_KILL),
+            ("SETGID", k::CAP_SETGID),
+            ("SETUID", k::CAP_SETUID),
+            ("SETPCAP", k::CAP_SETPCAP),
+            ("LINUX_IMMUTABLE", k::CAP_LINUX_IMMUTABLE),
+            ("NET_BIND_SERVICE", k::CAP_NET_BIND_SERVICE),
+            ("NET_BROADCAST", k::CAP_NET_BROADCAST),
+            ("NET_ADMIN", k::CAP_NET_ADMIN),
+            ("NET_RAW", k::CAP_NET_RAW),
+            ("IPC_LOCK", k::CAP_IPC_LOCK),
+            ("IPC_OWNER", k::CAP_IPC_OWNER),
+            ("SYS_MODULE", k::CAP_SYS_MODULE),
+            ("SYS_RAWIO", k::CAP_SYS_RAWIO),
+            ("SYS_CHROOT", k::CAP_SYS_CHROOT),
+            ("SYS_PTRACE", k::CAP_SYS_PTRACE),
+            ("SYS_PACCT", k::CAP_SYS_PACCT),
+            ("SYS_ADMIN", k::CAP_SYS_ADMIN),
+            ("SYS_BOOT", k::CAP_SYS_BOOT),
+            ("SYS_NICE", k::CAP_SYS_NICE),
+            ("SYS_RESOURCE", k::CAP_SYS_RESOURCE),
+            ("SYS_TIME", k::CAP_SYS_TIME),
+            ("SYS_TTY_CONFIG", k::CAP_SYS_TTY_CONFIG),
+            ("MKNOD", k::CAP_MKNOD),
+            ("LEASE", k::CAP_LEASE),
+            ("AUDIT_WRITE", k::CAP_AUDIT_WRITE),
+            ("AUDIT_CONTROL", k::CAP_AUDIT_CONTROL),
+            ("SETFCAP", k::CAP_SETFCAP),
+            ("MAC_OVERRIDE", k::CAP_MAC_OVERRIDE),
+            ("MAC_ADMIN", k::CAP_MAC_ADMIN),
+            ("SYSLOG", k::CAP_SYSLOG),
+            ("WAKE_ALARM", k::CAP_WAKE_ALARM),
+            ("BLOCK_SUSPEND", k::CAP_BLOCK_SUSPEND),
+            ("AUDIT_READ", k::CAP_AUDIT_READ),
+            ("PERFMON", k::CAP_PERFMON),
+            ("BPF", k::CAP_BPF),
+            ("CHECKPOINT_RESTORE", k::CAP_CHECKPOINT_RESTORE),
+        ];
+        assert_eq!(CAPABILITIES.split(|&b| b == b' ').count(), caps.len());
+        assert_eq!(caps.len() as u32, k::CAP_LAST_CAP + 1);
+        for &(name, bit) in caps {
+            assert_eq!(
+                capability_set(name.as_bytes()),
+                Some(1 << bit),
+                "CAP_{name}"
+            );
+        }
+        let rlimits: &[(&str, u32)] = &[
+            ("CPU", k::RLIMIT_CPU),
+            ("FSIZE", k::RLIMIT_FSIZE),
+            ("DATA", k::RLIMIT_DATA),
+            ("STACK", k::RLIMIT_STACK),
+            ("CORE", k::RLIMIT_CORE),
+            ("RSS", k::RLIMIT_RSS),
+            ("NPROC", k::RLIMIT_NPROC),
+            ("NOFILE", k::RLIMIT_NOFILE),
+            ("MEMLOCK", k::RLIMIT_MEMLOCK),
+            ("AS", k::RLIMIT_AS),
+            ("LOCKS", k::RLIMIT_LOCKS),
+            ("SIGPENDING", k::RLIMIT_SIGPENDING),
+            ("MSGQUEUE", k::RLIMIT_MSGQUEUE),
+            ("NICE", k::RLIMIT_NICE),
+            ("RTPRIO", k::RLIMIT_RTPRIO),
+            ("RTTIME", k::RLIMIT_RTTIME),
+        ];
+        assert_eq!(RLIMITS.split(|&b| b == b' ').count(), rlimits.len());
+        for &(name, resource) in rlimits {
+            let text = format!("{name}=1");
+            let parsed = parse_rlimit(text.as_bytes()).map(|r| r.resource);
+            assert_eq!(parsed, Some(resource), "RLIMIT_{name}");
+        }
+        let signals: &[(&str, u32)] = &[
+            ("HUP", k::SIGHUP),
+            ("INT", k::SIGINT),
+            ("QUIT", k::SIGQUIT),
+            ("ILL", k::SIGILL),
+            ("TRAP", k::SIGTRAP),
+            ("ABRT", k::SIGABRT),
+            ("BUS", k::SIGBUS),
+            ("FPE", k::SIGFPE),
+            ("KILL", k::SIGKILL),
+            ("USR1", k::SIGUSR1),
+            ("SEGV", k::SIGSEGV),
+            ("USR2", k::SIGUSR2),
+            ("PIPE", k::SIGPIPE),
+            ("ALRM", k::SIGALRM),
+            ("TERM", k::SIGTERM),
+            ("STKFLT", k::SIGSTKFLT),
+            ("CHLD", k::SIGCHLD),
+            ("CONT", k::SIGCONT),
+            ("STOP", k::SIGSTOP),
+            ("TSTP", k::SIGTSTP),
+            ("TTIN", k::SIGTTIN),
+            ("TTOU", k::SIGTTOU),
+            ("URG", k::SIGURG),
+            ("XCPU", k::SIGXCPU),
+            ("XFSZ", k::SIGXFSZ),
+            ("VTALRM", k::SIGVTALRM),
+            ("PROF", k::SIGPROF),
+            ("WINCH", k::SIGWINCH),
+            ("IO", k::SIGIO),
+            ("PWR", k::SIGPWR),
+            ("SYS", k::SIGSYS),
+            ("IOT", k::SIGIOT),
+            ("POLL", k::SIGPOLL),
+            ("CLD", k::SIGCHLD),
+            ("RTMIN", k::SIGRTMIN + 2),
+        ];
+        for &(name, number) in signals {
+            assert_eq!(
+                signal_number(name.as_bytes()),
+                Some(number as u8),
+                "SIG{name}"
+            );
+        }
+    }
+
     #[test]
     fn signal_names() {
         assert_eq!(signal_number(b"TERM"), Some(15));
@@ -1106,6 +1241,8 @@ mod tests {
         assert_eq!(signal_number(b"65"), None);
         assert_eq!(signal_number(b"0"), None);
         assert_eq!(signal_number(b"SYS"), Some(31));
+        assert_eq!(signal_number(b"SIGIOT"), Some(6));
+        assert_eq!(signal_number(b"cld"), Some(17));
         assert_eq!(signal_number(b""), None);
     }
 

@@ -48,7 +48,7 @@ pub fn exec(file: &CStr, argv: Argv, env: Env) -> Errno {
 fn join<'b>(buf: &'b mut Buf, dir: &[u8], name: &[u8]) -> Result<&'b CStr, Errno> {
     let dir = if dir.is_empty() { b"." as &[u8] } else { dir };
     buf.clear();
-    buf.push(dir)?.push(b"/")?.push(name)?.as_cstr()
+    buf.push(dir).push(b"/").push(name).as_cstr()
 }
 
 /// The exit status husk reports for a failed exec: 127 when nothing was found, else 126.

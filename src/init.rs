@@ -208,12 +208,10 @@ fn rewrite_listen_pid(env: Env, buf: &mut crate::buf::Buf<32>) {
         return;
     }
     let own = process::getpid().as_raw_nonzero().get();
-    if let Ok(entry) = buf.push(b"LISTEN_PID=").and_then(|b| b.num(own.into())) {
-        if let Ok(entry) = entry.as_cstr() {
-            // SAFETY: this runs in the forked child, which owns its copy of the environment
-            // array; index comes from Env::find, and buf outlives the exec that reads it.
-            unsafe { env.set(index, entry.as_ptr()) };
-        }
+    if let Ok(entry) = buf.push(b"LISTEN_PID=").num(own.into()).as_cstr() {
+        // SAFETY: this runs in the forked child, which owns its copy of the environment
+        // array; index comes from Env::find, and buf outlives the exec that reads it.
+        unsafe { env.set(index, entry.as_ptr()) };
     }
 }
 

@@ -20,10 +20,8 @@ pub fn apply<'a>(
     crate::landlock::apply(&confine.landlock, sandbox.is_some())?;
     let Some(sb) = sandbox else { return Ok(()) };
     // SAFETY: only marks descriptors close-on-exec.
-    error::step(
-        unsafe { close_fds(sb, None, true) },
-        b"closing inherited descriptors",
-    )?;
+    let closed = unsafe { close_fds(sb, None, true) };
+    error::step(closed, b"closing inherited descriptors")?;
     error::step(capabilities(sb.caps), b"dropping capabilities")?;
     seccomp(sb)
 }

@@ -21,6 +21,15 @@ pub fn with_spec<R>(
     envs: &[&str],
     f: impl FnOnce(Result<'static, Action>, &mut Spec<'static>) -> R,
 ) -> R {
+    with_spec_env(args, envs, |r, spec, _| f(r, spec))
+}
+
+/// `with_spec`, with the environment too.
+pub fn with_spec_env<R>(
+    args: &[&str],
+    envs: &[&str],
+    f: impl FnOnce(Result<'static, Action>, &mut Spec<'static>, Env<'static>) -> R,
+) -> R {
     let (a, e) = (leaked(args), leaked(envs));
     // SAFETY: both arrays are NULL-terminated, never freed, and borrowed by nothing else.
     let (argv, env) = unsafe {
@@ -31,5 +40,5 @@ pub fn with_spec<R>(
     };
     let mut spec = Spec::new(argv);
     let r = crate::cli::parse(argv, env, &mut spec);
-    f(r, &mut spec)
+    f(r, &mut spec, env)
 }

@@ -102,3 +102,57 @@ impl Block {
         self.ptrs[kept] = core::ptr::null();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::with_spec_env;
+
+    fn built(args: &[&str], envs: &[&str]) -> Vec<String> {
+        with_spec_env(args, envs, |r, spec, env| {
+            assert!(r.is_ok());
+            let mut block = Box::new(Block::new());
+            let env = block.build(env, &spec.sandbox).unwrap();
+            env.iter().map(|e| e.to_str().unwrap().to_owned()).collect()
+        })
+    }
+
+    #[test]
+    fn setenv_unsetenv_clearenv_in_order() {
+        let envs = ["A=1", "B=2", "AB=3"];
+        fn sandbox<'s>(opts: &[&'s str]) -> Vec<&'s str> {
+            [&["husk"][..], opts, &["x"]].concat()
+        }
+        assert_eq!(built(&sandbox(&["--unshare-uts"]), &envs), envs);
+        assert_eq!(
+            built(
+                &sandbox(&["--unsetenv", "A", "--setenv", "B", "x=y"]),
+                &envs
+            ),
+            ["AB=3", "B=x=y"]
+        );
+        assert_eq!(
+            built(&sandbox(&["--clearenv", "--setenv", "C", ""]), &envs),
+            ["C="]
+        );
+        // A later --setenv of the same name replaces the earlier one.
+        assert_eq!(
+            built(
+                &sandbox(&["--clearenv", "--setenv", "A", "1", "--setenv", "A", "2"]),
+                &[]
+            ),
+            ["A=2"]
+        );
+    }
+
+    #[test]
+    fn too_much_is_refused_not_cut() {
+        let long = "v".repeat(20 * 1024);
+        let args = ["husk", "--setenv", "A", &long, "--setenv", "B", &long, "x"];
+        with_spec_env(&args, &[], |_, spec, env| {
+            let mut block = Box::new(Block::new());
+            let e = block.build(env, &spec.sandbox).err().unwrap();
+            assert_eq!(e.what, b"--setenv");
+        });
+    }
+}

@@ -4,8 +4,8 @@
 //! devpts and the like can be mounted; `--uid`/`--gid` other than 0 are applied at the end
 //! by a nested user namespace that maps them onto that 0 (as bubblewrap does).
 
+use crate::buf::Buf;
 use crate::error::{self, step, Error};
-use crate::report::Line;
 use crate::spec::{IdRange, List, Sandbox, MAX_ID_RANGES};
 use crate::sys::{self, Errno};
 use rustix::fs::{Mode, OFlags};
@@ -82,17 +82,17 @@ pub fn write<'a>(
     write_map(pid, b"gid_map", &gid_map).map_err(|e| Error::new(b"writing gid_map", e))
 }
 
+/// Room for MAX_ID_RANGES lines (or arguments) of three u32 numbers.
+type MapText = Buf<512>;
+
 fn write_map(pid: i32, file: &[u8], map: &List<IdRange, MAX_ID_RANGES>) -> Result<(), Errno> {
-    let mut text = Line::empty();
+    let mut text = MapText::new();
     for r in map.iter() {
-        text.num(r.inside.into())
-            .push(b" ")
-            .num(r.outside.into())
-            .push(b" ")
-            .num(r.count.into())
-            .push(b"\n");
+        for (n, sep) in [(r.inside, b" "), (r.outside, b" "), (r.count, b"\n")] {
+            text.num(n.into()).push(sep);
+        }
     }
-    write_proc(pid, file, text.as_bytes())
+    write_proc(pid, file, text.as_bytes()?)
 }
 
 /// Whether husk may write any id map: uid 0 with CAP_SETUID and CAP_SETGID (not, say, a
@@ -106,16 +106,16 @@ pub fn may_map_any_id() -> bool {
 
 /// Writes `/proc/PID/FILE` (PID 0: self) in one write(2), as the kernel requires.
 pub fn write_proc(pid: i32, file: &[u8], content: &[u8]) -> Result<(), Errno> {
-    let mut path = Line::empty();
+    let mut path = Buf::<64>::new();
     path.push(b"/proc/");
     if pid == 0 {
         path.push(b"self");
     } else {
         path.num(pid.into());
     }
-    path.push(b"/").push(file).push(b"\0");
-    let path = core::ffi::CStr::from_bytes_with_nul(path.as_bytes()).map_err(|_| Errno::INVAL)?;
-    let fd = rustix::fs::open(path, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())?;
+    path.push(b"/").push(file);
+    let flags = OFlags::WRONLY | OFlags::CLOEXEC;
+    let fd = rustix::fs::open(path.as_cstr()?, flags, Mode::empty())?;
     rustix::io::write(&fd, content).map(drop)
 }
 
@@ -128,7 +128,7 @@ fn helper(
     said: &mut [u8; 256],
 ) -> Result<(), Errno> {
     // Argument strings: the pid and three numbers per range, NUL-terminated, in one buffer.
-    let mut text = Line::empty();
+    let mut text = MapText::new();
     text.num(pid.into()).push(b"\0");
     for r in map.iter() {
         for n in [r.inside, r.outside, r.count] {
@@ -140,7 +140,7 @@ fn helper(
     let mut prog = [0u8; 16];
     prog[..name.len()].copy_from_slice(name);
     argv[0] = prog.as_ptr().cast();
-    let mut rest = text.as_bytes();
+    let mut rest = text.as_bytes()?;
     for slot in argv[1..1 + 1 + 3 * MAX_ID_RANGES].iter_mut() {
         let Some(end) = rest.iter().position(|&b| b == 0) else {
             break;
@@ -155,9 +155,8 @@ fn helper(
         // The environment is empty: newuidmap needs none.
         let envp = [core::ptr::null::<core::ffi::c_char>()];
         for dir in [&b"/usr/bin/"[..], b"/bin/", b"/usr/sbin/"] {
-            let mut path = Line::empty();
-            path.push(dir).push(name).push(b"\0");
-            if let Ok(p) = core::ffi::CStr::from_bytes_with_nul(path.as_bytes()) {
+            let mut path = Buf::<32>::new();
+            if let Ok(p) = path.push(dir).push(name).as_cstr() {
                 // SAFETY: argv and envp are NULL-terminated (argv's last slot is never
                 // filled) and point into buffers that outlive the call.
                 unsafe { sys::execve(p, argv.as_ptr(), envp.as_ptr()) };

@@ -283,13 +283,12 @@ fn enter_time_namespace<'a>(sb: &Sandbox) -> Result<'a, ()> {
     }
     let what = b"--monotonic-offset/--boottime-offset";
     let mut text = crate::buf::Buf::<64>::new();
-    let offsets = text
-        .push(b"monotonic ")
-        .and_then(|t| t.num(sb.monotonic_offset))
-        .and_then(|t| t.push(b" 0\nboottime "))
-        .and_then(|t| t.num(sb.boottime_offset))
-        .and_then(|t| t.push(b" 0"));
-    step(offsets, what)?;
+    text.push(b"monotonic ")
+        .num(sb.monotonic_offset)
+        .push(b" 0\nboottime ")
+        .num(sb.boottime_offset)
+        .push(b" 0");
+    let offsets = step(text.as_bytes(), what)?;
     let fd = step(
         rustix::fs::open(
             "/proc/self/timens_offsets",
@@ -298,5 +297,5 @@ fn enter_time_namespace<'a>(sb: &Sandbox) -> Result<'a, ()> {
         ),
         what,
     )?;
-    step(rustix::io::write(&fd, text.as_bytes()).map(drop), what)
+    step(rustix::io::write(&fd, offsets).map(drop), what)
 }

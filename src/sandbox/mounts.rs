@@ -5,8 +5,8 @@
 //! `..` in a hostile root can lead a mount or a mkdir out of it. Fresh filesystems (proc,
 //! tmpfs, devpts, mqueue) come from fsopen/fsmount the same way.
 
+use crate::buf::{Buf, PATH_MAX};
 use crate::error::{self, step, Error};
-use crate::report::Line;
 use crate::spec::{MountOp, OpKind, Sandbox};
 use crate::sys::{self, Errno};
 use core::ffi::CStr;
@@ -17,7 +17,6 @@ use rustix::mount::{
     OpenTreeFlags, UnmountFlags,
 };
 
-const PATH_MAX: usize = 4096;
 const NOSUID: u64 = linux_raw_sys::general::MOUNT_ATTR_NOSUID as u64;
 const NODEV: u64 = linux_raw_sys::general::MOUNT_ATTR_NODEV as u64;
 const NOEXEC: u64 = linux_raw_sys::general::MOUNT_ATTR_NOEXEC as u64;
@@ -108,7 +107,7 @@ pub fn build_root<'a>(sb: &'a Sandbox) -> error::Result<'a, ()> {
     }
     for op in sb.ops.iter() {
         apply(&roots, op)?;
-        if InRoot::new(op.dest.to_bytes()).is_ok_and(|p| p.as_c_str() == c".") {
+        if in_root(op.dest.to_bytes()).is_ok_and(|p| p.as_bytes() == Ok(b".")) {
             // A mount on the root itself covers the directory `new` refers to.
             roots.new = step(
                 fs::open(c"/newroot", dir, Mode::empty()),
@@ -310,15 +309,14 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
             let fresh = if op.kind == OpKind::Mqueue {
                 new_fs(c"mqueue", &[], NOSUID | NODEV | NOEXEC)
             } else {
-                let mut mode = Line::empty();
+                let mut mode = Buf::<8>::new();
                 let perms = op.perms.unwrap_or(0o755);
                 for shift in [9, 6, 3, 0] {
                     mode.push(&[b'0' + ((perms >> shift) & 7) as u8]);
                 }
-                mode.push(b"\0");
-                let mut size = Line::empty();
-                size.num(op.size.unwrap_or(0) as i64).push(b"\0");
-                let options = [(c"mode", as_cstr(&mode)?), (c"size", as_cstr(&size)?)];
+                let mut size = Buf::<24>::new();
+                size.num(op.size.unwrap_or(0) as i64);
+                let options = [(c"mode", mode.as_cstr()?), (c"size", size.as_cstr()?)];
                 let n = if op.size.is_some() { 2 } else { 1 };
                 new_fs(c"tmpfs", &options[..n], NOSUID | NODEV)
             }?;
@@ -334,10 +332,10 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
         OpKind::Symlink => {
             let (parent, name) = parent_and_name(&r.new, dest)?;
             let target = op.source.unwrap_or(c"");
-            match fs::symlinkat(target, &parent, name.as_c_str()) {
+            match fs::symlinkat(target, &parent, name.as_cstr()?) {
                 Err(Errno::EXIST) => {
                     let mut buf = [core::mem::MaybeUninit::<u8>::uninit(); PATH_MAX];
-                    match fs::readlinkat_raw(&parent, name.as_c_str(), &mut buf) {
+                    match fs::readlinkat_raw(&parent, name.as_cstr()?, &mut buf) {
                         Ok((existing, _)) if *existing == *target.to_bytes() => Ok(()),
                         _ => Err(Errno::EXIST),
                     }
@@ -347,10 +345,6 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
         }
         OpKind::Chmod => chmod_in(&r.new, dest, op.perms.unwrap_or(0o755)),
     }
-}
-
-fn as_cstr(l: &Line) -> Result<&CStr, Errno> {
-    CStr::from_bytes_with_nul(l.as_bytes()).map_err(|_| Errno::INVAL)
 }
 
 fn tree_flags(recursive: bool) -> OpenTreeFlags {
@@ -400,30 +394,13 @@ fn host_path<'f, 'p>(
     (host.as_fd(), if rel.is_empty() { c"." } else { rel })
 }
 
-/// A path in the new root, as a NUL-terminated relative path in a stack buffer.
-struct InRoot {
-    buf: [u8; PATH_MAX],
-    len: usize,
-}
-
-impl InRoot {
-    fn new(path: &[u8]) -> Result<Self, Errno> {
-        let path = &path[path.iter().take_while(|&&b| b == b'/').count()..];
-        let path = if path.is_empty() { b"." } else { path };
-        if path.len() >= PATH_MAX {
-            return Err(Errno::NAMETOOLONG);
-        }
-        let mut buf = [0; PATH_MAX];
-        buf[..path.len()].copy_from_slice(path);
-        Ok(InRoot {
-            buf,
-            len: path.len(),
-        })
-    }
-
-    fn as_c_str(&self) -> &CStr {
-        CStr::from_bytes_with_nul(&self.buf[..=self.len]).unwrap_or(c".")
-    }
+/// A path in the new root as a relative one (leading slashes dropped, the root itself ".").
+fn in_root(path: &[u8]) -> Result<Buf, Errno> {
+    let path = &path[path.iter().take_while(|&&b| b == b'/').count()..];
+    let mut rel = Buf::new();
+    rel.push(if path.is_empty() { b"." } else { path });
+    rel.as_bytes()?;
+    Ok(rel)
 }
 
 /// openat2 inside the new root: symlinks and `..` resolve as if it were `/`.
@@ -433,19 +410,14 @@ fn open_in(
     flags: OFlags,
     extra: ResolveFlags,
 ) -> Result<OwnedFd, Errno> {
-    let rel = InRoot::new(path.to_bytes())?;
+    let rel = in_root(path.to_bytes())?;
+    let rel = rel.as_cstr()?;
     let resolve = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS | extra;
     // openat2 fails with EAGAIN when a rename anywhere on the machine races a `..` lookup
     // (openat2(2)); a few retries are enough in practice.
     let mut tries = 0;
     loop {
-        match fs::openat2(
-            root,
-            rel.as_c_str(),
-            flags | OFlags::CLOEXEC,
-            Mode::empty(),
-            resolve,
-        ) {
+        match fs::openat2(root, rel, flags | OFlags::CLOEXEC, Mode::empty(), resolve) {
             Err(Errno::AGAIN) if tries < 64 => tries += 1,
             other => return other,
         }
@@ -453,9 +425,16 @@ fn open_in(
 }
 
 /// The directory holding `path` (created if missing) and the last component.
-fn parent_and_name(root: &OwnedFd, path: &CStr) -> Result<(OwnedFd, InRoot), Errno> {
-    let bytes = path.to_bytes();
-    let trimmed = &bytes[..bytes.len() - bytes.iter().rev().take_while(|&&b| b == b'/').count()];
+fn parent_and_name(root: &OwnedFd, path: &CStr) -> Result<(OwnedFd, Buf), Errno> {
+    let (dir, name) = split_last(path.to_bytes())?;
+    make_dirs(root, dir, 0o755)?;
+    Ok((open_dir_in(root, dir)?, in_root(name)?))
+}
+
+/// `a/b//c/` → (`a/b//`, `c`): the last component, which must name an entry (not `.` or
+/// `..`, and not the root), and what leads to it.
+fn split_last(path: &[u8]) -> Result<(&[u8], &[u8]), Errno> {
+    let trimmed = &path[..path.len() - path.iter().rev().take_while(|&&b| b == b'/').count()];
     let cut = trimmed
         .iter()
         .rposition(|&b| b == b'/')
@@ -464,16 +443,15 @@ fn parent_and_name(root: &OwnedFd, path: &CStr) -> Result<(OwnedFd, InRoot), Err
     if name.is_empty() || name == b"." || name == b".." {
         return Err(Errno::INVAL);
     }
-    make_dirs(root, dir, 0o755)?;
-    Ok((open_dir_in(root, dir)?, InRoot::new(name)?))
+    Ok((dir, name))
 }
 
 /// An O_PATH descriptor for the directory `path` inside the new root.
 fn open_dir_in(root: &OwnedFd, path: &[u8]) -> Result<OwnedFd, Errno> {
-    let path = InRoot::new(path)?;
+    let path = in_root(path)?;
     open_in(
         root,
-        path.as_c_str(),
+        path.as_cstr()?,
         OFlags::PATH | OFlags::DIRECTORY,
         ResolveFlags::empty(),
     )
@@ -482,8 +460,8 @@ fn open_dir_in(root: &OwnedFd, path: &[u8]) -> Result<OwnedFd, Errno> {
 /// mkdir -p inside the new root: each component is created in its parent, which is itself
 /// resolved inside the root, so a symlinked component cannot lead outside.
 fn make_dirs(root: &OwnedFd, path: &[u8], mode: u32) -> Result<(), Errno> {
-    let full = InRoot::new(path)?;
-    let bytes = &full.buf[..full.len];
+    let full = in_root(path)?;
+    let bytes = full.as_bytes()?;
     let mut start = 0;
     while start < bytes.len() {
         let end = bytes[start..]
@@ -493,8 +471,8 @@ fn make_dirs(root: &OwnedFd, path: &[u8], mode: u32) -> Result<(), Errno> {
         let name = &bytes[start..end];
         if !name.is_empty() && name != b"." && name != b".." {
             let parent = open_dir_in(root, &bytes[..start])?;
-            let name = InRoot::new(name)?;
-            match fs::mkdirat(&parent, name.as_c_str(), Mode::from_raw_mode(mode)) {
+            let name = in_root(name)?;
+            match fs::mkdirat(&parent, name.as_cstr()?, Mode::from_raw_mode(mode)) {
                 Ok(()) | Err(Errno::EXIST) => {}
                 Err(e) => return Err(e),
             }
@@ -521,7 +499,7 @@ fn mount_point(
         let (parent, name) = parent_and_name(root, path)?;
         let create =
             OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        match fs::openat(&parent, name.as_c_str(), create, Mode::from_raw_mode(0o644)) {
+        match fs::openat(&parent, name.as_cstr()?, create, Mode::from_raw_mode(0o644)) {
             Ok(_) | Err(Errno::EXIST) => {}
             Err(e) => return Err(e),
         }
@@ -601,13 +579,19 @@ fn harden_proc(host: &OwnedFd, proc: &OwnedFd) -> Result<(), Errno> {
 /// A minimal /dev on a fresh tmpfs: the harmless host devices bound in, a private devpts,
 /// /dev/shm, and the usual symlinks.
 fn populate_dev(host: &OwnedFd, dev: &OwnedFd) -> Result<(), Errno> {
-    for name in [c"null", c"zero", c"full", c"random", c"urandom", c"tty"] {
+    let devices = [
+        (c"null", c"dev/null"),
+        (c"zero", c"dev/zero"),
+        (c"full", c"dev/full"),
+        (c"random", c"dev/random"),
+        (c"urandom", c"dev/urandom"),
+        (c"tty", c"dev/tty"),
+    ];
+    for (name, host_path) in devices {
         let create =
             OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
         drop(fs::openat(dev, name, create, Mode::from_raw_mode(0o666))?);
-        let mut path = Line::empty();
-        path.push(b"dev/").push(name.to_bytes()).push(b"\0");
-        let device = m::open_tree(host, as_cstr(&path)?, tree_flags(false))?;
+        let device = m::open_tree(host, host_path, tree_flags(false))?;
         // Read-only: COMMAND reads and writes the device, but cannot chmod or touch the
         // host's inode behind it.
         cover(device, &entry(dev, name)?, NOSUID | NOEXEC | RDONLY)?;
@@ -639,4 +623,23 @@ fn populate_dev(host: &OwnedFd, dev: &OwnedFd) -> Result<(), Errno> {
         fs::symlinkat(target, dev, name)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_split_and_stay_inside() {
+        assert_eq!(split_last(b"/a/b//c/"), Ok((&b"/a/b//"[..], &b"c"[..])));
+        assert_eq!(split_last(b"c"), Ok((&b""[..], &b"c"[..])));
+        for refused in [&b"/"[..], b"", b"a/..", b"/.", b"//"] {
+            assert_eq!(split_last(refused), Err(Errno::INVAL), "{refused:?}");
+        }
+        let rel = |p: &[u8]| in_root(p).map(|b| b.as_bytes().unwrap().to_vec());
+        assert_eq!(rel(b"///etc/x"), Ok(b"etc/x".to_vec()));
+        assert_eq!(rel(b"/"), Ok(b".".to_vec()));
+        assert_eq!(rel(b""), Ok(b".".to_vec()));
+        assert_eq!(rel(&[b'a'; PATH_MAX]), Err(Errno::NAMETOOLONG));
+    }
 }

@@ -1,5 +1,6 @@
 //! `--info-fd` and `--json-status-fd`: bubblewrap's JSON, written by the monitor.
 
+use crate::buf::Buf;
 use crate::report::Line;
 use crate::spec::Sandbox;
 
@@ -20,20 +21,20 @@ pub fn namespace_ids(sb: &Sandbox, pid: i32) -> [u64; 7] {
         return ids;
     }
     for (id, (file, _)) in ids.iter_mut().zip(NAMESPACES) {
-        let mut path = Line::empty();
+        let mut path = Buf::<64>::new();
         path.push(b"/proc/")
             .num(pid.into())
             .push(b"/ns/")
-            .push(file)
-            .push(b"\0");
-        if let Ok(path) = core::ffi::CStr::from_bytes_with_nul(path.as_bytes()) {
+            .push(file);
+        if let Ok(path) = path.as_cstr() {
             *id = rustix::fs::stat(path).map_or(0, |st| st.st_ino);
         }
     }
     ids
 }
 
-/// `{"child-pid": N, "<ns>-namespace": INODE, ...}` once COMMAND has started.
+/// `{"child-pid": N, "<ns>-namespace": INODE, ...}` once COMMAND has started. Written with
+/// the output line buffer: a record is at most seven keys and numbers, far below its size.
 pub fn started(sb: &Sandbox, pid: i32, ids: &[u64; 7]) {
     if sb.info_fd.is_none() && sb.json_status_fd.is_none() {
         return;
