@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::num::parse as parse_u64;
 use crate::spec::{
     Action, Argv, CgroupLimit, Env, EnvOp, IdRange, MountOp, OpKind, PathAccess, Rlimit, Spec,
+    ALL_NAMESPACES,
 };
 use core::ffi::CStr;
 use linux_raw_sys::general as k;
@@ -671,14 +672,6 @@ fn option<'a>(
     }
     Ok(None)
 }
-
-pub const ALL_NAMESPACES: u64 = (k::CLONE_NEWUSER
-    | k::CLONE_NEWNS
-    | k::CLONE_NEWPID
-    | k::CLONE_NEWNET
-    | k::CLONE_NEWIPC
-    | k::CLONE_NEWUTS
-    | k::CLONE_NEWCGROUP) as u64;
 
 pub const LICENSE: &str = "\
 husk is released under the MIT License.

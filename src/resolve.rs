@@ -1,8 +1,8 @@
 //! Where the options meet: every check across options, and the namespaces a sandbox gets,
 //! decided once after parsing (the parser only records what was asked).
 
-use crate::cli::ALL_NAMESPACES;
 use crate::error::{Error, Result};
+use crate::spec::ALL_NAMESPACES;
 use crate::spec::{OpKind, Spec};
 use linux_raw_sys::general as k;
 

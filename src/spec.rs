@@ -463,3 +463,15 @@ pub const ADDRESS_FAMILIES: [u8; 5] = {
 
 pub const MAX_KEEP_FDS: usize = 64;
 pub const MAX_SECCOMP_FDS: usize = 8;
+
+/// The namespaces `--unshare-all` asks for, and `--rootfs` alone implies.
+pub const ALL_NAMESPACES: u64 = {
+    use linux_raw_sys::general as k;
+    (k::CLONE_NEWUSER
+        | k::CLONE_NEWNS
+        | k::CLONE_NEWPID
+        | k::CLONE_NEWNET
+        | k::CLONE_NEWIPC
+        | k::CLONE_NEWUTS
+        | k::CLONE_NEWCGROUP) as u64
+};
