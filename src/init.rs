@@ -7,7 +7,9 @@ use crate::error::Error;
 use crate::exec;
 use crate::report::{self, Line};
 use crate::spec::{Argv, Confine, Env, Init, Sandbox};
-use crate::sys::{self, SigSet, ALL_SIGNALS, NSIG, SIGCHLD, SIGINT, SIGKILL, SIGSTOP, SIGTERM};
+use crate::sys::{
+    self, Disposition, SigSet, ALL_SIGNALS, NSIG, SIGCHLD, SIGINT, SIGKILL, SIGSTOP, SIGTERM,
+};
 use core::ffi::CStr;
 use rustix::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use rustix::process::{self, Pid, WaitOptions};
@@ -26,8 +28,8 @@ impl Inherited {
         let mask = sys::set_sigmask(ALL_SIGNALS);
         let mut ignored = 0;
         for sig in (1..=NSIG).filter(|&s| s != SIGKILL && s != SIGSTOP) {
-            if sys::set_disposition(sig, None) == Ok(sys::SIG_IGN) {
-                let _ = sys::set_disposition(sig, Some(sys::SIG_DFL));
+            if sys::set_disposition(sig, None) == Ok(Disposition::Ignore as usize) {
+                let _ = sys::set_disposition(sig, Some(Disposition::Default));
                 ignored |= sys::sigbit(sig);
             }
         }
@@ -37,7 +39,7 @@ impl Inherited {
     /// In a child about to exec: the dispositions and mask husk inherited.
     pub fn restore(&self) {
         for sig in (1..=NSIG).filter(|&s| self.ignored & sys::sigbit(s) != 0) {
-            let _ = sys::set_disposition(sig, Some(sys::SIG_IGN));
+            let _ = sys::set_disposition(sig, Some(Disposition::Ignore));
         }
         sys::set_sigmask(self.mask);
     }

@@ -8,6 +8,7 @@ use crate::spec::{Confine, Rlimit, Sandbox};
 use crate::sys::{self, Errno, SockFilter};
 use linux_raw_sys::general as k;
 use linux_raw_sys::prctl as p;
+use linux_raw_sys::ptrace as b;
 
 /// The sequence. `sandbox`: COMMAND runs in one, so it also gets the sandbox's lockdown
 /// (only the descriptors asked for, only the capabilities asked for, seccomp).
@@ -142,7 +143,7 @@ fn capabilities(keep: u64) -> Result<(), Errno> {
 
 /// Reads compiled BPF (an array of `struct sock_filter`, as bubblewrap takes) and loads it.
 fn load_from_fd(fd: i32) -> Result<(), Errno> {
-    let mut prog = [SockFilter::default(); 4096];
+    let mut prog = [NO_INS; 4096];
     // SAFETY: SockFilter is plain old data; its bytes are filled from the file below.
     let bytes = unsafe {
         core::slice::from_raw_parts_mut(
@@ -170,15 +171,24 @@ fn load_from_fd(fd: i32) -> Result<(), Errno> {
     sys::seccomp_filter(&prog[..got / core::mem::size_of::<SockFilter>()])
 }
 
-const LD_W_ABS: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
-const JEQ_K: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
+/// The classic BPF instructions the filter uses (linux/filter.h), each with a constant
+/// operand (BPF_K) or, for the load, an absolute offset into struct seccomp_data.
+const LD_W_ABS: u16 = (b::BPF_LD | b::BPF_W | b::BPF_ABS) as u16;
+const JEQ_K: u16 = (b::BPF_JMP | b::BPF_JEQ | b::BPF_K) as u16;
 #[cfg(target_arch = "x86_64")]
-const JGE_K: u16 = 0x35; // BPF_JMP | BPF_JGE | BPF_K
-const JSET_K: u16 = 0x45; // BPF_JMP | BPF_JSET | BPF_K
-const RET_K: u16 = 0x06; // BPF_RET | BPF_K
-const AND_K: u16 = 0x54; // BPF_ALU | BPF_AND | BPF_K
-const ALLOW: u32 = linux_raw_sys::ptrace::SECCOMP_RET_ALLOW;
-const ERRNO: u32 = linux_raw_sys::ptrace::SECCOMP_RET_ERRNO;
+const JGE_K: u16 = (b::BPF_JMP | b::BPF_JGE | b::BPF_K) as u16;
+const JSET_K: u16 = (b::BPF_JMP | b::BPF_JSET | b::BPF_K) as u16;
+const RET_K: u16 = (b::BPF_RET | b::BPF_K) as u16;
+const AND_K: u16 = (b::BPF_ALU | b::BPF_AND | b::BPF_K) as u16;
+/// An empty instruction slot.
+const NO_INS: SockFilter = SockFilter {
+    code: 0,
+    jt: 0,
+    jf: 0,
+    k: 0,
+};
+const ALLOW: u32 = b::SECCOMP_RET_ALLOW;
+const ERRNO: u32 = b::SECCOMP_RET_ERRNO;
 /// struct seccomp_data: nr at 0, arch at 4, args[i] at 16 + 8i (low 32 bits first).
 const NR: u32 = 0;
 const ARCH: u32 = 4;
@@ -187,9 +197,9 @@ const fn arg(i: u32) -> u32 {
 }
 
 #[cfg(target_arch = "x86_64")]
-const AUDIT_ARCH: u32 = linux_raw_sys::ptrace::AUDIT_ARCH_X86_64;
+const AUDIT_ARCH: u32 = b::AUDIT_ARCH_X86_64;
 #[cfg(target_arch = "aarch64")]
-const AUDIT_ARCH: u32 = linux_raw_sys::ptrace::AUDIT_ARCH_AARCH64;
+const AUDIT_ARCH: u32 = b::AUDIT_ARCH_AARCH64;
 
 /// A table entry: the syscall number in the low 10 bits, above it the capability that
 /// allows it (a syscall listed twice is allowed by either), or NEVER.
@@ -433,7 +443,7 @@ struct Filter {
 impl Filter {
     fn new() -> Self {
         Filter {
-            ins: [SockFilter::default(); MAX_INS],
+            ins: [NO_INS; MAX_INS],
             len: 0,
             to: [0; MAX_INS],
             broken: false,

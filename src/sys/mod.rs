@@ -4,7 +4,9 @@
 //! is needed on either architecture. Errors come back as rustix's `Errno`.
 
 use core::ffi::{c_char, c_int, c_long, CStr};
+use core::mem::{size_of, MaybeUninit};
 use linux_raw_sys::general as k;
+use linux_raw_sys::landlock as lk;
 use rustix::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 extern "C" {
@@ -102,55 +104,54 @@ pub fn set_sigmask(mask: SigSet) -> SigSet {
     old
 }
 
-/// The kernel's `struct sigaction` on x86_64 and aarch64 (both define SA_RESTORER).
-#[repr(C)]
-struct KernelSigaction {
-    handler: usize,
-    flags: u64,
-    restorer: usize,
-    mask: SigSet,
+/// A signal disposition that runs no code in husk: the only kind husk sets, so no handler
+/// address (nor a restorer) ever reaches the kernel.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Disposition {
+    /// SIG_DFL
+    Default = 0,
+    /// SIG_IGN
+    Ignore = 1,
 }
 
-pub const SIG_DFL: usize = 0;
-pub const SIG_IGN: usize = 1;
-
-/// rt_sigaction(2) limited to the two dispositions husk uses, SIG_DFL and SIG_IGN (neither
-/// needs a restorer). Returns the previous handler value.
-pub fn set_disposition(sig: i32, handler: Option<usize>) -> Result<usize, Errno> {
-    let new = KernelSigaction {
-        handler: handler.unwrap_or(0),
-        flags: 0,
-        restorer: 0,
-        mask: 0,
-    };
-    let mut old = KernelSigaction {
-        handler: 0,
-        flags: 0,
-        restorer: 0,
-        mask: 0,
-    };
-    let new_ptr = match handler {
-        Some(_) => &new as *const KernelSigaction,
+/// rt_sigaction(2): sets `sig`'s disposition (or, with None, only reads it). Returns the
+/// previous handler value: SIG_DFL (0), SIG_IGN (1) or a handler's address.
+pub fn set_disposition(sig: i32, new: Option<Disposition>) -> Result<usize, Errno> {
+    let new = new.map(|d| k::kernel_sigaction {
+        // SAFETY: SIG_DFL is the null handler; SIG_IGN (1) is a non-null value the kernel
+        // reads as "ignore" and that husk never calls.
+        sa_handler_kernel: unsafe {
+            core::mem::transmute::<usize, k::__kernel_sighandler_t>(d as usize)
+        },
+        sa_flags: 0,
+        sa_restorer: None,
+        sa_mask: k::kernel_sigset_t { sig: [0] },
+    });
+    let new_ptr = match &new {
+        Some(act) => act as *const k::kernel_sigaction,
         None => core::ptr::null(),
     };
-    // SAFETY: new_ptr is null or points to a valid struct; old is writable; sizes match the
-    // kernel's layout for this architecture.
+    let mut old = MaybeUninit::<k::kernel_sigaction>::uninit();
+    // SAFETY: new_ptr is null or points to a valid struct; old is writable; the set size is
+    // the kernel's (8 bytes).
     check(unsafe {
         syscall(
             k::__NR_rt_sigaction as c_long,
             sig as c_long,
             new_ptr,
-            &mut old as *mut _,
-            8usize,
+            old.as_mut_ptr(),
+            size_of::<k::kernel_sigset_t>(),
         )
     })?;
-    Ok(old.handler)
+    // SAFETY: on success the kernel has filled in `old`.
+    let old = unsafe { old.assume_init() };
+    Ok(old.sa_handler_kernel.map_or(0, |f| f as usize))
 }
 
 /// rt_sigtimedwait(2) on `set`: Some(signal) when one was taken, None when `timeout_ms`
 /// (if any) ran out or a stop/continue interrupted the wait.
 pub fn sigtimedwait(set: SigSet, timeout_ms: Option<u64>) -> Option<i32> {
-    let mut info = [0u64; 16]; // siginfo_t is 128 bytes
+    let mut info = MaybeUninit::<k::siginfo_t>::uninit();
     let ts = timeout_ms.map(|ms| k::__kernel_timespec {
         tv_sec: (ms / 1000) as _,
         tv_nsec: ((ms % 1000) * 1_000_000) as _,
@@ -159,15 +160,15 @@ pub fn sigtimedwait(set: SigSet, timeout_ms: Option<u64>) -> Option<i32> {
         Some(t) => t as *const k::__kernel_timespec,
         None => core::ptr::null(),
     };
-    // SAFETY: set and info are live buffers of the sizes the kernel expects; ts_ptr is null
-    // or a valid timespec.
+    // SAFETY: set is a live 8-byte set, as the size says; info is a writable siginfo_t
+    // (only written); ts_ptr is null or a valid timespec.
     let ret = unsafe {
         syscall(
             k::__NR_rt_sigtimedwait as c_long,
             &set as *const SigSet,
             info.as_mut_ptr(),
             ts_ptr,
-            8usize,
+            size_of::<SigSet>(),
         )
     };
     check(ret).ok().map(|s| s as i32)
@@ -198,19 +199,10 @@ pub fn monotonic_ms() -> u64 {
     ts.tv_sec as u64 * 1000 + ts.tv_nsec as u64 / 1_000_000
 }
 
-/// The kernel's `struct mount_attr` (mount_setattr(2)).
-#[repr(C)]
-struct MountAttr {
-    attr_set: u64,
-    attr_clr: u64,
-    propagation: u64,
-    userns_fd: u64,
-}
-
 /// mount_setattr(2): sets `attr_set` (MOUNT_ATTR_* bits) on the mount at `fd`
 /// (AT_EMPTY_PATH), and on every mount below it when `recursive`. rustix has no wrapper.
 pub fn mount_setattr(fd: BorrowedFd, recursive: bool, attr_set: u64) -> Result<(), Errno> {
-    let attr = MountAttr {
+    let attr = k::mount_attr {
         attr_set,
         attr_clr: 0,
         propagation: 0,
@@ -224,8 +216,8 @@ pub fn mount_setattr(fd: BorrowedFd, recursive: bool, attr_set: u64) -> Result<(
             fd.as_raw_fd() as c_long,
             c"".as_ptr(),
             flags as c_long,
-            &attr as *const MountAttr,
-            core::mem::size_of::<MountAttr>(),
+            &attr as *const k::mount_attr,
+            size_of::<k::mount_attr>(),
         )
     })
     .map(drop)
@@ -234,38 +226,47 @@ pub fn mount_setattr(fd: BorrowedFd, recursive: bool, attr_set: u64) -> Result<(
 /// Brings a network interface up (SIOCGIFFLAGS, then SIOCSIFFLAGS with IFF_UP), as
 /// `ip link set NAME up` does; rustix has no interface ioctls.
 pub fn interface_up(name: &[u8]) -> Result<(), Errno> {
-    // struct ifreq: a 16-byte name, then a union whose first member is `short ifr_flags`.
-    let mut ifreq = [0u8; 40];
-    if name.len() >= 16 {
+    use linux_raw_sys::net as n;
+    if name.len() >= n::IFNAMSIZ as usize {
         return Err(Errno::NAMETOOLONG);
     }
-    ifreq[..name.len()].copy_from_slice(name);
+    // SAFETY: struct ifreq is plain data (a name and a union of integers, addresses and a
+    // pointer), for which all zero bytes are a valid value.
+    let mut ifreq: n::ifreq = unsafe { core::mem::zeroed() };
+    // SAFETY: the name is the union's only member, so writing it is writing the union.
+    let ifname = unsafe { &mut ifreq.ifr_ifrn.ifrn_name };
+    for (d, &s) in ifname.iter_mut().zip(name) {
+        *d = s as _;
+    }
+    // SOCK_CLOEXEC is O_CLOEXEC (include/linux/net.h); linux-raw-sys has only the latter.
+    let kind = n::SOCK_DGRAM | k::O_CLOEXEC;
     // SAFETY: socket takes three integers.
     let sock = check(unsafe {
         syscall(
             k::__NR_socket as c_long,
-            2 as c_long,               // AF_INET
-            (2 | 0o2000000) as c_long, // SOCK_DGRAM | SOCK_CLOEXEC (same on x86_64 and aarch64)
+            n::AF_INET as c_long,
+            kind as c_long,
             0 as c_long,
         )
     })?;
     // SAFETY: sock is a descriptor we just opened and own.
     let sock = unsafe { rustix::fd::OwnedFd::from_raw_fd(sock as i32) };
-    let ioctl = |request: u32, ifreq: &mut [u8; 40]| {
-        // SAFETY: ifreq is a writable buffer at least as large as struct ifreq.
+    let ioctl = |request: u32, ifreq: &mut n::ifreq| {
+        // SAFETY: ifreq is a writable struct ifreq, as both requests expect.
         check(unsafe {
             syscall(
                 k::__NR_ioctl as c_long,
                 sock.as_raw_fd() as c_long,
                 request as c_long,
-                ifreq.as_mut_ptr(),
+                ifreq as *mut n::ifreq,
             )
         })
     };
-    ioctl(0x8913, &mut ifreq)?; // SIOCGIFFLAGS
-    let flags = u16::from_ne_bytes([ifreq[16], ifreq[17]]) | 1; // IFF_UP
-    ifreq[16..18].copy_from_slice(&flags.to_ne_bytes());
-    ioctl(0x8914, &mut ifreq).map(drop) // SIOCSIFFLAGS
+    ioctl(linux_raw_sys::ioctl::SIOCGIFFLAGS, &mut ifreq)?;
+    // SAFETY: SIOCGIFFLAGS filled in ifr_flags (and the union is all integers anyway).
+    let flags = unsafe { ifreq.ifr_ifru.ifru_flags };
+    ifreq.ifr_ifru.ifru_flags = flags | n::net_device_flags::IFF_UP as i16;
+    ioctl(linux_raw_sys::ioctl::SIOCSIFFLAGS, &mut ifreq).map(drop)
 }
 
 /// unshare(2). rustix marks its wrapper unsafe-to-use (it cannot know about threads); husk
@@ -295,35 +296,37 @@ pub fn prctl(option: u32, arg2: u64, arg3: u64) -> Result<i32, Errno> {
 
 /// capset(2) version 3: sets the effective, permitted and inheritable sets of this thread.
 pub fn capset(effective: u64, permitted: u64, inheritable: u64) -> Result<(), Errno> {
-    let header = [k::_LINUX_CAPABILITY_VERSION_3, 0u32];
-    let split = |set: u64| [set as u32, (set >> 32) as u32];
-    let (e, p, i) = (split(effective), split(permitted), split(inheritable));
-    // struct __user_cap_data_struct[2]: {effective, permitted, inheritable} for bits 0-31, 32-63.
-    let data = [e[0], p[0], i[0], e[1], p[1], i[1]];
-    // SAFETY: header and data have the sizes version 3 expects.
-    check(unsafe { syscall(k::__NR_capset as c_long, header.as_ptr(), data.as_ptr()) }).map(drop)
+    let header = k::__user_cap_header_struct {
+        version: k::_LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    // Version 3 takes two: bits 0-31, then bits 32-63.
+    let data = [0, 32].map(|shift| k::__user_cap_data_struct {
+        effective: (effective >> shift) as u32,
+        permitted: (permitted >> shift) as u32,
+        inheritable: (inheritable >> shift) as u32,
+    });
+    // SAFETY: header and data are the structs version 3 expects, two of data.
+    check(unsafe {
+        syscall(
+            k::__NR_capset as c_long,
+            &header as *const k::__user_cap_header_struct,
+            data.as_ptr(),
+        )
+    })
+    .map(drop)
 }
 
-/// One classic BPF instruction (`struct sock_filter`).
-#[repr(C)]
-#[derive(Clone, Copy, Default)]
-pub struct SockFilter {
-    pub code: u16,
-    pub jt: u8,
-    pub jf: u8,
-    pub k: u32,
-}
+/// One classic BPF instruction.
+pub use linux_raw_sys::ptrace::sock_filter as SockFilter;
 
 /// seccomp(SECCOMP_SET_MODE_FILTER): stacks `prog` on this thread's filters.
 pub fn seccomp_filter(prog: &[SockFilter]) -> Result<(), Errno> {
-    #[repr(C)]
-    struct SockFprog {
-        len: u16,
-        filter: *const SockFilter,
-    }
-    let fprog = SockFprog {
-        len: prog.len() as u16,
-        filter: prog.as_ptr(),
+    let len = u16::try_from(prog.len()).map_err(|_| Errno::INVAL)?;
+    let fprog = linux_raw_sys::ptrace::sock_fprog {
+        len,
+        // The kernel only reads the program.
+        filter: prog.as_ptr().cast_mut(),
     };
     // SAFETY: fprog points to `len` valid instructions that outlive the call.
     check(unsafe {
@@ -331,7 +334,7 @@ pub fn seccomp_filter(prog: &[SockFilter]) -> Result<(), Errno> {
             k::__NR_seccomp as c_long,
             linux_raw_sys::ptrace::SECCOMP_SET_MODE_FILTER as c_long,
             0u64,
-            &fprog as *const SockFprog,
+            &fprog as *const linux_raw_sys::ptrace::sock_fprog,
         )
     })
     .map(drop)
@@ -344,7 +347,9 @@ pub fn seccomp_filter(prog: &[SockFilter]) -> Result<(), Errno> {
 /// Unless `cloexec`, no descriptor in the range may be owned by a live Rust object
 /// (`OwnedFd` and the like), which would then close or use another file later.
 pub unsafe fn close_range(first: u32, last: u32, cloexec: bool) -> Result<(), Errno> {
-    let flags: u64 = if cloexec { 1 << 2 } else { 0 };
+    // CLOSE_RANGE_CLOEXEC (include/uapi/linux/close_range.h; not in linux-raw-sys).
+    const CLOSE_RANGE_CLOEXEC: u64 = 1 << 2;
+    let flags = if cloexec { CLOSE_RANGE_CLOEXEC } else { 0 };
     // SAFETY: close_range takes integers; ownership is the caller's contract.
     check(unsafe {
         syscall(
@@ -359,14 +364,17 @@ pub unsafe fn close_range(first: u32, last: u32, cloexec: bool) -> Result<(), Er
 
 /// prlimit64(2) on this process.
 pub fn setrlimit(resource: u32, soft: u64, hard: u64) -> Result<(), Errno> {
-    let new = [soft, hard];
+    let new = k::rlimit64 {
+        rlim_cur: soft,
+        rlim_max: hard,
+    };
     // SAFETY: new is a valid struct rlimit64; the old-limit pointer is null.
     check(unsafe {
         syscall(
             k::__NR_prlimit64 as c_long,
             0u64,
             resource as u64,
-            new.as_ptr(),
+            &new as *const k::rlimit64,
             0usize,
         )
     })
@@ -381,7 +389,7 @@ pub fn landlock_abi() -> Result<u32, Errno> {
             k::__NR_landlock_create_ruleset as c_long,
             0usize,
             0usize,
-            1u64,
+            lk::LANDLOCK_CREATE_RULESET_VERSION as c_long,
         )
     })
     .map(|v| v as u32)
@@ -390,17 +398,21 @@ pub fn landlock_abi() -> Result<u32, Errno> {
 /// landlock_create_ruleset(2) handling these rights and scopes; the attribute's size
 /// follows the ABI (v4 added network rights, v6 scopes).
 pub fn landlock_create_ruleset(fs: u64, net: u64, scoped: u64, abi: u32) -> Result<OwnedFd, Errno> {
-    let attr = [fs, net, scoped];
-    let size = match abi {
-        0..=3 => 8usize,
-        4 | 5 => 16,
-        _ => 24,
+    let attr = lk::landlock_ruleset_attr {
+        handled_access_fs: fs,
+        handled_access_net: net,
+        scoped,
     };
-    // SAFETY: attr is at least `size` bytes.
+    let size = match abi {
+        0..=3 => core::mem::offset_of!(lk::landlock_ruleset_attr, handled_access_net),
+        4 | 5 => core::mem::offset_of!(lk::landlock_ruleset_attr, scoped),
+        _ => size_of::<lk::landlock_ruleset_attr>(),
+    };
+    // SAFETY: attr is a struct landlock_ruleset_attr, at least `size` bytes.
     let fd = check(unsafe {
         syscall(
             k::__NR_landlock_create_ruleset as c_long,
-            attr.as_ptr(),
+            &attr as *const lk::landlock_ruleset_attr,
             size,
             0u64,
         )
@@ -411,33 +423,36 @@ pub fn landlock_create_ruleset(fs: u64, net: u64, scoped: u64, abi: u32) -> Resu
 
 /// landlock_add_rule(2), LANDLOCK_RULE_PATH_BENEATH: `allowed` under the file `parent_fd`.
 pub fn landlock_add_path(ruleset: &OwnedFd, parent_fd: i32, allowed: u64) -> Result<(), Errno> {
-    // struct landlock_path_beneath_attr is packed: u64 allowed_access, s32 parent_fd.
-    let mut attr = [0u8; 12];
-    attr[..8].copy_from_slice(&allowed.to_ne_bytes());
-    attr[8..].copy_from_slice(&parent_fd.to_ne_bytes());
-    // SAFETY: attr has the packed layout the kernel expects.
+    let attr = lk::landlock_path_beneath_attr {
+        allowed_access: allowed,
+        parent_fd,
+    };
+    // SAFETY: attr is a struct landlock_path_beneath_attr (packed, as the kernel's).
     check(unsafe {
         syscall(
             k::__NR_landlock_add_rule as c_long,
             ruleset.as_raw_fd() as c_long,
-            1u64,
-            attr.as_ptr(),
+            lk::landlock_rule_type::LANDLOCK_RULE_PATH_BENEATH as c_long,
+            &attr as *const lk::landlock_path_beneath_attr,
             0u64,
         )
     })
     .map(drop)
 }
 
-/// landlock_add_rule(2), LANDLOCK_RULE_NET_PORT: `allowed` (bind 1, connect 2) on `port`.
+/// landlock_add_rule(2), LANDLOCK_RULE_NET_PORT: `allowed` (LANDLOCK_ACCESS_NET_*) on `port`.
 pub fn landlock_add_port(ruleset: &OwnedFd, port: u64, allowed: u64) -> Result<(), Errno> {
-    let attr = [allowed, port];
+    let attr = lk::landlock_net_port_attr {
+        allowed_access: allowed,
+        port,
+    };
     // SAFETY: attr is a struct landlock_net_port_attr.
     check(unsafe {
         syscall(
             k::__NR_landlock_add_rule as c_long,
             ruleset.as_raw_fd() as c_long,
-            2u64,
-            attr.as_ptr(),
+            lk::landlock_rule_type::LANDLOCK_RULE_NET_PORT as c_long,
+            &attr as *const lk::landlock_net_port_attr,
             0u64,
         )
     })
@@ -460,29 +475,26 @@ pub fn landlock_restrict_self(ruleset: &OwnedFd) -> Result<(), Errno> {
 /// clone3(2) with CLONE_INTO_CGROUP: like `clone`, but the child starts inside the cgroup
 /// `cgroup` (a directory descriptor), before it runs a single instruction.
 pub fn clone_into_cgroup(flags: u64, cgroup: BorrowedFd) -> Result<i32, Errno> {
-    const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
-    // struct clone_args (CLONE_ARGS_SIZE_VER2): flags, pidfd, child_tid, parent_tid,
-    // exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup.
-    let args: [u64; 11] = [
-        flags | CLONE_INTO_CGROUP,
-        0,
-        0,
-        0,
-        u64::from(k::SIGCHLD),
-        0,
-        0,
-        0,
-        0,
-        0,
-        cgroup.as_raw_fd() as u64,
-    ];
+    let args = k::clone_args {
+        flags: flags | k::CLONE_INTO_CGROUP,
+        pidfd: 0,
+        child_tid: 0,
+        parent_tid: 0,
+        exit_signal: u64::from(k::SIGCHLD),
+        stack: 0,
+        stack_size: 0,
+        tls: 0,
+        set_tid: 0,
+        set_tid_size: 0,
+        cgroup: cgroup.as_raw_fd() as u64,
+    };
     // SAFETY: args is a valid clone_args of the size passed; a zero stack makes the child
     // continue on a copy of the parent's stack, as with fork.
     check(unsafe {
         syscall(
             k::__NR_clone3 as c_long,
-            args.as_ptr(),
-            core::mem::size_of_val(&args),
+            &args as *const k::clone_args,
+            size_of::<k::clone_args>(),
         )
     })
     .map(|p| p as i32)
