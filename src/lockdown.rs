@@ -7,8 +7,8 @@ use crate::error::{self, Error};
 use crate::spec::{Confine, Rlimit, Sandbox};
 use crate::sys::{self, Errno, SockFilter};
 use linux_raw_sys::general as k;
-use linux_raw_sys::prctl as p;
 use linux_raw_sys::ptrace as b;
+use rustix::thread::{self, CapabilitySet};
 
 /// The sequence. `sandbox`: COMMAND runs in one, so it also gets the sandbox's lockdown
 /// (only the descriptors asked for, only the capabilities asked for, seccomp).
@@ -42,7 +42,7 @@ fn no_new_privs<'a>(wanted: bool) -> error::Result<'a, ()> {
         return Ok(());
     }
     error::step(
-        sys::prctl(p::PR_SET_NO_NEW_PRIVS, 1, 0).map(drop),
+        rustix::thread::set_no_new_privs(true),
         b"PR_SET_NO_NEW_PRIVS",
     )
 }
@@ -121,22 +121,35 @@ pub unsafe fn close_fds(sb: &Sandbox, extra: Option<u32>, cloexec: bool) -> Resu
 /// Every capability this kernel knows (the bounding set reads EINVAL past the last).
 pub fn known_caps() -> u64 {
     let mut cap = 0;
-    while sys::prctl(p::PR_CAPBSET_READ, cap, 0).is_ok() {
+    while thread::capability_is_in_bounding_set(one_cap(cap)).is_ok() {
         cap += 1;
     }
     (1u64 << cap) - 1
+}
+
+/// Capability number `cap` as rustix's one-bit set.
+fn one_cap(cap: u32) -> CapabilitySet {
+    CapabilitySet::from_bits_retain(1 << cap)
 }
 
 /// Keeps exactly `keep` in the bounding, effective, permitted, inheritable and ambient sets.
 fn capabilities(keep: u64) -> Result<(), Errno> {
     let known = known_caps();
     for cap in (0..64).filter(|c| known & !keep & (1 << c) != 0) {
-        sys::prctl(p::PR_CAPBSET_DROP, cap, 0)?;
+        thread::remove_capability_from_bounding_set(one_cap(cap))?;
     }
-    sys::capset(keep, keep, keep)?;
-    sys::prctl(p::PR_CAP_AMBIENT, u64::from(p::PR_CAP_AMBIENT_CLEAR_ALL), 0)?;
-    for c in (0..64).filter(|c| known & keep & (1 << c) != 0) {
-        sys::prctl(p::PR_CAP_AMBIENT, u64::from(p::PR_CAP_AMBIENT_RAISE), c)?;
+    let keep_set = CapabilitySet::from_bits_retain(keep);
+    thread::set_capabilities(
+        None,
+        thread::CapabilitySets {
+            effective: keep_set,
+            permitted: keep_set,
+            inheritable: keep_set,
+        },
+    )?;
+    thread::clear_ambient_capability_set()?;
+    for cap in (0..64).filter(|c| known & keep & (1 << c) != 0) {
+        thread::configure_capability_in_ambient_set(one_cap(cap), true)?;
     }
     Ok(())
 }

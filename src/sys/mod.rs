@@ -277,46 +277,6 @@ pub fn unshare(flags: u32) -> Result<(), Errno> {
     check(unsafe { syscall(k::__NR_unshare as c_long, flags as c_long) }).map(drop)
 }
 
-/// prctl(2) with integer arguments, for the options rustix lacks or types too narrowly
-/// (capability bounding set and ambient set, no_new_privs).
-pub fn prctl(option: u32, arg2: u64, arg3: u64) -> Result<i32, Errno> {
-    // SAFETY: these prctl options take integers only.
-    check(unsafe {
-        syscall(
-            k::__NR_prctl as c_long,
-            option as c_long,
-            arg2,
-            arg3,
-            0u64,
-            0u64,
-        )
-    })
-    .map(|r| r as i32)
-}
-
-/// capset(2) version 3: sets the effective, permitted and inheritable sets of this thread.
-pub fn capset(effective: u64, permitted: u64, inheritable: u64) -> Result<(), Errno> {
-    let header = k::__user_cap_header_struct {
-        version: k::_LINUX_CAPABILITY_VERSION_3,
-        pid: 0,
-    };
-    // Version 3 takes two: bits 0-31, then bits 32-63.
-    let data = [0, 32].map(|shift| k::__user_cap_data_struct {
-        effective: (effective >> shift) as u32,
-        permitted: (permitted >> shift) as u32,
-        inheritable: (inheritable >> shift) as u32,
-    });
-    // SAFETY: header and data are the structs version 3 expects, two of data.
-    check(unsafe {
-        syscall(
-            k::__NR_capset as c_long,
-            &header as *const k::__user_cap_header_struct,
-            data.as_ptr(),
-        )
-    })
-    .map(drop)
-}
-
 /// One classic BPF instruction.
 pub use linux_raw_sys::ptrace::sock_filter as SockFilter;
 
