@@ -8,6 +8,7 @@ use crate::spec::{Confine, Rlimit, Sandbox};
 use crate::sys::{self, Errno, SockFilter};
 use linux_raw_sys::general as k;
 use linux_raw_sys::ptrace as b;
+use rustix::process::Resource;
 use rustix::thread::{self, CapabilitySet};
 
 /// The sequence. `sandbox`: COMMAND runs in one, so it also gets the sandbox's lockdown
@@ -29,10 +30,39 @@ pub fn apply<'a>(
 
 fn rlimits<'a>(limits: impl Iterator<Item = &'a Rlimit<'a>>) -> error::Result<'a, ()> {
     for r in limits {
-        let set = sys::setrlimit(r.resource, r.soft, r.hard);
+        let new = rustix::process::Rlimit {
+            current: Some(r.soft),
+            maximum: Some(r.hard),
+        };
+        let set = resource(r.resource).and_then(|res| rustix::process::setrlimit(res, new));
         set.map_err(|e| Error::new(b"--rlimit", e).with_bytes(r.text))?;
     }
     Ok(())
+}
+
+/// rustix's name for RLIMIT_* number `n` (the parser's index into its table, which
+/// follows the kernel's numbering).
+fn resource(n: u32) -> Result<Resource, Errno> {
+    use Resource as R;
+    Ok(match n {
+        k::RLIMIT_CPU => R::Cpu,
+        k::RLIMIT_FSIZE => R::Fsize,
+        k::RLIMIT_DATA => R::Data,
+        k::RLIMIT_STACK => R::Stack,
+        k::RLIMIT_CORE => R::Core,
+        k::RLIMIT_RSS => R::Rss,
+        k::RLIMIT_NPROC => R::Nproc,
+        k::RLIMIT_NOFILE => R::Nofile,
+        k::RLIMIT_MEMLOCK => R::Memlock,
+        k::RLIMIT_AS => R::As,
+        k::RLIMIT_LOCKS => R::Locks,
+        k::RLIMIT_SIGPENDING => R::Sigpending,
+        k::RLIMIT_MSGQUEUE => R::Msgqueue,
+        k::RLIMIT_NICE => R::Nice,
+        k::RLIMIT_RTPRIO => R::Rtprio,
+        k::RLIMIT_RTTIME => R::Rttime,
+        _ => return Err(Errno::INVAL),
+    })
 }
 
 /// no_new_privs, when anything is confined: landlock needs it, and a setuid program must

@@ -322,25 +322,6 @@ pub unsafe fn close_range(first: u32, last: u32, cloexec: bool) -> Result<(), Er
     .map(drop)
 }
 
-/// prlimit64(2) on this process.
-pub fn setrlimit(resource: u32, soft: u64, hard: u64) -> Result<(), Errno> {
-    let new = k::rlimit64 {
-        rlim_cur: soft,
-        rlim_max: hard,
-    };
-    // SAFETY: new is a valid struct rlimit64; the old-limit pointer is null.
-    check(unsafe {
-        syscall(
-            k::__NR_prlimit64 as c_long,
-            0u64,
-            resource as u64,
-            &new as *const k::rlimit64,
-            0usize,
-        )
-    })
-    .map(drop)
-}
-
 /// landlock_create_ruleset(2) with LANDLOCK_CREATE_RULESET_VERSION: the kernel's ABI version.
 pub fn landlock_abi() -> Result<u32, Errno> {
     // SAFETY: a null attribute with size 0 and the VERSION flag only queries.
