@@ -12,7 +12,7 @@ use crate::sys::{
 };
 use core::ffi::CStr;
 use rustix::fd::{AsRawFd, BorrowedFd, OwnedFd};
-use rustix::process::{self, Pid, WaitOptions};
+use rustix::process::{self, Pid, Signal, WaitOptions};
 
 /// The signal state husk was started with, given back to COMMAND before exec.
 pub struct Inherited {
@@ -262,8 +262,12 @@ pub fn supervise(init: &Init, child: i32, job_control: bool) -> i32 {
 /// (fg), it hands the terminal back to COMMAND and continues it. WSTOPPED alone never
 /// consumes an exit, which `reap` must see.
 fn follow_stop(child: i32) {
+    // COMMAND was spawned, so its pid is never 0.
+    let Some(child) = Pid::from_raw(child) else {
+        return;
+    };
     let stopped = process::waitid(
-        process::WaitId::Pid(Pid::from_raw(child).unwrap_or(Pid::INIT)),
+        process::WaitId::Pid(child),
         process::WaitIdOptions::STOPPED | process::WaitIdOptions::NOHANG,
     );
     if !matches!(stopped, Ok(Some(ref st)) if st.stopped()) {
@@ -273,10 +277,10 @@ fn follow_stop(child: i32) {
     // from the background.
     let stdin = unsafe { BorrowedFd::borrow_raw(0) };
     let _ = rustix::termios::tcsetpgrp(stdin, process::getpgrp());
-    let _ = sys::kill(process::getpid().as_raw_nonzero().get(), SIGSTOP);
+    let _ = process::kill_process(process::getpid(), Signal::STOP);
     // Continued: the shell has given our group the terminal again.
-    let _ = rustix::termios::tcsetpgrp(stdin, Pid::from_raw(child).unwrap_or(Pid::INIT));
-    let _ = sys::kill(-child, sys::SIGCONT);
+    let _ = rustix::termios::tcsetpgrp(stdin, child);
+    let _ = process::kill_process_group(child, Signal::CONT);
 }
 
 fn forward(init: &Init, child: i32, sig: i32) {

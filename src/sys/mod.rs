@@ -82,7 +82,6 @@ pub const SIGKILL: i32 = k::SIGKILL as i32;
 pub const SIGSTOP: i32 = k::SIGSTOP as i32;
 pub const SIGTERM: i32 = k::SIGTERM as i32;
 pub const SIGINT: i32 = k::SIGINT as i32;
-pub const SIGCONT: i32 = k::SIGCONT as i32;
 
 pub const fn sigbit(sig: i32) -> SigSet {
     1 << (sig - 1)
@@ -175,7 +174,10 @@ pub fn sigtimedwait(set: SigSet, timeout_ms: Option<u64>) -> Option<i32> {
 }
 
 /// kill(2) with any signal number (rustix's `Signal` refuses real-time ones).
-/// A negative `pid` names a process group, -1 every process the caller may signal.
+/// A negative `pid` names a process group, -1 every process the caller may signal, 0 the
+/// caller's group. Job control's SIGSTOP and SIGCONT go through rustix; this one sends
+/// forwarded and `-p` signals (any number), kill(-1), kills of a pid that may be 0, and the
+/// other SIGKILLs and SIGTERMs (one shared call here is smaller than rustix's inlined ones).
 pub fn kill(pid: i32, sig: i32) -> Result<(), Errno> {
     // SAFETY: kill takes two integers.
     check(unsafe { syscall(k::__NR_kill as c_long, pid as c_long, sig as c_long) }).map(drop)
