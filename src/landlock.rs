@@ -9,7 +9,7 @@ use crate::report;
 use crate::spec::{Landlock, PathAccess};
 use crate::sys::{self, Errno};
 use linux_raw_sys::landlock as lk;
-use rustix::fd::{AsRawFd, OwnedFd};
+use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{Mode, OFlags};
 
 const fn right(access: u32) -> u64 {
@@ -91,7 +91,7 @@ pub fn apply<'a>(ll: &'a Landlock<'a>, scope: bool) -> Result<'a, ()> {
         if !is_dir {
             allowed &= FILE_RIGHTS;
         }
-        sys::landlock_add_path(&ruleset, fd.as_raw_fd(), allowed).map_err(fail)?;
+        sys::landlock_add_path(&ruleset, fd.as_fd(), allowed).map_err(fail)?;
     }
     if handled_net != 0 {
         let options: [(&[u8], _, u64); 2] = [

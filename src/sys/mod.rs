@@ -1,7 +1,10 @@
 //! The syscalls rustix does not offer (or offers only in its hidden runtime module): process
-//! creation, execve, the raw signal calls with the kernel's 64-bit signal set, and kill with
-//! any signal number. Each wraps one system call through musl's `syscall(2)`, so no assembly
-//! is needed on either architecture. Errors come back as rustix's `Errno`.
+//! creation, execve, the raw signal calls with the kernel's 64-bit signal set, kill with any
+//! signal number, seccomp, landlock, mount_setattr and the interface ioctls. Every wrapper
+//! goes through one typed helper, `syscall`, the only caller of musl's variadic
+//! `syscall(2)`, so no assembly is needed on either architecture. Structs and constants come
+//! from linux-raw-sys; errors come back as rustix's `Errno`. A wrapper that some input
+//! would make unsound is an `unsafe fn` with its contract.
 
 use core::ffi::{c_char, c_int, c_long, CStr};
 use core::mem::{size_of, MaybeUninit};
@@ -10,7 +13,9 @@ use linux_raw_sys::landlock as lk;
 use rustix::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 extern "C" {
-    fn syscall(number: c_long, ...) -> c_long;
+    /// musl's syscall(2). Variadic: called in `syscall` only.
+    #[link_name = "syscall"]
+    fn musl_syscall(number: c_long, ...) -> c_long;
     fn __errno_location() -> *mut c_int;
     fn strerror(errnum: c_int) -> *const c_char;
 }
@@ -24,33 +29,108 @@ pub fn errno_text(e: Errno) -> &'static [u8] {
     unsafe { CStr::from_ptr(strerror(e.raw_os_error())) }.to_bytes()
 }
 
-fn check(ret: c_long) -> Result<c_long, Errno> {
+/// System call `nr` with the `N` (at most 6) arguments it takes: its return value, or the
+/// errno musl took from it. Always inlined, so each call site passes musl's syscall(2) just
+/// its own arguments, as a C caller would.
+///
+/// # Safety
+/// The arguments must be what `nr` takes (its man page): pointers to live memory of the
+/// sizes the call reads or writes, and no request whose effect on this process breaks what
+/// Rust assumes (memory shared with a clone, a handler run on a signal, a descriptor that a
+/// live owner still uses closed).
+#[inline(always)]
+unsafe fn syscall<const N: usize>(nr: u32, args: [usize; N]) -> Result<usize, Errno> {
+    const { assert!(N <= 6, "a system call takes at most six arguments") };
+    let nr = nr as c_long;
+    // Each arm below reads only the N arguments there are (its `a(i)` never falls back to 0).
+    let a = |i: usize| args.get(i).copied().unwrap_or(0);
+    // SAFETY: the caller's contract; musl reads exactly the arguments of call `nr`.
+    let ret = unsafe {
+        match N {
+            0 => musl_syscall(nr),
+            1 => musl_syscall(nr, a(0)),
+            2 => musl_syscall(nr, a(0), a(1)),
+            3 => musl_syscall(nr, a(0), a(1), a(2)),
+            4 => musl_syscall(nr, a(0), a(1), a(2), a(3)),
+            5 => musl_syscall(nr, a(0), a(1), a(2), a(3), a(4)),
+            _ => musl_syscall(nr, a(0), a(1), a(2), a(3), a(4), a(5)),
+        }
+    };
     if ret == -1 {
         // SAFETY: __errno_location returns the calling thread's errno slot, always valid.
         Err(Errno::from_raw_os_error(unsafe { *__errno_location() }))
     } else {
-        Ok(ret)
+        Ok(ret as usize)
     }
 }
 
+/// The clone flags that only give the child new namespaces: with them alone, clone and
+/// clone3 create a process as fork(2) does (husk is single-threaded and keeps no libc state
+/// that caches the pid). CLONE_NEWTIME is not among them (clone reads its bit as part of
+/// the exit signal; husk unshares the time namespace instead).
+pub const NAMESPACES: u64 = (k::CLONE_NEWNS
+    | k::CLONE_NEWCGROUP
+    | k::CLONE_NEWUTS
+    | k::CLONE_NEWIPC
+    | k::CLONE_NEWUSER
+    | k::CLONE_NEWPID
+    | k::CLONE_NEWNET) as u64;
+
 /// clone(2) without a new stack, so it returns twice like fork(2): 0 in the child, the
-/// child's pid in the parent. `flags` may carry CLONE_NEW* bits; the exit signal is SIGCHLD.
-/// The child must not rely on libc state that caches the pid (husk uses none).
-pub fn clone(flags: u64) -> Result<i32, Errno> {
+/// child's pid in the parent. `namespaces` (NAMESPACES bits only, else EINVAL) are the new
+/// namespaces the child starts in; its exit signal is SIGCHLD.
+pub fn clone(namespaces: u64) -> Result<i32, Errno> {
+    spawn_child(namespaces, None)
+}
+
+/// `clone`, or with a cgroup (a directory descriptor) clone3(2) with CLONE_INTO_CGROUP: the
+/// child starts inside that cgroup, before it runs a single instruction.
+pub fn spawn_child(namespaces: u64, cgroup: Option<BorrowedFd>) -> Result<i32, Errno> {
+    if namespaces & !NAMESPACES != 0 {
+        return Err(Errno::INVAL);
+    }
+    match cgroup {
+        // SAFETY: namespace flags only, checked above: the child is a copy, as after fork.
+        Some(fd) => unsafe { clone3_into_cgroup(namespaces, fd) },
+        // SAFETY: as above.
+        None => unsafe { clone_flags(namespaces) },
+    }
+}
+
+/// clone(2) with `flags` and no new stack: the child continues on a copy of the parent's.
+///
+/// # Safety
+/// `flags` must not make the child share anything Rust assumes it owns alone (CLONE_VM,
+/// CLONE_FILES, CLONE_SIGHAND, CLONE_THREAD...) nor ask the kernel to write through the
+/// null pointers passed (CLONE_*TID, CLONE_PIDFD, CLONE_SETTLS).
+unsafe fn clone_flags(flags: u64) -> Result<i32, Errno> {
     let flags = flags | u64::from(k::SIGCHLD);
-    // SAFETY: with a null stack the child continues on a copy of the parent's stack, exactly
-    // as after fork; the remaining pointer arguments are null, so nothing is written.
-    check(unsafe {
-        syscall(
-            k::__NR_clone as c_long,
-            flags,
-            0usize,
-            0usize,
-            0usize,
-            0usize,
-        )
-    })
-    .map(|p| p as i32)
+    // SAFETY: the caller's contract; the stack, tid and tls arguments are null.
+    unsafe { syscall(k::__NR_clone, [flags as usize, 0, 0, 0, 0]) }.map(|p| p as i32)
+}
+
+/// clone3(2) with CLONE_INTO_CGROUP and `flags`, into the cgroup `cgroup`.
+///
+/// # Safety
+/// As for `clone_flags`.
+unsafe fn clone3_into_cgroup(flags: u64, cgroup: BorrowedFd) -> Result<i32, Errno> {
+    let args = k::clone_args {
+        flags: flags | k::CLONE_INTO_CGROUP,
+        pidfd: 0,
+        child_tid: 0,
+        parent_tid: 0,
+        exit_signal: u64::from(k::SIGCHLD),
+        stack: 0,
+        stack_size: 0,
+        tls: 0,
+        set_tid: 0,
+        set_tid_size: 0,
+        cgroup: cgroup.as_raw_fd() as u64,
+    };
+    let (args, size) = (&args as *const k::clone_args, size_of::<k::clone_args>());
+    // SAFETY: the caller's contract; args is a valid clone_args of the size passed, and its
+    // zero stack makes the child continue on a copy of the parent's, as with fork.
+    unsafe { syscall(k::__NR_clone3, [args as usize, size]) }.map(|p| p as i32)
 }
 
 /// execve(2). Returns only on failure.
@@ -58,15 +138,16 @@ pub fn clone(flags: u64) -> Result<i32, Errno> {
 /// # Safety
 /// `argv` and `envp` must be NULL-terminated arrays of valid NUL-terminated strings.
 pub unsafe fn execve(path: &CStr, argv: *const *const c_char, envp: *const *const c_char) -> Errno {
+    let args = [path.as_ptr() as usize, argv as usize, envp as usize];
     // SAFETY: path is NUL-terminated; argv and envp are valid by the caller's contract.
-    let ret = unsafe { syscall(k::__NR_execve as c_long, path.as_ptr(), argv, envp) };
-    check(ret).err().unwrap_or(Errno::NOEXEC)
+    let ret = unsafe { syscall(k::__NR_execve, args) };
+    ret.err().unwrap_or(Errno::NOEXEC)
 }
 
 /// exit_group(2): ends the process at once, running no exit handlers.
 pub fn exit(code: i32) -> ! {
     // SAFETY: exit_group takes an int and does not return.
-    unsafe { syscall(k::__NR_exit_group as c_long, code as c_long) };
+    let _ = unsafe { syscall(k::__NR_exit_group, [code as usize]) };
     // SAFETY: exit_group(2) never returns.
     unsafe { core::hint::unreachable_unchecked() }
 }
@@ -90,16 +171,11 @@ pub const fn sigbit(sig: i32) -> SigSet {
 /// rt_sigprocmask(2) with SIG_SETMASK; returns the previous mask.
 pub fn set_sigmask(mask: SigSet) -> SigSet {
     let mut old: SigSet = 0;
+    let (new, old_ptr) = (&mask as *const SigSet, &mut old as *mut SigSet);
+    let how = k::SIG_SETMASK as usize;
+    let args = [how, new as usize, old_ptr as usize, size_of::<SigSet>()];
     // SAFETY: both pointers refer to live 8-byte sets and the size argument says 8.
-    unsafe {
-        syscall(
-            k::__NR_rt_sigprocmask as c_long,
-            k::SIG_SETMASK as c_long,
-            &mask as *const SigSet,
-            &mut old as *mut SigSet,
-            8usize,
-        )
-    };
+    let _ = unsafe { syscall(k::__NR_rt_sigprocmask, args) };
     old
 }
 
@@ -131,17 +207,15 @@ pub fn set_disposition(sig: i32, new: Option<Disposition>) -> Result<usize, Errn
         None => core::ptr::null(),
     };
     let mut old = MaybeUninit::<k::kernel_sigaction>::uninit();
+    let args = [
+        sig as usize,
+        new_ptr as usize,
+        old.as_mut_ptr() as usize,
+        size_of::<k::kernel_sigset_t>(),
+    ];
     // SAFETY: new_ptr is null or points to a valid struct; old is writable; the set size is
     // the kernel's (8 bytes).
-    check(unsafe {
-        syscall(
-            k::__NR_rt_sigaction as c_long,
-            sig as c_long,
-            new_ptr,
-            old.as_mut_ptr(),
-            size_of::<k::kernel_sigset_t>(),
-        )
-    })?;
+    unsafe { syscall(k::__NR_rt_sigaction, args) }?;
     // SAFETY: on success the kernel has filled in `old`.
     let old = unsafe { old.assume_init() };
     Ok(old.sa_handler_kernel.map_or(0, |f| f as usize))
@@ -159,18 +233,17 @@ pub fn sigtimedwait(set: SigSet, timeout_ms: Option<u64>) -> Option<i32> {
         Some(t) => t as *const k::__kernel_timespec,
         None => core::ptr::null(),
     };
+    let set_ptr = &set as *const SigSet;
+    let args = [
+        set_ptr as usize,
+        info.as_mut_ptr() as usize,
+        ts_ptr as usize,
+        size_of::<SigSet>(),
+    ];
     // SAFETY: set is a live 8-byte set, as the size says; info is a writable siginfo_t
     // (only written); ts_ptr is null or a valid timespec.
-    let ret = unsafe {
-        syscall(
-            k::__NR_rt_sigtimedwait as c_long,
-            &set as *const SigSet,
-            info.as_mut_ptr(),
-            ts_ptr,
-            size_of::<SigSet>(),
-        )
-    };
-    check(ret).ok().map(|s| s as i32)
+    let ret = unsafe { syscall(k::__NR_rt_sigtimedwait, args) };
+    ret.ok().map(|s| s as i32)
 }
 
 /// kill(2) with any signal number (rustix's `Signal` refuses real-time ones).
@@ -180,7 +253,7 @@ pub fn sigtimedwait(set: SigSet, timeout_ms: Option<u64>) -> Option<i32> {
 /// other SIGKILLs and SIGTERMs (one shared call here is smaller than rustix's inlined ones).
 pub fn kill(pid: i32, sig: i32) -> Result<(), Errno> {
     // SAFETY: kill takes two integers.
-    check(unsafe { syscall(k::__NR_kill as c_long, pid as c_long, sig as c_long) }).map(drop)
+    unsafe { syscall(k::__NR_kill, [pid as usize, sig as usize]) }.map(drop)
 }
 
 /// clock_gettime(2) on CLOCK_MONOTONIC in milliseconds. A plain syscall: rustix's version
@@ -190,14 +263,10 @@ pub fn monotonic_ms() -> u64 {
         tv_sec: 0,
         tv_nsec: 0,
     };
+    let ts_ptr = &mut ts as *mut k::__kernel_timespec;
+    let args = [k::CLOCK_MONOTONIC as usize, ts_ptr as usize];
     // SAFETY: ts is a writable timespec of the kernel's layout.
-    unsafe {
-        syscall(
-            k::__NR_clock_gettime as c_long,
-            k::CLOCK_MONOTONIC as c_long,
-            &mut ts as *mut _,
-        )
-    };
+    let _ = unsafe { syscall(k::__NR_clock_gettime, args) };
     ts.tv_sec as u64 * 1000 + ts.tv_nsec as u64 / 1_000_000
 }
 
@@ -211,18 +280,15 @@ pub fn mount_setattr(fd: BorrowedFd, recursive: bool, attr_set: u64) -> Result<(
         userns_fd: 0,
     };
     let flags = k::AT_EMPTY_PATH | if recursive { k::AT_RECURSIVE } else { 0 };
+    let args = [
+        fd.as_raw_fd() as usize,
+        c"".as_ptr() as usize,
+        flags as usize,
+        &attr as *const k::mount_attr as usize,
+        size_of::<k::mount_attr>(),
+    ];
     // SAFETY: the path is an empty C string, attr is a valid struct whose size is passed.
-    check(unsafe {
-        syscall(
-            k::__NR_mount_setattr as c_long,
-            fd.as_raw_fd() as c_long,
-            c"".as_ptr(),
-            flags as c_long,
-            &attr as *const k::mount_attr,
-            size_of::<k::mount_attr>(),
-        )
-    })
-    .map(drop)
+    unsafe { syscall(k::__NR_mount_setattr, args) }.map(drop)
 }
 
 /// Brings a network interface up (SIOCGIFFLAGS, then SIOCSIFFLAGS with IFF_UP), as
@@ -243,26 +309,17 @@ pub fn interface_up(name: &[u8]) -> Result<(), Errno> {
     // SOCK_CLOEXEC is O_CLOEXEC (include/linux/net.h); linux-raw-sys has only the latter.
     let kind = n::SOCK_DGRAM | k::O_CLOEXEC;
     // SAFETY: socket takes three integers.
-    let sock = check(unsafe {
-        syscall(
-            k::__NR_socket as c_long,
-            n::AF_INET as c_long,
-            kind as c_long,
-            0 as c_long,
-        )
-    })?;
+    let sock = unsafe { syscall(k::__NR_socket, [n::AF_INET as usize, kind as usize, 0]) }?;
     // SAFETY: sock is a descriptor we just opened and own.
-    let sock = unsafe { rustix::fd::OwnedFd::from_raw_fd(sock as i32) };
+    let sock = unsafe { OwnedFd::from_raw_fd(sock as i32) };
     let ioctl = |request: u32, ifreq: &mut n::ifreq| {
+        let args = [
+            sock.as_raw_fd() as usize,
+            request as usize,
+            ifreq as *mut n::ifreq as usize,
+        ];
         // SAFETY: ifreq is a writable struct ifreq, as both requests expect.
-        check(unsafe {
-            syscall(
-                k::__NR_ioctl as c_long,
-                sock.as_raw_fd() as c_long,
-                request as c_long,
-                ifreq as *mut n::ifreq,
-            )
-        })
+        unsafe { syscall(k::__NR_ioctl, args) }
     };
     ioctl(linux_raw_sys::ioctl::SIOCGIFFLAGS, &mut ifreq)?;
     // SAFETY: SIOCGIFFLAGS filled in ifr_flags (and the union is all integers anyway).
@@ -271,12 +328,19 @@ pub fn interface_up(name: &[u8]) -> Result<(), Errno> {
     ioctl(linux_raw_sys::ioctl::SIOCSIFFLAGS, &mut ifreq).map(drop)
 }
 
-/// unshare(2). rustix marks its wrapper unsafe-to-use (it cannot know about threads); husk
-/// is single-threaded, and the calls it makes (time and user namespaces) affect only itself
-/// and its future children.
-pub fn unshare(flags: u32) -> Result<(), Errno> {
-    // SAFETY: unshare takes an integer.
-    check(unsafe { syscall(k::__NR_unshare as c_long, flags as c_long) }).map(drop)
+/// The flags `unshare` takes: new namespaces, the time namespace among them.
+pub const UNSHARE_NAMESPACES: u32 = NAMESPACES as u32 | k::CLONE_NEWTIME;
+
+/// unshare(2) of namespaces (UNSHARE_NAMESPACES bits only, else EINVAL). rustix marks its
+/// wrapper unsafe (it cannot know about threads, or what unsharing the file table would
+/// do to them); husk is single-threaded, and new namespaces affect only itself and its
+/// future children.
+pub fn unshare(namespaces: u32) -> Result<(), Errno> {
+    if namespaces & !UNSHARE_NAMESPACES != 0 {
+        return Err(Errno::INVAL);
+    }
+    // SAFETY: namespace flags only, checked above.
+    unsafe { syscall(k::__NR_unshare, [namespaces as usize]) }.map(drop)
 }
 
 /// One classic BPF instruction.
@@ -290,16 +354,13 @@ pub fn seccomp_filter(prog: &[SockFilter]) -> Result<(), Errno> {
         // The kernel only reads the program.
         filter: prog.as_ptr().cast_mut(),
     };
+    let args = [
+        linux_raw_sys::ptrace::SECCOMP_SET_MODE_FILTER as usize,
+        0,
+        &fprog as *const linux_raw_sys::ptrace::sock_fprog as usize,
+    ];
     // SAFETY: fprog points to `len` valid instructions that outlive the call.
-    check(unsafe {
-        syscall(
-            k::__NR_seccomp as c_long,
-            linux_raw_sys::ptrace::SECCOMP_SET_MODE_FILTER as c_long,
-            0u64,
-            &fprog as *const linux_raw_sys::ptrace::sock_fprog,
-        )
-    })
-    .map(drop)
+    unsafe { syscall(k::__NR_seccomp, args) }.map(drop)
 }
 
 /// close_range(2): closes descriptors first..=last, or with `cloexec` only marks them
@@ -310,32 +371,19 @@ pub fn seccomp_filter(prog: &[SockFilter]) -> Result<(), Errno> {
 /// (`OwnedFd` and the like), which would then close or use another file later.
 pub unsafe fn close_range(first: u32, last: u32, cloexec: bool) -> Result<(), Errno> {
     // CLOSE_RANGE_CLOEXEC (include/uapi/linux/close_range.h; not in linux-raw-sys).
-    const CLOSE_RANGE_CLOEXEC: u64 = 1 << 2;
+    const CLOSE_RANGE_CLOEXEC: usize = 1 << 2;
     let flags = if cloexec { CLOSE_RANGE_CLOEXEC } else { 0 };
+    let args = [first as usize, last as usize, flags];
     // SAFETY: close_range takes integers; ownership is the caller's contract.
-    check(unsafe {
-        syscall(
-            k::__NR_close_range as c_long,
-            first as u64,
-            last as u64,
-            flags,
-        )
-    })
-    .map(drop)
+    unsafe { syscall(k::__NR_close_range, args) }.map(drop)
 }
 
 /// landlock_create_ruleset(2) with LANDLOCK_CREATE_RULESET_VERSION: the kernel's ABI version.
 pub fn landlock_abi() -> Result<u32, Errno> {
+    let version = lk::LANDLOCK_CREATE_RULESET_VERSION as usize;
     // SAFETY: a null attribute with size 0 and the VERSION flag only queries.
-    check(unsafe {
-        syscall(
-            k::__NR_landlock_create_ruleset as c_long,
-            0usize,
-            0usize,
-            lk::LANDLOCK_CREATE_RULESET_VERSION as c_long,
-        )
-    })
-    .map(|v| v as u32)
+    let abi = unsafe { syscall(k::__NR_landlock_create_ruleset, [0, 0, version]) };
+    abi.map(|v| v as u32)
 }
 
 /// landlock_create_ruleset(2) handling these rights and scopes; the attribute's size
@@ -351,36 +399,29 @@ pub fn landlock_create_ruleset(fs: u64, net: u64, scoped: u64, abi: u32) -> Resu
         4 | 5 => core::mem::offset_of!(lk::landlock_ruleset_attr, scoped),
         _ => size_of::<lk::landlock_ruleset_attr>(),
     };
+    let attr = &attr as *const lk::landlock_ruleset_attr;
     // SAFETY: attr is a struct landlock_ruleset_attr, at least `size` bytes.
-    let fd = check(unsafe {
-        syscall(
-            k::__NR_landlock_create_ruleset as c_long,
-            &attr as *const lk::landlock_ruleset_attr,
-            size,
-            0u64,
-        )
-    })?;
+    let fd = unsafe { syscall(k::__NR_landlock_create_ruleset, [attr as usize, size, 0]) }?;
     // SAFETY: the kernel returned a new descriptor that we now own.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
 }
 
-/// landlock_add_rule(2), LANDLOCK_RULE_PATH_BENEATH: `allowed` under the file `parent_fd`.
-pub fn landlock_add_path(ruleset: &OwnedFd, parent_fd: i32, allowed: u64) -> Result<(), Errno> {
+/// landlock_add_rule(2), LANDLOCK_RULE_PATH_BENEATH: `allowed` under the file `parent`.
+pub fn landlock_add_path(ruleset: &OwnedFd, parent: BorrowedFd, allowed: u64) -> Result<(), Errno> {
     let attr = lk::landlock_path_beneath_attr {
         allowed_access: allowed,
-        parent_fd,
+        parent_fd: parent.as_raw_fd(),
     };
+    let rule = lk::landlock_rule_type::LANDLOCK_RULE_PATH_BENEATH;
+    let attr = &attr as *const lk::landlock_path_beneath_attr;
+    let args = [
+        ruleset.as_raw_fd() as usize,
+        rule as usize,
+        attr as usize,
+        0,
+    ];
     // SAFETY: attr is a struct landlock_path_beneath_attr (packed, as the kernel's).
-    check(unsafe {
-        syscall(
-            k::__NR_landlock_add_rule as c_long,
-            ruleset.as_raw_fd() as c_long,
-            lk::landlock_rule_type::LANDLOCK_RULE_PATH_BENEATH as c_long,
-            &attr as *const lk::landlock_path_beneath_attr,
-            0u64,
-        )
-    })
-    .map(drop)
+    unsafe { syscall(k::__NR_landlock_add_rule, args) }.map(drop)
 }
 
 /// landlock_add_rule(2), LANDLOCK_RULE_NET_PORT: `allowed` (LANDLOCK_ACCESS_NET_*) on `port`.
@@ -389,70 +430,28 @@ pub fn landlock_add_port(ruleset: &OwnedFd, port: u64, allowed: u64) -> Result<(
         allowed_access: allowed,
         port,
     };
+    let rule = lk::landlock_rule_type::LANDLOCK_RULE_NET_PORT;
+    let attr = &attr as *const lk::landlock_net_port_attr;
+    let args = [
+        ruleset.as_raw_fd() as usize,
+        rule as usize,
+        attr as usize,
+        0,
+    ];
     // SAFETY: attr is a struct landlock_net_port_attr.
-    check(unsafe {
-        syscall(
-            k::__NR_landlock_add_rule as c_long,
-            ruleset.as_raw_fd() as c_long,
-            lk::landlock_rule_type::LANDLOCK_RULE_NET_PORT as c_long,
-            &attr as *const lk::landlock_net_port_attr,
-            0u64,
-        )
-    })
-    .map(drop)
+    unsafe { syscall(k::__NR_landlock_add_rule, args) }.map(drop)
 }
 
 /// landlock_restrict_self(2).
 pub fn landlock_restrict_self(ruleset: &OwnedFd) -> Result<(), Errno> {
+    let args = [ruleset.as_raw_fd() as usize, 0];
     // SAFETY: takes a descriptor and flags.
-    check(unsafe {
-        syscall(
-            k::__NR_landlock_restrict_self as c_long,
-            ruleset.as_raw_fd() as c_long,
-            0u64,
-        )
-    })
-    .map(drop)
-}
-
-/// clone3(2) with CLONE_INTO_CGROUP: like `clone`, but the child starts inside the cgroup
-/// `cgroup` (a directory descriptor), before it runs a single instruction.
-pub fn clone_into_cgroup(flags: u64, cgroup: BorrowedFd) -> Result<i32, Errno> {
-    let args = k::clone_args {
-        flags: flags | k::CLONE_INTO_CGROUP,
-        pidfd: 0,
-        child_tid: 0,
-        parent_tid: 0,
-        exit_signal: u64::from(k::SIGCHLD),
-        stack: 0,
-        stack_size: 0,
-        tls: 0,
-        set_tid: 0,
-        set_tid_size: 0,
-        cgroup: cgroup.as_raw_fd() as u64,
-    };
-    // SAFETY: args is a valid clone_args of the size passed; a zero stack makes the child
-    // continue on a copy of the parent's stack, as with fork.
-    check(unsafe {
-        syscall(
-            k::__NR_clone3 as c_long,
-            &args as *const k::clone_args,
-            size_of::<k::clone_args>(),
-        )
-    })
-    .map(|p| p as i32)
-}
-
-/// `clone`, or `clone_into_cgroup` when a cgroup is given.
-pub fn spawn_child(flags: u64, cgroup: Option<BorrowedFd>) -> Result<i32, Errno> {
-    match cgroup {
-        Some(fd) => clone_into_cgroup(flags, fd),
-        None => clone(flags),
-    }
+    unsafe { syscall(k::__NR_landlock_restrict_self, args) }.map(drop)
 }
 
 /// getcwd(2) into `buf`: Err(ERANGE) when the path does not fit.
 pub fn getcwd(buf: &mut [u8]) -> Result<(), Errno> {
+    let args = [buf.as_mut_ptr() as usize, buf.len()];
     // SAFETY: buf is writable for its length, which is passed.
-    check(unsafe { syscall(k::__NR_getcwd as c_long, buf.as_mut_ptr(), buf.len()) }).map(drop)
+    unsafe { syscall(k::__NR_getcwd, args) }.map(drop)
 }
