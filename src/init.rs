@@ -7,10 +7,12 @@ use crate::error::Error;
 use crate::exec;
 use crate::report::{self, Line};
 use crate::spec::{Argv, Confine, Env, Init, Sandbox};
-use crate::sys::{self, SigSet, ALL_SIGNALS, NSIG, SIGCHLD, SIGINT, SIGKILL, SIGSTOP, SIGTERM};
+use crate::sys::{
+    self, Disposition, SigSet, ALL_SIGNALS, NSIG, SIGCHLD, SIGINT, SIGKILL, SIGSTOP, SIGTERM,
+};
 use core::ffi::CStr;
 use rustix::fd::{AsRawFd, BorrowedFd, OwnedFd};
-use rustix::process::{self, Pid, WaitOptions};
+use rustix::process::{self, Pid, Signal, WaitOptions};
 
 /// The signal state husk was started with, given back to COMMAND before exec.
 pub struct Inherited {
@@ -26,8 +28,8 @@ impl Inherited {
         let mask = sys::set_sigmask(ALL_SIGNALS);
         let mut ignored = 0;
         for sig in (1..=NSIG).filter(|&s| s != SIGKILL && s != SIGSTOP) {
-            if sys::set_disposition(sig, None) == Ok(sys::SIG_IGN) {
-                let _ = sys::set_disposition(sig, Some(sys::SIG_DFL));
+            if sys::set_disposition(sig, None) == Ok(Disposition::Ignore as usize) {
+                let _ = sys::set_disposition(sig, Some(Disposition::Default));
                 ignored |= sys::sigbit(sig);
             }
         }
@@ -37,7 +39,7 @@ impl Inherited {
     /// In a child about to exec: the dispositions and mask husk inherited.
     pub fn restore(&self) {
         for sig in (1..=NSIG).filter(|&s| self.ignored & sys::sigbit(s) != 0) {
-            let _ = sys::set_disposition(sig, Some(sys::SIG_IGN));
+            let _ = sys::set_disposition(sig, Some(Disposition::Ignore));
         }
         sys::set_sigmask(self.mask);
     }
@@ -260,8 +262,12 @@ pub fn supervise(init: &Init, child: i32, job_control: bool) -> i32 {
 /// (fg), it hands the terminal back to COMMAND and continues it. WSTOPPED alone never
 /// consumes an exit, which `reap` must see.
 fn follow_stop(child: i32) {
+    // COMMAND was spawned, so its pid is never 0.
+    let Some(child) = Pid::from_raw(child) else {
+        return;
+    };
     let stopped = process::waitid(
-        process::WaitId::Pid(Pid::from_raw(child).unwrap_or(Pid::INIT)),
+        process::WaitId::Pid(child),
         process::WaitIdOptions::STOPPED | process::WaitIdOptions::NOHANG,
     );
     if !matches!(stopped, Ok(Some(ref st)) if st.stopped()) {
@@ -271,10 +277,10 @@ fn follow_stop(child: i32) {
     // from the background.
     let stdin = unsafe { BorrowedFd::borrow_raw(0) };
     let _ = rustix::termios::tcsetpgrp(stdin, process::getpgrp());
-    let _ = sys::kill(process::getpid().as_raw_nonzero().get(), SIGSTOP);
+    let _ = process::kill_process(process::getpid(), Signal::STOP);
     // Continued: the shell has given our group the terminal again.
-    let _ = rustix::termios::tcsetpgrp(stdin, Pid::from_raw(child).unwrap_or(Pid::INIT));
-    let _ = sys::kill(-child, sys::SIGCONT);
+    let _ = rustix::termios::tcsetpgrp(stdin, child);
+    let _ = process::kill_process_group(child, Signal::CONT);
 }
 
 fn forward(init: &Init, child: i32, sig: i32) {

@@ -8,27 +8,36 @@ use crate::error::{Error, Result};
 use crate::report;
 use crate::spec::{Landlock, PathAccess};
 use crate::sys::{self, Errno};
-use rustix::fd::{AsRawFd, OwnedFd};
+use linux_raw_sys::landlock as lk;
+use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{Mode, OFlags};
 
-const EXECUTE: u64 = 1 << 0;
-const WRITE_FILE: u64 = 1 << 1;
-const READ_FILE: u64 = 1 << 2;
-const READ_DIR: u64 = 1 << 3;
-/// The rights that apply to a file (not a directory) at each ABI: bits 0-2, TRUNCATE (v3),
-/// IOCTL_DEV (v5).
-const FILE_RIGHTS: u64 = EXECUTE | WRITE_FILE | READ_FILE | (1 << 14) | (1 << 15);
-
-/// Every filesystem right the kernel's ABI knows: bits 0-12 (v1), REFER (v2), TRUNCATE
-/// (v3), IOCTL_DEV (v5).
-fn fs_rights(abi: u32) -> u64 {
-    match abi {
-        1 => (1 << 13) - 1,
-        2 => (1 << 14) - 1,
-        3 | 4 => (1 << 15) - 1,
-        _ => (1 << 16) - 1,
-    }
+const fn right(access: u32) -> u64 {
+    access as u64
 }
+const EXECUTE: u64 = right(lk::LANDLOCK_ACCESS_FS_EXECUTE);
+const WRITE_FILE: u64 = right(lk::LANDLOCK_ACCESS_FS_WRITE_FILE);
+const READ_FILE: u64 = right(lk::LANDLOCK_ACCESS_FS_READ_FILE);
+const READ_DIR: u64 = right(lk::LANDLOCK_ACCESS_FS_READ_DIR);
+const TRUNCATE: u64 = right(lk::LANDLOCK_ACCESS_FS_TRUNCATE);
+const IOCTL_DEV: u64 = right(lk::LANDLOCK_ACCESS_FS_IOCTL_DEV);
+/// The rights that apply to a file (not a directory) at each ABI: the first three,
+/// TRUNCATE (v3), IOCTL_DEV (v5).
+const FILE_RIGHTS: u64 = EXECUTE | WRITE_FILE | READ_FILE | TRUNCATE | IOCTL_DEV;
+
+/// Every filesystem right the kernel's ABI knows: EXECUTE to MAKE_SYM (v1, the rights are
+/// consecutive bits), REFER (v2), TRUNCATE (v3), IOCTL_DEV (v5).
+fn fs_rights(abi: u32) -> u64 {
+    let last = match abi {
+        1 => lk::LANDLOCK_ACCESS_FS_MAKE_SYM,
+        2 => lk::LANDLOCK_ACCESS_FS_REFER,
+        3 | 4 => lk::LANDLOCK_ACCESS_FS_TRUNCATE,
+        _ => lk::LANDLOCK_ACCESS_FS_IOCTL_DEV,
+    };
+    (right(last) << 1) - 1
+}
+const BIND_TCP: u64 = right(lk::LANDLOCK_ACCESS_NET_BIND_TCP);
+const CONNECT_TCP: u64 = right(lk::LANDLOCK_ACCESS_NET_CONNECT_TCP);
 
 /// The ruleset for `ll`; `scope`: COMMAND runs in a sandbox, so it also gets the scopes.
 /// no_new_privs is already set.
@@ -42,9 +51,10 @@ pub fn apply<'a>(ll: &'a Landlock<'a>, scope: bool) -> Result<'a, ()> {
         Err(_) if !ll.any() => 0,
         Err(e) => return not_enforced(ll, b"--landlock-*: landlock is unavailable here", e),
     };
-    // ABSTRACT_UNIX_SOCKET | SIGNAL: COMMAND reaches neither the host's abstract sockets
-    // (with --share-net) nor, with a signal, any process outside its own.
-    let scoped = if scope && abi >= 6 { 0b11 } else { 0 };
+    // COMMAND reaches neither the host's abstract sockets (with --share-net) nor, with a
+    // signal, any process outside its own.
+    let scopes = right(lk::LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | lk::LANDLOCK_SCOPE_SIGNAL);
+    let scoped = if scope && abi >= 6 { scopes } else { 0 };
     if !ll.any() && scoped == 0 {
         return Ok(());
     }
@@ -61,7 +71,11 @@ pub fn apply<'a>(ll: &'a Landlock<'a>, scope: bool) -> Result<'a, ()> {
     } else {
         fs_rights(abi)
     };
-    let handled_net = if has_net && abi >= 4 { 0b11 } else { 0 };
+    let handled_net = if has_net && abi >= 4 {
+        BIND_TCP | CONNECT_TCP
+    } else {
+        0
+    };
     let ruleset = sys::landlock_create_ruleset(handled_fs, handled_net, scoped, abi);
     let ruleset = ruleset.map_err(|e| Error::new(b"landlock_create_ruleset", e))?;
     for &(access, path) in ll.paths.iter() {
@@ -77,12 +91,12 @@ pub fn apply<'a>(ll: &'a Landlock<'a>, scope: bool) -> Result<'a, ()> {
         if !is_dir {
             allowed &= FILE_RIGHTS;
         }
-        sys::landlock_add_path(&ruleset, fd.as_raw_fd(), allowed).map_err(fail)?;
+        sys::landlock_add_path(&ruleset, fd.as_fd(), allowed).map_err(fail)?;
     }
     if handled_net != 0 {
         let options: [(&[u8], _, u64); 2] = [
-            (b"--landlock-bind", &ll.bind, 1),
-            (b"--landlock-connect", &ll.connect, 2),
+            (b"--landlock-bind", &ll.bind, BIND_TCP),
+            (b"--landlock-connect", &ll.connect, CONNECT_TCP),
         ];
         for (option, ports, right) in options {
             for &port in ports.iter() {

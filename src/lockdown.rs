@@ -7,7 +7,9 @@ use crate::error::{self, Error};
 use crate::spec::{Confine, Rlimit, Sandbox};
 use crate::sys::{self, Errno, SockFilter};
 use linux_raw_sys::general as k;
-use linux_raw_sys::prctl as p;
+use linux_raw_sys::ptrace as b;
+use rustix::process::Resource;
+use rustix::thread::{self, CapabilitySet};
 
 /// The sequence. `sandbox`: COMMAND runs in one, so it also gets the sandbox's lockdown
 /// (only the descriptors asked for, only the capabilities asked for, seccomp).
@@ -28,10 +30,39 @@ pub fn apply<'a>(
 
 fn rlimits<'a>(limits: impl Iterator<Item = &'a Rlimit<'a>>) -> error::Result<'a, ()> {
     for r in limits {
-        let set = sys::setrlimit(r.resource, r.soft, r.hard);
+        let new = rustix::process::Rlimit {
+            current: Some(r.soft),
+            maximum: Some(r.hard),
+        };
+        let set = resource(r.resource).and_then(|res| rustix::process::setrlimit(res, new));
         set.map_err(|e| Error::new(b"--rlimit", e).with_bytes(r.text))?;
     }
     Ok(())
+}
+
+/// rustix's name for RLIMIT_* number `n` (the parser's index into its table, which
+/// follows the kernel's numbering).
+fn resource(n: u32) -> Result<Resource, Errno> {
+    use Resource as R;
+    Ok(match n {
+        k::RLIMIT_CPU => R::Cpu,
+        k::RLIMIT_FSIZE => R::Fsize,
+        k::RLIMIT_DATA => R::Data,
+        k::RLIMIT_STACK => R::Stack,
+        k::RLIMIT_CORE => R::Core,
+        k::RLIMIT_RSS => R::Rss,
+        k::RLIMIT_NPROC => R::Nproc,
+        k::RLIMIT_NOFILE => R::Nofile,
+        k::RLIMIT_MEMLOCK => R::Memlock,
+        k::RLIMIT_AS => R::As,
+        k::RLIMIT_LOCKS => R::Locks,
+        k::RLIMIT_SIGPENDING => R::Sigpending,
+        k::RLIMIT_MSGQUEUE => R::Msgqueue,
+        k::RLIMIT_NICE => R::Nice,
+        k::RLIMIT_RTPRIO => R::Rtprio,
+        k::RLIMIT_RTTIME => R::Rttime,
+        _ => return Err(Errno::INVAL),
+    })
 }
 
 /// no_new_privs, when anything is confined: landlock needs it, and a setuid program must
@@ -41,7 +72,7 @@ fn no_new_privs<'a>(wanted: bool) -> error::Result<'a, ()> {
         return Ok(());
     }
     error::step(
-        sys::prctl(p::PR_SET_NO_NEW_PRIVS, 1, 0).map(drop),
+        rustix::thread::set_no_new_privs(true),
         b"PR_SET_NO_NEW_PRIVS",
     )
 }
@@ -120,29 +151,42 @@ pub unsafe fn close_fds(sb: &Sandbox, extra: Option<u32>, cloexec: bool) -> Resu
 /// Every capability this kernel knows (the bounding set reads EINVAL past the last).
 pub fn known_caps() -> u64 {
     let mut cap = 0;
-    while sys::prctl(p::PR_CAPBSET_READ, cap, 0).is_ok() {
+    while thread::capability_is_in_bounding_set(one_cap(cap)).is_ok() {
         cap += 1;
     }
     (1u64 << cap) - 1
+}
+
+/// Capability number `cap` as rustix's one-bit set.
+fn one_cap(cap: u32) -> CapabilitySet {
+    CapabilitySet::from_bits_retain(1 << cap)
 }
 
 /// Keeps exactly `keep` in the bounding, effective, permitted, inheritable and ambient sets.
 fn capabilities(keep: u64) -> Result<(), Errno> {
     let known = known_caps();
     for cap in (0..64).filter(|c| known & !keep & (1 << c) != 0) {
-        sys::prctl(p::PR_CAPBSET_DROP, cap, 0)?;
+        thread::remove_capability_from_bounding_set(one_cap(cap))?;
     }
-    sys::capset(keep, keep, keep)?;
-    sys::prctl(p::PR_CAP_AMBIENT, u64::from(p::PR_CAP_AMBIENT_CLEAR_ALL), 0)?;
-    for c in (0..64).filter(|c| known & keep & (1 << c) != 0) {
-        sys::prctl(p::PR_CAP_AMBIENT, u64::from(p::PR_CAP_AMBIENT_RAISE), c)?;
+    let keep_set = CapabilitySet::from_bits_retain(keep);
+    thread::set_capabilities(
+        None,
+        thread::CapabilitySets {
+            effective: keep_set,
+            permitted: keep_set,
+            inheritable: keep_set,
+        },
+    )?;
+    thread::clear_ambient_capability_set()?;
+    for cap in (0..64).filter(|c| known & keep & (1 << c) != 0) {
+        thread::configure_capability_in_ambient_set(one_cap(cap), true)?;
     }
     Ok(())
 }
 
 /// Reads compiled BPF (an array of `struct sock_filter`, as bubblewrap takes) and loads it.
 fn load_from_fd(fd: i32) -> Result<(), Errno> {
-    let mut prog = [SockFilter::default(); 4096];
+    let mut prog = [NO_INS; 4096];
     // SAFETY: SockFilter is plain old data; its bytes are filled from the file below.
     let bytes = unsafe {
         core::slice::from_raw_parts_mut(
@@ -170,15 +214,24 @@ fn load_from_fd(fd: i32) -> Result<(), Errno> {
     sys::seccomp_filter(&prog[..got / core::mem::size_of::<SockFilter>()])
 }
 
-const LD_W_ABS: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
-const JEQ_K: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
+/// The classic BPF instructions the filter uses (linux/filter.h), each with a constant
+/// operand (BPF_K) or, for the load, an absolute offset into struct seccomp_data.
+const LD_W_ABS: u16 = (b::BPF_LD | b::BPF_W | b::BPF_ABS) as u16;
+const JEQ_K: u16 = (b::BPF_JMP | b::BPF_JEQ | b::BPF_K) as u16;
 #[cfg(target_arch = "x86_64")]
-const JGE_K: u16 = 0x35; // BPF_JMP | BPF_JGE | BPF_K
-const JSET_K: u16 = 0x45; // BPF_JMP | BPF_JSET | BPF_K
-const RET_K: u16 = 0x06; // BPF_RET | BPF_K
-const AND_K: u16 = 0x54; // BPF_ALU | BPF_AND | BPF_K
-const ALLOW: u32 = linux_raw_sys::ptrace::SECCOMP_RET_ALLOW;
-const ERRNO: u32 = linux_raw_sys::ptrace::SECCOMP_RET_ERRNO;
+const JGE_K: u16 = (b::BPF_JMP | b::BPF_JGE | b::BPF_K) as u16;
+const JSET_K: u16 = (b::BPF_JMP | b::BPF_JSET | b::BPF_K) as u16;
+const RET_K: u16 = (b::BPF_RET | b::BPF_K) as u16;
+const AND_K: u16 = (b::BPF_ALU | b::BPF_AND | b::BPF_K) as u16;
+/// An empty instruction slot.
+const NO_INS: SockFilter = SockFilter {
+    code: 0,
+    jt: 0,
+    jf: 0,
+    k: 0,
+};
+const ALLOW: u32 = b::SECCOMP_RET_ALLOW;
+const ERRNO: u32 = b::SECCOMP_RET_ERRNO;
 /// struct seccomp_data: nr at 0, arch at 4, args[i] at 16 + 8i (low 32 bits first).
 const NR: u32 = 0;
 const ARCH: u32 = 4;
@@ -187,9 +240,9 @@ const fn arg(i: u32) -> u32 {
 }
 
 #[cfg(target_arch = "x86_64")]
-const AUDIT_ARCH: u32 = linux_raw_sys::ptrace::AUDIT_ARCH_X86_64;
+const AUDIT_ARCH: u32 = b::AUDIT_ARCH_X86_64;
 #[cfg(target_arch = "aarch64")]
-const AUDIT_ARCH: u32 = linux_raw_sys::ptrace::AUDIT_ARCH_AARCH64;
+const AUDIT_ARCH: u32 = b::AUDIT_ARCH_AARCH64;
 
 /// A table entry: the syscall number in the low 10 bits, above it the capability that
 /// allows it (a syscall listed twice is allowed by either), or NEVER.
@@ -433,7 +486,7 @@ struct Filter {
 impl Filter {
     fn new() -> Self {
         Filter {
-            ins: [SockFilter::default(); MAX_INS],
+            ins: [NO_INS; MAX_INS],
             len: 0,
             to: [0; MAX_INS],
             broken: false,

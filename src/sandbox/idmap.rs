@@ -248,5 +248,11 @@ fn change_ids(sb: &Sandbox) -> Result<bool, Errno> {
     rustix::thread::set_thread_res_uid(uid, uid, uid)?;
     // A uid change clears the effective set; the lockdown needs it (CAP_SETPCAP).
     let all = crate::lockdown::known_caps();
-    sys::capset(all, all, 0).map(|()| true)
+    let all = rustix::thread::CapabilitySet::from_bits_retain(all);
+    let sets = rustix::thread::CapabilitySets {
+        effective: all,
+        permitted: all,
+        inheritable: rustix::thread::CapabilitySet::empty(),
+    };
+    rustix::thread::set_capabilities(None, sets).map(|()| true)
 }
