@@ -230,9 +230,16 @@ pub fn supervise(init: &Init, child: i32, job_control: bool) -> i32 {
                 report::say(&[
                     b"--time-limit: time limit reached, killing COMMAND and its descendants",
                 ]);
-                let _ = sys::kill(-child, SIGKILL);
-                let _ = sys::kill(child, SIGKILL);
+                // With --pause there is no COMMAND (child 0): kill(0) would be husk's own
+                // process group, and with it the caller's.
+                if child != 0 {
+                    let _ = sys::kill(-child, SIGKILL);
+                    let _ = sys::kill(child, SIGKILL);
+                }
                 signal_descendants(SIGKILL);
+                if init.pause {
+                    break 128 + SIGKILL;
+                }
             }
             None => {}
             Some(SIGCHLD) => {

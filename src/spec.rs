@@ -475,3 +475,32 @@ pub const ALL_NAMESPACES: u64 = {
         | k::CLONE_NEWUTS
         | k::CLONE_NEWCGROUP) as u64
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::leaked;
+
+    /// The child's rewrites (`--argv0`, LISTEN_PID) go through the raw pointers the views
+    /// were made from (Miri checks that no shared borrow is written through).
+    #[test]
+    fn argv_and_env_rewrites_stay_in_bounds_and_visible() {
+        let a = leaked(&["cmd", "arg"]);
+        let e = leaked(&["A=1", "LISTEN_PID=5", "B=2"]);
+        // SAFETY: NULL-terminated, never freed, borrowed by nothing else.
+        let (argv, env) = unsafe { (Argv::new(a.as_mut_ptr(), 2), Env::new(e.as_mut_ptr())) };
+        // SAFETY: this test owns both arrays; the entries are static C strings.
+        unsafe { argv.set_first(c"other") };
+        assert_eq!(argv.get(0), c"other");
+        assert_eq!(argv.tail(1).get(0), c"arg");
+        assert!(argv.tail(5).is_empty());
+        let (index, value) = env.find(b"LISTEN_PID").unwrap();
+        assert_eq!((index, value), (1, c"5"));
+        // SAFETY: as above; index comes from find.
+        unsafe { env.set(index, c"LISTEN_PID=7".as_ptr()) };
+        assert_eq!(env.get(b"LISTEN_PID"), Some(c"7"));
+        assert_eq!(env.get(b"A"), Some(c"1"));
+        assert_eq!(env.get(b"LISTEN"), None);
+        assert_eq!(env.iter().count(), 3);
+    }
+}

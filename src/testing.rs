@@ -6,7 +6,7 @@ use std::ffi::CString;
 
 /// NULL-terminated pointers to C strings, leaked so that what the parser borrows lives as
 /// long as argv does in husk.
-fn leaked(items: &[&str]) -> &'static mut [*const core::ffi::c_char] {
+pub fn leaked(items: &[&str]) -> &'static mut [*const core::ffi::c_char] {
     let strings: Vec<CString> = items.iter().map(|s| CString::new(*s).unwrap()).collect();
     let mut ptrs: Vec<_> = strings.iter().map(|s| s.as_ptr()).collect();
     ptrs.push(core::ptr::null());
