@@ -11,7 +11,7 @@ CARGO ?= cargo
 TEST_DEBS := qemu-user-static util-linux uidmap busybox-static bsdutils procps iproute2 python3 gcc
 BENCH_DEBS := hyperfine tini dumb-init catatonit bubblewrap
 
-.PHONY: all build aarch64 test size install demo bench deps debs targets clean lint
+.PHONY: all build aarch64 test size install demo bench deps debs targets clean lint miri
 
 all: build
 
@@ -47,6 +47,13 @@ lint: targets
 	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy
 	$(CARGO) fmt --check
 	$(CARGO) clippy --release --all-targets -- -D warnings
+
+# The unit tests under Miri (undefined behaviour checks), on the host's gnu target: Miri
+# needs a nightly toolchain, so this is not part of `make test`. The tests leak their argv
+# on purpose (husk's own lives as long as the process).
+miri:
+	@rustup +nightly component list --installed | grep -q '^miri' || rustup +nightly component add miri rust-src
+	CARGO_TARGET_DIR=target/miri MIRIFLAGS=-Zmiri-ignore-leaks $(CARGO) +nightly miri test --lib --target x86_64-unknown-linux-gnu
 
 install: build
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/husk

@@ -666,11 +666,11 @@ mod tests {
     }
 
     /// Every single capability, none, all, and SYS_ADMIN with CHECKPOINT_RESTORE (under
-    /// Miri, which interprets a thousand times slower, only the last three).
+    /// Miri, which interprets a thousand times slower, only the last).
     fn capability_sets() -> Vec<u64> {
         let some = [0, !0, 1 << 21 | 1 << 34];
         match cfg!(miri) {
-            true => some.to_vec(),
+            true => some[2..].to_vec(),
             false => (0..41).map(|c| 1u64 << c).chain(some).collect(),
         }
     }
@@ -754,7 +754,9 @@ mod tests {
                         af,
                     };
                     let prog = program(&c);
-                    let zero = (0..=470).map(|nr| (nr, 0, 0));
+                    // Under Miri, every 37th number (the argument cases all the same).
+                    let stride = if cfg!(miri) { 37 } else { 1 };
+                    let zero = (0..=470).step_by(stride).map(|nr| (nr, 0, 0));
                     for (nr, i, v) in zero.chain(cases.iter().copied()) {
                         let mut args = [0; 6];
                         args[i] = v;

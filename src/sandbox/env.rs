@@ -10,19 +10,24 @@ const MAX_VARS: usize = 2048;
 const TEXT: usize = 32 * 1024;
 
 pub struct Block {
+    vars: Vars,
+    text: [u8; TEXT],
+}
+
+/// The pointer array and how many entries it has (a NULL follows the last).
+struct Vars {
     ptrs: [*const c_char; MAX_VARS + 1],
     len: usize,
-    text: [u8; TEXT],
-    used: usize,
 }
 
 impl Block {
     pub fn new() -> Self {
         Block {
-            ptrs: [core::ptr::null(); MAX_VARS + 1],
-            len: 0,
+            vars: Vars {
+                ptrs: [core::ptr::null(); MAX_VARS + 1],
+                len: 0,
+            },
             text: [0; TEXT],
-            used: 0,
         }
     }
 
@@ -39,43 +44,51 @@ impl Block {
             Error::new(b"--setenv", Errno::NOSPC)
                 .because(b"environment too large (max 2048 variables, 32 KiB of --setenv text)")
         };
+        let vars = &mut self.vars;
+        // Every byte husk composes is written, and later read, through this one pointer: a
+        // new borrow of `text` for each write would invalidate the entries made before.
+        let text = self.text.as_mut_ptr();
+        let mut used = 0;
         if !sb.clearenv {
-            let mut i = 0;
-            loop {
-                // SAFETY: the inherited block is NULL-terminated (Env's contract).
-                let p = unsafe { *inherited.as_ptr().add(i) };
-                if p.is_null() {
-                    break;
-                }
-                self.append(p).ok_or_else(full)?;
-                i += 1;
+            for entry in inherited.iter() {
+                vars.append(entry.as_ptr()).ok_or_else(full)?;
             }
         }
         for op in sb.env_ops.iter() {
             match *op {
                 EnvOp::Set(name, value) => {
-                    self.remove(name.to_bytes());
-                    let start = self.used;
+                    vars.remove(name.to_bytes());
+                    let start = used;
                     for part in [name.to_bytes(), b"=", value.to_bytes(), b"\0"] {
-                        let end = self.used + part.len();
-                        if end > TEXT {
+                        if used + part.len() > TEXT {
                             return Err(full());
                         }
-                        self.text[self.used..end].copy_from_slice(part);
-                        self.used = end;
+                        // SAFETY: used..used+len is inside text (checked above), and part
+                        // (borrowed from argv) does not overlap it.
+                        unsafe {
+                            core::ptr::copy_nonoverlapping(
+                                part.as_ptr(),
+                                text.add(used),
+                                part.len(),
+                            )
+                        };
+                        used += part.len();
                     }
-                    let p = self.text[start..].as_ptr().cast();
-                    self.append(p).ok_or_else(full)?;
+                    // SAFETY: start < used <= TEXT: inside text.
+                    vars.append(unsafe { text.add(start) }.cast())
+                        .ok_or_else(full)?;
                 }
-                EnvOp::Unset(name) => self.remove(name.to_bytes()),
+                EnvOp::Unset(name) => vars.remove(name.to_bytes()),
             }
         }
         // SAFETY: ptrs[..len] point to NUL-terminated strings in the inherited block or in
         // self.text, and ptrs[len] is NULL; both live as long as the borrow of self, which
         // is exclusive, so nothing else reads or writes the array meanwhile.
-        Ok(unsafe { Env::new(self.ptrs.as_mut_ptr()) })
+        Ok(unsafe { Env::new(vars.ptrs.as_mut_ptr()) })
     }
+}
 
+impl Vars {
     fn append(&mut self, p: *const c_char) -> Option<()> {
         if self.len == MAX_VARS {
             return None;
