@@ -71,19 +71,18 @@ for_each_user! {
 
 for_each_user! {
     fn seccomp_denies_the_dangerous_calls(u: User) {
-    let steps = [
-        "sys keyctl 250 0 -3",
-        "sys add_key 248 0 0 0 0 0",
-        "sys open_by_handle_at 304 0 0 0",
-        "sys bpf 321 0 0 0",
-        "sys perf_event_open 298 0 0 -1 -1 0",
-        "sys userfaultfd 323 0",
-        "sys kexec_load 246 0 0 0 0",
-        "sys init_module 175 0 0 0",
-        "sys x32_getpid 0x40000027",
-        "sys getpid 39",
-    ];
-    {
+        let steps = [
+            "sys keyctl 250 0 -3",
+            "sys add_key 248 0 0 0 0 0",
+            "sys open_by_handle_at 304 0 0 0",
+            "sys bpf 321 0 0 0",
+            "sys perf_event_open 298 0 0 -1 -1 0",
+            "sys userfaultfd 323 0",
+            "sys kexec_load 246 0 0 0 0",
+            "sys init_module 175 0 0 0",
+            "sys x32_getpid 0x40000027",
+            "sys getpid 39",
+        ];
         if !can(Needs::Namespaces, "seccomp") || !can(Needs::Seccomp, "seccomp") {
             return;
         }
@@ -111,7 +110,6 @@ for_each_user! {
             &["sys keyctl 250 0 -3"],
         );
         assert!(!out.contains("keyctl=EPERM"), "{u:?}: {out}");
-    }
     }
 }
 
@@ -854,9 +852,9 @@ for_each_user! {
             let comm = |p: &u32| std::fs::read_to_string(format!("/proc/{p}/comm"));
             let husk = husk_comm();
             let started = eventually(5, || {
-                children_of(parent.id())
-                    .iter()
-                    .any(|p| comm(p).is_ok_and(|c| c.trim_end() == husk) && !children_of(*p).is_empty())
+                children_of(parent.id()).iter().any(|p| {
+                    comm(p).is_ok_and(|c| c.trim_end() == husk) && !children_of(*p).is_empty()
+                })
             });
             assert!(started, "{u:?}: the sandbox never started");
             std::thread::sleep(std::time::Duration::from_micros(i * 97 % 3000));
@@ -1058,24 +1056,23 @@ for_each_user! {
     /// when any rename on the machine races it: husk retries (before, the sandbox failed at
     /// random with "Resource temporarily unavailable").
     fn dotdot_destinations_survive_renames_elsewhere(u: User) {
-    if !can(Needs::Namespaces, "`..` under renames") {
-        return;
-    }
-    let churn = scratch().join(format!("churn-{u:?}"));
-    std::fs::create_dir_all(&churn).unwrap();
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let renamer = {
-        let stop = stop.clone();
-        let (a, b) = (churn.join("a"), churn.join("b"));
-        std::fs::write(&a, "").unwrap();
-        std::thread::spawn(move || {
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let _ = std::fs::rename(&a, &b);
-                let _ = std::fs::rename(&b, &a);
-            }
-        })
-    };
-    {
+        if !can(Needs::Namespaces, "`..` under renames") {
+            return;
+        }
+        let churn = scratch().join(format!("churn-{u:?}"));
+        std::fs::create_dir_all(&churn).unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let renamer = {
+            let stop = stop.clone();
+            let (a, b) = (churn.join("a"), churn.join("b"));
+            std::fs::write(&a, "").unwrap();
+            std::thread::spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _ = std::fs::rename(&a, &b);
+                    let _ = std::fs::rename(&b, &a);
+                }
+            })
+        };
         let args = [
             "--unshare-all",
             "--ro-bind",
@@ -1093,9 +1090,8 @@ for_each_user! {
             let out = run(husk_as(u, &args), 10);
             assert_eq!(code(out.status), 0, "{u:?}: {}", text(&out.stderr));
         }
-    }
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    renamer.join().unwrap();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        renamer.join().unwrap();
     }
 }
 
