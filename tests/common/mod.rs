@@ -137,6 +137,8 @@ pub enum Needs {
     Landlock,
     /// clone3 (--cgroup places COMMAND with CLONE_INTO_CGROUP).
     Clone3,
+    /// prctl(PR_SET_CHILD_SUBREAPER) (-s, TINI_SUBREAPER).
+    Subreaper,
 }
 
 /// Whether the husk under test can do `what` here; when it cannot, prints
@@ -144,7 +146,7 @@ pub enum Needs {
 /// one, husk is tried once per feature and only the known failure of that feature counts.
 pub fn can(what: Needs, test: &str) -> bool {
     let Some(r) = runner() else { return true };
-    static FOUND: [OnceLock<Option<&'static str>>; 4] = [const { OnceLock::new() }; 4];
+    static FOUND: [OnceLock<Option<&'static str>>; 5] = [const { OnceLock::new() }; 5];
     let why = *FOUND[what as usize].get_or_init(|| {
         let cgroup = std::env::temp_dir().join("husk-no-such-cgroup");
         let cgroup = cgroup.to_str().unwrap();
@@ -169,6 +171,11 @@ pub fn can(what: Needs, test: &str) -> bool {
                 "husk: fork: Function not implemented",
                 "clone3(2) fails with ENOSYS (qemu-user does not implement it), so --cgroup cannot place COMMAND",
             ),
+            Needs::Subreaper => (
+                &["-s", "true"],
+                "husk: -s: PR_SET_CHILD_SUBREAPER: Invalid argument",
+                "prctl(PR_SET_CHILD_SUBREAPER) fails with EINVAL (qemu-user refuses the prctl options it does not know)",
+            ),
         };
         let out = run(husk_as(User::Root, args), 30);
         let err = text(&out.stderr);
@@ -180,10 +187,21 @@ pub fn can(what: Needs, test: &str) -> bool {
     match why {
         Some(reason) => {
             let runner = Path::new(r).file_name().unwrap().to_string_lossy();
-            println!("SKIP {test} on {runner}: {reason}");
+            println!("SKIP {test}{} on {runner}: {reason}", which_user());
             false
         }
         None => true,
+    }
+}
+
+/// " as root" or " rootless" in a case of `for_each_user!` (from the test's thread name),
+/// for SKIP lines printed by helpers.
+fn which_user() -> &'static str {
+    let t = std::thread::current();
+    match t.name() {
+        Some(n) if n.ends_with("::as_root") => " as root",
+        Some(n) if n.ends_with("::rootless") => " rootless",
+        _ => "",
     }
 }
 
@@ -214,7 +232,8 @@ pub fn probe() -> &'static Path {
                 .is_ok_and(|m| m.is_dir() && m.uid() == euid && m.mode() & 0o022 == 0)
         };
         if dir.exists() && !trusted(&dir) {
-            dir = scratch().join("probe-dir");
+            // Someone else's: a directory of this process's own instead.
+            dir = PathBuf::from(format!("{}-{}", dir.display(), std::process::id()));
         }
         let bin = dir.join("probe");
         if bin.exists() {
