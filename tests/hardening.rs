@@ -252,7 +252,8 @@ for_each_user! {
 
 for_each_user! {
     fn limits_stop_hogs_and_sleepers(u: User) {
-        if can(Needs::Namespaces, "limits in a sandbox") {
+        let sandboxes = can(Needs::Namespaces, "limits in a sandbox");
+        if sandboxes {
             // mmap(NULL, 512 MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
             let hog = ["sys hog 9 0 0x20000000 3 0x22 -1 0"];
             expect(
@@ -288,7 +289,7 @@ for_each_user! {
         );
         let out = run(husk_as(u, &["--rlimit", "bogus=1", "true"]), 10);
         assert_eq!(code(out.status), 125);
-        if !can(Needs::Namespaces, "limits in a sandbox") {
+        if !sandboxes {
             return;
         }
         let out = run(
