@@ -241,6 +241,11 @@ pub fn probe() -> &'static Path {
         }
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(
+            trusted(&dir),
+            "{}: not this user's own directory",
+            dir.display()
+        );
         let src = dir.join(format!("probe-{}.rs", std::process::id()));
         std::fs::write(&src, SOURCE).unwrap();
         let tmp = dir.join(format!("probe-{}", std::process::id()));
