@@ -187,22 +187,57 @@ const FORWARDED: [(i32, &str); 14] = [
     (37, "37"),
 ];
 
+/// The signals qemu-user takes for faults of its guest: sent with kill(2) while guest code
+/// runs, one kills the emulated husk although husk blocks it (53 of 100 runs here, when
+/// SEGV BUS FPE ILL TRAP are sent back to back to `qemu-aarch64-static husk -- sh`).
+const FAULTS: [i32; 5] = [
+    libc::SIGSEGV,
+    libc::SIGBUS,
+    libc::SIGFPE,
+    libc::SIGILL,
+    libc::SIGTRAP,
+];
+
 fn check_forwarding(mut cmd: Command, husk_pid: impl Fn(u32) -> u32, label: &str) {
-    let mut child = cmd
+    let child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let lines = Lines::new(child.stdout.take().unwrap());
+    let mut child = KillOnDrop(child);
+    let lines = Lines::new(child.0.stdout.take().unwrap());
     lines.expect("ready");
-    let pid = husk_pid(child.id());
+    let pid = husk_pid(child.0.id());
+    // A failure must not leave the payload running (it holds the test's pipe), also when
+    // husk is gone first.
+    struct Payloads(Vec<u32>);
+    impl Drop for Payloads {
+        fn drop(&mut self) {
+            for &p in &self.0 {
+                if alive(p) {
+                    kill(p, libc::SIGKILL);
+                }
+            }
+        }
+    }
+    let _payloads = Payloads(children_of(pid));
+    if let Some(r) = runner() {
+        println!("SKIP forwarding SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGTRAP ({label}) on {r}: qemu-user takes them for faults of its guest and dies of them although husk blocks them");
+    }
     for (sig, name) in FORWARDED {
+        if runner().is_some() && FAULTS.contains(&sig) {
+            continue;
+        }
         kill(pid, sig);
-        assert_eq!(lines.next(10), format!("got {name}"), "{label}");
+        assert_eq!(
+            lines.try_next(10),
+            Some(format!("got {name}")),
+            "{label}: SIG{name}"
+        );
     }
     kill(pid, libc::SIGTERM);
-    assert_eq!(lines.next(10), "got TERM", "{label}");
-    assert_eq!(code(wait_for(&mut child, 10)), 0, "{label}");
+    assert_eq!(lines.try_next(10), Some("got TERM".into()), "{label}");
+    assert_eq!(code(wait_for(&mut child.0, 10)), 0, "{label}");
 }
 
 for_each_user! {

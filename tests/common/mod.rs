@@ -434,6 +434,11 @@ impl Lines {
             .expect("no line from the child in time")
     }
 
+    /// The next line, or None when none comes in `secs` seconds.
+    pub fn try_next(&self, secs: u64) -> Option<String> {
+        self.rx.recv_timeout(Duration::from_secs(secs)).ok()
+    }
+
     /// Skips lines until one equals `want`.
     pub fn expect(&self, want: &str) {
         let deadline = Instant::now() + Duration::from_secs(10);
