@@ -1,5 +1,6 @@
 # husk: `make` builds the static x86_64 binary, `make test` runs every test (root and
-# rootless parts, plus the aarch64 smoke test under qemu-user), `make size` prints bytes.
+# rootless cases, then the init, sandbox, hardening and seccomp suites again against the
+# aarch64 binary under qemu-user), `make size` prints bytes.
 X86 := x86_64-unknown-linux-musl
 ARM := aarch64-unknown-linux-musl
 BIN := target/$(X86)/release/husk
@@ -8,8 +9,12 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 CARGO ?= cargo
 # Debian packages the tests and benchmarks use (peers, pty and uid tools, qemu-user).
-TEST_DEBS := qemu-user-static util-linux uidmap busybox-static bsdutils procps iproute2 python3 gcc
-BENCH_DEBS := hyperfine tini dumb-init catatonit bubblewrap
+TEST_DEBS := qemu-user-static util-linux uidmap busybox-static bsdutils procps iproute2 gcc
+BENCH_DEBS := hyperfine tini dumb-init catatonit bubblewrap python3
+# `make test` runs these suites again against the aarch64 binary, under qemu-user named as a
+# runner (binfmt_misc need not be registered); what qemu-user cannot do prints SKIP.
+QEMU := qemu-aarch64-static
+ARM_SUITES := --test init --test sandbox --test hardening --test seccomp
 
 .PHONY: all build aarch64 test size install demo bench deps debs targets clean lint miri
 
@@ -40,7 +45,11 @@ size: build
 
 test: deps build aarch64
 	$(CARGO) test --release --target $(X86) -- --test-threads=2 --nocapture
-	HUSK_ARM_BIN=$(ARM_BIN) sh tests/aarch64-smoke.sh
+	@if command -v $(QEMU) >/dev/null; then \
+	  echo "HUSK_TEST_BIN=$(ARM_BIN) HUSK_TEST_RUNNER=$(QEMU) $(CARGO) test ... $(ARM_SUITES)"; \
+	  HUSK_TEST_BIN=$(CURDIR)/$(ARM_BIN) HUSK_TEST_RUNNER=$(QEMU) \
+	    $(CARGO) test --release --target $(X86) $(ARM_SUITES) -- --test-threads=2 --nocapture; \
+	else echo "SKIP the aarch64 suites: $(QEMU) is not installed (make deps installs it)"; fi
 
 lint: targets
 	@rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt

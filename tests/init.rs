@@ -6,9 +6,8 @@ use common::*;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-#[test]
-fn exit_codes_pass_through() {
-    as_each_user("exit codes", |u| {
+for_each_user! {
+    fn exit_codes_pass_through(u: User) {
         for (script, want) in [
             ("exit 0", 0),
             ("exit 3", 3),
@@ -20,15 +19,14 @@ fn exit_codes_pass_through() {
             assert_eq!(code(out.status), want, "{u:?} {script}");
             assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
         }
-    });
+    }
 }
 
-#[test]
-fn own_failures_are_125_126_127_with_one_line() {
-    let not_exec = scratch().join("not-executable");
-    std::fs::write(&not_exec, "#!/bin/sh\n").unwrap();
-    let not_exec = not_exec.to_str().unwrap().to_owned();
-    as_each_user("failures", |u| {
+for_each_user! {
+    fn own_failures_are_125_126_127_with_one_line(u: User) {
+        let not_exec = scratch().join(format!("not-executable-{u:?}"));
+        std::fs::write(&not_exec, "#!/bin/sh\n").unwrap();
+        let not_exec = not_exec.to_str().unwrap().to_owned();
         let cases: [(&[&str], i32, &str); 7] = [
             (
                 &["-x", "true"],
@@ -69,20 +67,26 @@ fn own_failures_are_125_126_127_with_one_line() {
             text(&out.stderr),
             format!("husk: {not_exec}: Permission denied\n")
         );
-    });
+    }
 }
 
-#[test]
-fn argv_env_and_cwd_are_passed_intact() {
-    as_each_user("argv", |u| {
+for_each_user! {
+    fn argv_env_and_cwd_are_passed_intact(u: User) {
         let mut cmd = husk_as(u, &["printf", "[%s]", "a b", "", "-w", "--", "-v"]);
         let out = run(cmd, 10);
         assert_eq!(text(&out.stdout), "[a b][][-w][--][-v]");
-        cmd = husk_as(u, &["-s", "sh", "-c", "echo \"$HUSK_T\"; pwd"]);
+        let sub: &[&str] = if can(Needs::Subreaper, "argv with -s") {
+            &["-s"]
+        } else {
+            &[]
+        };
+        let mut args = sub.to_vec();
+        args.extend(["sh", "-c", "echo \"$HUSK_T\"; pwd"]);
+        cmd = husk_as(u, &args);
         cmd.env("HUSK_T", "x y=z").current_dir("/usr");
         let out = run(cmd, 10);
         assert_eq!(text(&out.stdout), "x y=z\n/usr\n");
-    });
+    }
 }
 
 #[test]
@@ -92,56 +96,72 @@ fn options_stop_at_command() {
     assert!(out.stderr.is_empty());
 }
 
-#[test]
-fn works_with_sigchld_ignored_and_signals_blocked() {
-    as_each_user("inherited signal state", |u| {
+for_each_user! {
+    fn works_with_sigchld_ignored_and_signals_blocked(u: User) {
         let mut cmd = husk_as(u, &["sh", "-c", "exit 5"]);
         with_signal_state(&mut cmd, &[libc::SIGCHLD], &[libc::SIGTERM, libc::SIGCHLD]);
         assert_eq!(code(run(cmd, 10).status), 5, "{u:?}");
-    });
+    }
 }
 
-#[test]
-fn payload_gets_the_inherited_mask_and_dispositions() {
-    let status = |cmd: Command| {
-        let out = run(cmd, 10);
-        let s = text(&out.stdout);
-        let get = |k: &str| {
-            s.lines()
-                .find(|l| l.starts_with(k))
-                .unwrap()
-                .split_whitespace()
-                .nth(1)
-                .unwrap()
-                .to_owned()
+for_each_user! {
+    fn payload_gets_the_inherited_mask_and_dispositions(u: User) {
+        let status = |cmd: Command| {
+            let out = run(cmd, 10);
+            let s = text(&out.stdout);
+            let get = |k: &str| {
+                s.lines()
+                    .find(|l| l.starts_with(k))
+                    .unwrap()
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap()
+                    .to_owned()
+            };
+            (get("SigBlk:"), get("SigIgn:"))
         };
-        (get("SigBlk:"), get("SigIgn:"))
-    };
-    let mut plain = Command::new("cat");
-    plain.arg("/proc/self/status");
-    with_signal_state(
-        &mut plain,
-        &[libc::SIGCHLD, libc::SIGUSR1, libc::SIGTTOU],
-        &[libc::SIGUSR2, libc::SIGHUP],
-    );
-    let want = status(plain);
-    assert_ne!(want.1, "0000000000000000");
-    assert_ne!(want.0, "0000000000000000");
-    as_each_user("inherited mask", |u| {
+        // qemu-user maps the real-time signals between guest and host (and keeps some of
+        // the host's for itself), so under a runner signals 32-64 may differ; only that.
+        let same = |got: (String, String), want: (String, String), what: &str| {
+            if got == want {
+                return;
+            }
+            let low = |h: &str| u64::from_str_radix(h, 16).unwrap() & 0x7fff_ffff;
+            let rt_only = low(&got.0) == low(&want.0) && low(&got.1) == low(&want.1);
+            if runner().is_some() && rt_only {
+                println!(
+                    "SKIP {what} of signals 32-64 on {}: qemu-user remaps the real-time signals (got {got:?}, host {want:?})",
+                    runner().unwrap()
+                );
+                return;
+            }
+            assert_eq!(got, want, "{u:?} {what}");
+        };
+        let mut plain = Command::new("cat");
+        plain.arg("/proc/self/status");
+        with_signal_state(
+            &mut plain,
+            &[libc::SIGCHLD, libc::SIGUSR1, libc::SIGTTOU],
+            &[libc::SIGUSR2, libc::SIGHUP],
+        );
+        let want = status(plain);
+        assert_ne!(want.1, "0000000000000000");
+        assert_ne!(want.0, "0000000000000000");
         let mut cmd = husk_as(u, &["cat", "/proc/self/status"]);
         with_signal_state(
             &mut cmd,
             &[libc::SIGCHLD, libc::SIGUSR1, libc::SIGTTOU],
             &[libc::SIGUSR2, libc::SIGHUP],
         );
-        assert_eq!(status(cmd), want, "{u:?}");
+        same(status(cmd), want, "inherited mask and dispositions");
         let mut bare = Command::new("cat");
         bare.arg("/proc/self/status");
-        assert_eq!(
+        same(
             status(husk_as(u, &["cat", "/proc/self/status"])),
-            status(bare)
+            status(bare),
+            "default mask and dispositions",
         );
-    });
+    }
 }
 
 /// A payload that reports each signal it receives and exits 0 on SIGTERM.
@@ -167,39 +187,74 @@ const FORWARDED: [(i32, &str); 14] = [
     (37, "37"),
 ];
 
+/// The signals qemu-user takes for faults of its guest: sent with kill(2) while guest code
+/// runs, one kills the emulated husk although husk blocks it (53 of 100 runs here, when
+/// SEGV BUS FPE ILL TRAP are sent back to back to `qemu-aarch64-static husk -- sh`).
+const FAULTS: [i32; 5] = [
+    libc::SIGSEGV,
+    libc::SIGBUS,
+    libc::SIGFPE,
+    libc::SIGILL,
+    libc::SIGTRAP,
+];
+
 fn check_forwarding(mut cmd: Command, husk_pid: impl Fn(u32) -> u32, label: &str) {
-    let mut child = cmd
+    let child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let lines = Lines::new(child.stdout.take().unwrap());
+    let mut child = KillOnDrop(child);
+    let lines = Lines::new(child.0.stdout.take().unwrap());
     lines.expect("ready");
-    let pid = husk_pid(child.id());
+    let pid = husk_pid(child.0.id());
+    // A failure must not leave the payload running (it holds the test's pipe), also when
+    // husk is gone first.
+    struct Payloads(Vec<u32>);
+    impl Drop for Payloads {
+        fn drop(&mut self) {
+            for &p in &self.0 {
+                if alive(p) {
+                    kill(p, libc::SIGKILL);
+                }
+            }
+        }
+    }
+    let _payloads = Payloads(children_of(pid));
+    if let Some(r) = runner() {
+        println!("SKIP forwarding SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGTRAP ({label}) on {r}: qemu-user takes them for faults of its guest and dies of them although husk blocks them");
+    }
     for (sig, name) in FORWARDED {
+        if runner().is_some() && FAULTS.contains(&sig) {
+            continue;
+        }
         kill(pid, sig);
-        assert_eq!(lines.next(10), format!("got {name}"), "{label}");
+        assert_eq!(
+            lines.try_next(10),
+            Some(format!("got {name}")),
+            "{label}: SIG{name}"
+        );
     }
     kill(pid, libc::SIGTERM);
-    assert_eq!(lines.next(10), "got TERM", "{label}");
-    assert_eq!(code(wait_for(&mut child, 10)), 0, "{label}");
+    assert_eq!(lines.try_next(10), Some("got TERM".into()), "{label}");
+    assert_eq!(code(wait_for(&mut child.0, 10)), 0, "{label}");
 }
 
-#[test]
-fn forwards_every_signal_as_a_plain_child() {
-    as_each_user("forwarding", |u| {
+for_each_user! {
+    fn forwards_every_signal_as_a_plain_child(u: User) {
         check_forwarding(
             husk_as(u, &["sh", "-c", TRAPS]),
             |p| p,
             &format!("{u:?} child"),
         );
-    });
+    }
 }
 
 /// husk as PID 1 of a new pid namespace made by unshare(1); returns the command and a way
 /// to find husk's host pid from unshare's.
 fn as_pid1(u: User, args: &[&str]) -> Command {
     let mut all = pid_namespace_args(u);
+    all.extend(runner());
     let husk = husk();
     all.push(husk.to_str().unwrap());
     all.extend_from_slice(args);
@@ -215,9 +270,8 @@ fn husk_under_unshare(unshare: u32) -> u32 {
     found
 }
 
-#[test]
-fn forwards_every_signal_as_pid1() {
-    as_each_user("forwarding as PID 1", |u| {
+for_each_user! {
+    fn forwards_every_signal_as_pid1(u: User) {
         if !can_unshare_as(u) {
             println!("SKIP forwarding as PID 1 ({u:?}): unshare of a pid namespace fails here");
             return;
@@ -227,13 +281,15 @@ fn forwards_every_signal_as_pid1() {
             husk_under_unshare,
             &format!("{u:?} pid1"),
         );
-    });
+    }
 }
 
-#[test]
-fn kill_group_reaches_grandchildren() {
-    as_each_user("-g", |u| {
+for_each_user! {
+    fn kill_group_reaches_grandchildren(u: User) {
         for (flag, reaches) in [("-g", true), ("-s", false)] {
+            if flag == "-s" && !can(Needs::Subreaper, "-s leaves the grandchildren") {
+                continue;
+            }
             let mut child = husk_as(u, &[flag, "sh", "-c", "sleep 60 & echo $!; wait"])
                 .stdout(Stdio::piped())
                 .spawn()
@@ -249,7 +305,7 @@ fn kill_group_reaches_grandchildren() {
             );
             kill(grandchild, libc::SIGKILL);
         }
-    });
+    }
 }
 
 const ORPHANS: &str = r#"sh -c 'i=0; while [ $i -lt 1000 ]; do sleep 0.2 & i=$((i+1)); done'; echo spawned; read x; exit 0"#;
@@ -274,17 +330,18 @@ fn check_orphans(mut cmd: Command, husk_pid: impl Fn(u32) -> u32, label: &str) {
     assert_eq!(code(wait_for(&mut child, 10)), 0);
 }
 
-#[test]
-fn reaps_a_thousand_orphans_as_subreaper_and_pid1() {
-    as_each_user("orphans", |u| {
-        check_orphans(
-            husk_as(u, &["-s", "sh", "-c", ORPHANS]),
-            |p| p,
-            &format!("{u:?} -s"),
-        );
-        let mut env_cmd = husk_as(u, &["sh", "-c", ORPHANS]);
-        env_cmd.env("TINI_SUBREAPER", "1");
-        check_orphans(env_cmd, |p| p, &format!("{u:?} TINI_SUBREAPER"));
+for_each_user! {
+    fn reaps_a_thousand_orphans_as_subreaper_and_pid1(u: User) {
+        if can(Needs::Subreaper, "orphans as subreaper") {
+            check_orphans(
+                husk_as(u, &["-s", "sh", "-c", ORPHANS]),
+                |p| p,
+                &format!("{u:?} -s"),
+            );
+            let mut env_cmd = husk_as(u, &["sh", "-c", ORPHANS]);
+            env_cmd.env("TINI_SUBREAPER", "1");
+            check_orphans(env_cmd, |p| p, &format!("{u:?} TINI_SUBREAPER"));
+        }
         if can_unshare_as(u) {
             check_orphans(
                 as_pid1(u, &["sh", "-c", ORPHANS]),
@@ -294,12 +351,11 @@ fn reaps_a_thousand_orphans_as_subreaper_and_pid1() {
         } else {
             println!("SKIP orphans as PID 1 ({u:?}): unshare of a pid namespace fails here");
         }
-    });
+    }
 }
 
-#[test]
-fn remaps_exit_codes() {
-    as_each_user("-e", |u| {
+for_each_user! {
+    fn remaps_exit_codes(u: User) {
         assert_eq!(
             code(run(husk_as(u, &["-e", "3", "-e143", "sh", "-c", "exit 3"]), 10).status),
             0
@@ -312,13 +368,12 @@ fn remaps_exit_codes() {
             code(run(husk_as(u, &["-e", "3", "sh", "-c", "exit 4"]), 10).status),
             4
         );
-    });
+    }
 }
 
-#[test]
-fn parent_death_signal_reaches_the_payload() {
-    as_each_user("-p", |u| {
-        let inner = format!("{} -p SIGUSR1 -- sh -c 'trap \"exit 0\" USR1; echo $$; while :; do sleep 1 & wait $!; done' & sleep 0.3", husk().display());
+for_each_user! {
+    fn parent_death_signal_reaches_the_payload(u: User) {
+        let inner = format!("{} -p SIGUSR1 -- sh -c 'trap \"exit 0\" USR1; echo $$; while :; do sleep 1 & wait $!; done' & sleep 0.3", husk_sh());
         let mut child = command_as(u, Path::new("sh"), &["-c", &inner])
             .stdout(Stdio::piped())
             .spawn()
@@ -330,12 +385,11 @@ fn parent_death_signal_reaches_the_payload() {
             eventually(10, || !alive(payload)),
             "{u:?}: payload survived its grandparent"
         );
-    });
+    }
 }
 
-#[test]
-fn rewrites_and_drops_signals() {
-    as_each_user("--rewrite", |u| {
+for_each_user! {
+    fn rewrites_and_drops_signals(u: User) {
         let mut child = husk_as(
             u,
             &[
@@ -361,19 +415,21 @@ fn rewrites_and_drops_signals() {
             kill(payload, libc::SIGKILL);
         }
         assert_eq!(code(wait_for(&mut child, 10)), 137);
-    });
+    }
 }
 
-#[test]
-fn grace_terminates_then_kills_leftovers() {
-    let stubborn = r#"(trap "" TERM; exec sleep 60) & echo $!"#;
-    let polite = "sleep 60 & echo $!";
-    as_each_user("--grace", |u| {
+for_each_user! {
+    fn grace_terminates_then_kills_leftovers(u: User) {
+        let stubborn = r#"(trap "" TERM; exec sleep 60) & echo $!"#;
+        let polite = "sleep 60 & echo $!";
         for (args, script, survives) in [
             (&["-s"][..], stubborn, true),
             (&["-s", "--grace", "0.5"][..], stubborn, false),
             (&["-s", "--grace", "30"][..], polite, false),
         ] {
+            if !can(Needs::Subreaper, "--grace as subreaper") {
+                break;
+            }
             let mut all = args.to_vec();
             all.extend(["sh", "-c", script]);
             let mut child = husk_as(u, &all).stdout(Stdio::piped()).spawn().unwrap();
@@ -387,13 +443,14 @@ fn grace_terminates_then_kills_leftovers() {
         if can_unshare_as(u) {
             let out = run(as_pid1(u, &["--grace", "0.5", "sh", "-c", stubborn]), 20);
             assert_eq!(code(out.status), 0);
+        } else {
+            println!("SKIP --grace as PID 1 ({u:?}): unshare of a pid namespace fails here");
         }
-    });
+    }
 }
 
-#[test]
-fn pause_sleeps_until_term() {
-    as_each_user("--pause", |u| {
+for_each_user! {
+    fn pause_sleeps_until_term(u: User) {
         let mut child = husk_as(u, &["--pause"]).spawn().unwrap();
         std::thread::sleep(std::time::Duration::from_millis(200));
         kill(child.id(), libc::SIGUSR1);
@@ -401,14 +458,14 @@ fn pause_sleeps_until_term() {
         assert!(child.try_wait().unwrap().is_none());
         kill(child.id(), libc::SIGTERM);
         assert_eq!(code(wait_for(&mut child, 10)), 0);
-    });
+    }
 }
 
 #[test]
 fn socket_activation_pid_is_rewritten() {
     let script = format!(
         "export LISTEN_PID=$$; exec {} sh -c 'echo $LISTEN_PID $$'",
-        husk().display()
+        husk_sh()
     );
     let out = run(
         command_as(User::Unprivileged, Path::new("sh"), &["-c", &script]),
@@ -438,6 +495,9 @@ fn verbosity_and_reap_warnings() {
     );
     let out = run(husk_as(User::Unprivileged, &["true"]), 10);
     assert!(out.stderr.is_empty());
+    if !can(Needs::Subreaper, "-w reap warnings") {
+        return;
+    }
     let out = run(
         husk_as(
             User::Unprivileged,
@@ -452,15 +512,10 @@ fn verbosity_and_reap_warnings() {
     );
 }
 
-#[test]
-fn terminal_foreground_and_ctrl_c() {
-    as_each_user("terminal", |u| {
+for_each_user! {
+    fn terminal_foreground_and_ctrl_c(u: User) {
         let payload = r#"set -- $(sed 's/.*) //' /proc/$$/stat); echo "pgrp=$3 tpgid=$6 pid=$$"; echo ready; exec sleep 30"#;
-        let inner = format!(
-            "{} sh -c '{}'",
-            husk().display(),
-            payload.replace('\'', r"'\''")
-        );
+        let inner = format!("{} sh -c '{}'", husk_sh(), payload.replace('\'', r"'\''"));
         let (mut child, lines) = under_pty(u, &inner);
         let info = lines.next(10);
         let f: Vec<&str> = info
@@ -477,7 +532,7 @@ fn terminal_foreground_and_ctrl_c() {
         use std::io::Write;
         child.stdin.as_mut().unwrap().write_all(b"\x03").unwrap();
         assert_eq!(code(wait_for(&mut child, 10)), 130, "{u:?}");
-    });
+    }
 }
 
 #[test]
@@ -506,15 +561,14 @@ fn help_version_license() {
     assert!(text(&out.stdout).contains("MIT License"));
 }
 
-#[test]
-fn ctrl_z_stops_husk_with_its_payload_and_fg_resumes_both() {
-    as_each_user("Ctrl-Z", |u| {
+for_each_user! {
+    fn ctrl_z_stops_husk_with_its_payload_and_fg_resumes_both(u: User) {
         let (mut child, lines) = under_pty(u, "bash --norc --noprofile -i");
         let mut stdin = child.stdin.take().unwrap();
         use std::io::Write;
         let pause = |ms| std::thread::sleep(std::time::Duration::from_millis(ms));
         // Without job control in husk the shell would wait forever on the stopped job.
-        writeln!(stdin, "PS1=; {} sleep 30", husk().display()).unwrap();
+        writeln!(stdin, "PS1=; {} sleep 30", husk_sh()).unwrap();
         pause(700);
         stdin.write_all(b"\x1a").unwrap(); // Ctrl-Z
         pause(700);
@@ -545,5 +599,5 @@ fn ctrl_z_stops_husk_with_its_payload_and_fg_resumes_both() {
             "{u:?}: fg and Ctrl-C did not reach the payload:\n{seen}"
         );
         wait_for(&mut child, 10);
-    });
+    }
 }

@@ -1,48 +1,54 @@
 //! The default seccomp filter against Docker's default profile, the capabilities that open
-//! its groups, --disable-userns under any filter, and --restrict-af. Each attempt is a
-//! python3 snippet printing "NAME=errno" or "NAME=ok" (see common::PRELUDE).
+//! its groups, --disable-userns under any filter, and --restrict-af. Each attempt is a step
+//! of the probe (tests/probe/probe.rs) printing "NAME=errno" or "NAME=ok".
 
 mod common;
 use common::*;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Calls whose outcome the filter decides, each chosen so that the kernel alone would give
 /// a different answer (a no-op success, EFAULT, EBADF, EINVAL, ENOTTY, ...).
-const PROBES: &str = "
-pid = os.getpid()
-sys('clone_newns_fs', 56, 0x20000 | 0x200, 0, 0, 0, 0)
-sys('clone3', 435, 0, 0)
-sys('setns', 308, -1, 0)
-# With SYS_ADMIN kept, COMMAND sits one user namespace below husk's mounts: the mount calls
-# reach the kernel for a mount namespace of its own.
-sys('unshare_ns', 272, 0x20000)
-sys('fsopen', 430, 0, 0)
-sys('mount', 165, 0, 0, 0, 0, 0)
-sys('io_uring_setup', 425, 1, 0)
-sys('kcmp', 312, pid, pid, 0, 0, 0)
-sys('set_mempolicy', 238, 0, 0, 0)
-sys('settimeofday', 164, 1, 0)
-sys('iopl', 172, 0)
-sys('chroot', 161, 0)
-sys('personality_query', 135, 0xffffffff)
-sys('personality_linux', 135, 0)
-sys('personality_no_aslr', 135, 0x40000)
-sys('tiocsetd', 16, 0, 0x5423, 0)
-sys('vsock', 41, 40, 1, 0)
-sys('getpid', 39)
-# Last: once in a new user namespace, the capabilities over the sandbox are gone.
-sys('unshare_user', 272, 0x10000000)
-";
+const PROBES: &[&str] = &[
+    "sys clone_newns_fs 56 0x20200 0 0 0 0",
+    "sys clone3 435 0 0",
+    "sys setns 308 -1 0",
+    // With SYS_ADMIN kept, COMMAND sits one user namespace below husk's mounts: the mount
+    // calls reach the kernel for a mount namespace of its own.
+    "sys unshare_ns 272 0x20000",
+    "sys fsopen 430 0 0",
+    "sys mount 165 0 0 0 0 0",
+    "sys io_uring_setup 425 1 0",
+    "sys kcmp 312 pid pid 0 0 0",
+    "sys set_mempolicy 238 0 0 0",
+    "sys settimeofday 164 1 0",
+    "sys iopl 172 0",
+    "sys chroot 161 0",
+    "sys personality_query 135 0xffffffff",
+    "sys personality_linux 135 0",
+    "sys personality_no_aslr 135 0x40000",
+    "sys tiocsetd 16 0 0x5423 0",
+    "sys vsock 41 40 1 0",
+    "sys getpid 39",
+    // Last: once in a new user namespace, the capabilities over the sandbox are gone.
+    "sys unshare_user 272 0x10000000",
+];
 
 fn probe(u: User, args: &[&str]) -> String {
     let mut all = vec!["--rootfs", "/"];
     all.extend(args);
-    py(u, &all, &format!("{PRELUDE}{PROBES}"))
+    probe_in(u, &all, PROBES)
 }
 
-#[test]
-fn the_default_filter_denies_what_docker_denies_without_capabilities() {
-    as_each_user("docker groups", |u| {
+/// Whether the sandboxes and filters these tests need work with the husk under test.
+fn runnable(test: &str) -> bool {
+    can(Needs::Namespaces, test) && can(Needs::Seccomp, test)
+}
+
+for_each_user! {
+    fn the_default_filter_denies_what_docker_denies_without_capabilities(u: User) {
+        if !runnable("docker groups") {
+            return;
+        }
         expect(
             u,
             &probe(u, &[]),
@@ -67,12 +73,14 @@ fn the_default_filter_denies_what_docker_denies_without_capabilities() {
                 "getpid=ok",
             ],
         );
-    });
+    }
 }
 
-#[test]
-fn a_kept_capability_opens_its_group_and_only_it() {
-    as_each_user("--cap-add groups", |u| {
+for_each_user! {
+    fn a_kept_capability_opens_its_group_and_only_it(u: User) {
+        if !runnable("--cap-add groups") {
+            return;
+        }
         let out = probe(u, &["--cap-add", "SYS_ADMIN"]);
         expect(
             u,
@@ -116,11 +124,16 @@ fn a_kept_capability_opens_its_group_and_only_it() {
                 "mount=EPERM",
             ],
         );
-    });
+    }
 }
 
 /// A compiled filter that allows everything.
-fn allow_all_filter() -> PathBuf {
+fn allow_all_filter() -> &'static Path {
+    static PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PATH.get_or_init(write_allow_all_filter)
+}
+
+fn write_allow_all_filter() -> PathBuf {
     let path = scratch().join("allow.bpf");
     let mut bytes = 0x06u16.to_ne_bytes().to_vec(); // ret ALLOW
     bytes.extend([0, 0]);
@@ -129,48 +142,57 @@ fn allow_all_filter() -> PathBuf {
     path
 }
 
-#[test]
-fn disable_userns_holds_under_any_filter() {
-    let filter = allow_all_filter();
-    let code = format!(
-        "{PRELUDE}sys('unshare_user', 272, 0x10000000)\nsys('clone3', 435, 0, 0)\nsys('keyctl', 250, 0, -3)"
-    );
-    as_each_user("--disable-userns", |u| {
-        let out = py(
+for_each_user! {
+    fn disable_userns_holds_under_any_filter(u: User) {
+        if !runnable("--disable-userns") {
+            return;
+        }
+        let filter = allow_all_filter();
+        let steps = [
+            "sys unshare_user 272 0x10000000",
+            "sys clone3 435 0 0",
+            "sys keyctl 250 0 -3",
+        ];
+        let out = probe_in(
             u,
             &["--rootfs", "/", "--no-default-seccomp", "--disable-userns"],
-            &code,
+            &steps,
         );
         expect(u, &out, &["unshare_user=EPERM", "clone3=ENOSYS"]);
         assert!(
             !out.contains("keyctl=EPERM"),
             "{u:?}: the default filter: {out}"
         );
-        let s = py_with_fd7(u, &filter, "--rootfs / --seccomp 7 --disable-userns", &code);
+        let s = probe_with_fd7(u, filter, "--rootfs / --seccomp 7 --disable-userns", &steps);
         expect(u, &s, &["unshare_user=EPERM", "clone3=ENOSYS"]);
         assert!(
             !s.contains("keyctl=EPERM"),
             "{u:?}: the default filter: {s}"
         );
         // Without --disable-userns the user's filter alone decides.
-        let out = py(u, &["--rootfs", "/", "--no-default-seccomp"], &code);
+        let out = probe_in(u, &["--rootfs", "/", "--no-default-seccomp"], &steps);
         expect(u, &out, &["unshare_user=ok"]);
-    });
+    }
 }
 
-#[test]
-fn restrict_af_limits_socket_families() {
-    let snippet = format!(
-        "{PRELUDE}
-import socket
-for name, family, kind in (('unix', 1, 1), ('inet', 2, 2), ('inet6', 10, 2), ('netlink', 16, 3)):
-    c(name, libc.socket(family, kind, 0))
-c('pair_unix', libc.socketpair(1, 1, 0, ctypes.byref((ctypes.c_int * 2)())))
-sys('io_uring_setup', 425, 4, ctypes.addressof(ctypes.create_string_buffer(120)))
-"
-    );
-    as_each_user("--restrict-af", |u| {
-        let out = py(
+/// socket(FAMILY, TYPE, 0) for unix stream, inet and inet6 datagram, netlink raw, a unix
+/// socketpair, and io_uring_setup with real (zeroed) parameters.
+const SOCKETS: [&str; 6] = [
+    "sys unix 41 1 1 0",
+    "sys inet 41 2 2 0",
+    "sys inet6 41 10 2 0",
+    "sys netlink 41 16 3 0",
+    "sys pair_unix 53 1 1 0 buf:8",
+    "sys io_uring_setup 425 4 buf:120",
+];
+
+for_each_user! {
+    fn restrict_af_limits_socket_families(u: User) {
+        if !runnable("--restrict-af") {
+            return;
+        }
+        let snippet = SOCKETS;
+        let out = probe_in(
             u,
             &["--rootfs", "/", "--restrict-af", "inet,inet6"],
             &snippet,
@@ -186,7 +208,7 @@ sys('io_uring_setup', 425, 4, ctypes.addressof(ctypes.create_string_buffer(120))
                 "pair_unix=EAFNOSUPPORT",
             ],
         );
-        let out = py(u, &["--rootfs", "/"], &snippet);
+        let out = probe_in(u, &["--rootfs", "/"], &snippet);
         expect(
             u,
             &out,
@@ -202,7 +224,7 @@ sys('io_uring_setup', 425, 4, ctypes.addressof(ctypes.create_string_buffer(120))
         ];
         expect(
             u,
-            &py(u, &args, &snippet),
+            &probe_in(u, &args, &snippet),
             &[
                 "unix=EAFNOSUPPORT",
                 "inet=EAFNOSUPPORT",
@@ -214,10 +236,14 @@ sys('io_uring_setup', 425, 4, ctypes.addressof(ctypes.create_string_buffer(120))
         let args = ["--rootfs", "/", "--restrict-af", "unix,netlink"];
         expect(
             u,
-            &py(u, &args, &snippet),
+            &probe_in(u, &args, &snippet),
             &["unix=ok", "netlink=ok", "pair_unix=ok", "inet=EAFNOSUPPORT"],
         );
-    });
+    }
+}
+
+#[test]
+fn restrict_af_lists_are_checked() {
     for bad in ["foo", "", "inet,", "unix,ipx", "none,unix"] {
         let out = run(husk_as(User::Root, &["--restrict-af", bad, "true"]), 10);
         assert_eq!(code(out.status), 125, "{bad:?}");

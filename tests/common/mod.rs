@@ -56,8 +56,277 @@ pub fn as_each_user(name: &str, f: impl Fn(User)) {
     f(User::Unprivileged);
 }
 
-/// A command that runs `program args...` as `user`, in the scratch directory.
+/// Two test cases per body, reported apart: `NAME::as_root` (SKIP when the suite is not
+/// root) and `NAME::rootless`. Write `fn NAME(u: User) { ... }`; doc comments and other
+/// attributes go on the module.
+#[macro_export]
+macro_rules! for_each_user {
+    ($($(#[$meta:meta])* fn $name:ident($u:ident: User) $body:block)*) => {
+        $(
+            $(#[$meta])*
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                fn body($u: User) $body
+
+                #[test]
+                fn as_root() {
+                    if !is_root() {
+                        println!(
+                            "SKIP {} as root: the suite is not running as root",
+                            stringify!($name)
+                        );
+                        return;
+                    }
+                    body(User::Root);
+                }
+
+                #[test]
+                fn rootless() {
+                    body(User::Unprivileged);
+                }
+            }
+        )*
+    };
+}
+
+/// The program that runs husk, when the binary under test is not this machine's own (for
+/// the aarch64 build: `HUSK_TEST_RUNNER=qemu-aarch64-static`, as binfmt_misc may not be
+/// registered); husk is its first argument.
+pub fn runner() -> Option<&'static str> {
+    static R: OnceLock<Option<String>> = OnceLock::new();
+    R.get_or_init(|| {
+        std::env::var("HUSK_TEST_RUNNER")
+            .ok()
+            .filter(|r| !r.is_empty())
+    })
+    .as_deref()
+}
+
+/// husk as a shell command word (with the runner in front), for scripts run through sh.
+pub fn husk_sh() -> String {
+    match runner() {
+        Some(r) => format!("{r} {}", husk().display()),
+        None => husk().display().to_string(),
+    }
+}
+
+/// What the first word of husk's processes' /proc/PID/comm is (the runner's name, cut to 15
+/// bytes as the kernel does, under a runner).
+pub fn husk_comm() -> String {
+    let name = match runner() {
+        Some(r) => Path::new(r)
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned(),
+        None => "husk".into(),
+    };
+    name.chars().take(15).collect()
+}
+
+/// Something the husk under test may be unable to do under a runner (qemu-user).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Needs {
+    /// clone(2) with CLONE_NEW* flags: every sandbox.
+    Namespaces,
+    /// A seccomp filter (the default one, --seccomp, --restrict-af, --disable-userns).
+    Seccomp,
+    /// Landlock rules (--landlock-*, and the scopes every sandbox applies).
+    Landlock,
+    /// clone3 (--cgroup places COMMAND with CLONE_INTO_CGROUP).
+    Clone3,
+    /// prctl(PR_SET_CHILD_SUBREAPER) (-s, TINI_SUBREAPER).
+    Subreaper,
+}
+
+/// Whether the husk under test can do `what` here; when it cannot, prints
+/// `SKIP TEST on RUNNER: REASON` and returns false. Without a runner it always can. Under
+/// one, husk is tried once per feature and only the known failure of that feature counts.
+pub fn can(what: Needs, test: &str) -> bool {
+    let Some(r) = runner() else { return true };
+    static FOUND: [OnceLock<Option<&'static str>>; 5] = [const { OnceLock::new() }; 5];
+    let why = *FOUND[what as usize].get_or_init(|| {
+        let cgroup = std::env::temp_dir().join("husk-no-such-cgroup");
+        let cgroup = cgroup.to_str().unwrap();
+        let (args, failure, reason): (&[&str], &str, &str) = match what {
+            Needs::Namespaces => (
+                &["--no-default-seccomp", "--unshare-uts", "true"],
+                "husk: creating namespaces (clone): Invalid argument",
+                "clone(2) with CLONE_NEW* flags fails with EINVAL (qemu-user implements no namespace flags)",
+            ),
+            Needs::Seccomp => (
+                &["--restrict-af", "inet", "true"],
+                "husk: loading the seccomp filter: Function not implemented",
+                "seccomp(2) fails with ENOSYS (qemu-user does not let the guest load filters)",
+            ),
+            Needs::Landlock => (
+                &["--landlock-ro", "/", "true"],
+                "not enforced",
+                "the landlock calls fail with ENOSYS (qemu-user does not implement them), so husk warns \"not enforced\"",
+            ),
+            Needs::Clone3 => (
+                &["--cgroup", cgroup, "true"],
+                "husk: fork: Function not implemented",
+                "clone3(2) fails with ENOSYS (qemu-user does not implement it), so --cgroup cannot place COMMAND",
+            ),
+            Needs::Subreaper => (
+                &["-s", "true"],
+                "husk: -s: PR_SET_CHILD_SUBREAPER: Invalid argument",
+                "prctl(PR_SET_CHILD_SUBREAPER) fails with EINVAL (qemu-user refuses the prctl options it does not know)",
+            ),
+        };
+        let out = run(husk_as(User::Root, args), 30);
+        let err = text(&out.stderr);
+        if what == Needs::Landlock && landlock_abi() == 0 {
+            return None; // the kernel's own lack, which the tests handle themselves
+        }
+        err.contains(failure).then_some(reason)
+    });
+    match why {
+        Some(reason) => {
+            let runner = Path::new(r).file_name().unwrap().to_string_lossy();
+            println!("SKIP {test}{} on {runner}: {reason}", which_user());
+            false
+        }
+        None => true,
+    }
+}
+
+/// " as root" or " rootless" in a case of `for_each_user!` (from the test's thread name),
+/// for SKIP lines printed by helpers.
+fn which_user() -> &'static str {
+    let t = std::thread::current();
+    match t.name() {
+        Some(n) if n.ends_with("::as_root") => " as root",
+        Some(n) if n.ends_with("::rootless") => " rootless",
+        _ => "",
+    }
+}
+
+/// The landlock ABI of this kernel (0 without landlock).
+pub fn landlock_abi() -> i64 {
+    // SAFETY: a null attribute with size 0 and the VERSION flag only queries.
+    let v = unsafe { libc::syscall(libc::SYS_landlock_create_ruleset, 0usize, 0usize, 1u32) };
+    v.max(0)
+}
+
+/// The probe (tests/probe/probe.rs), built once with rustc for this machine, in a directory
+/// every uid can read and that a `--rootfs /` sandbox still shows (/var/tmp: husk covers
+/// /tmp). The build is keyed by the source, so later test processes reuse it.
+pub fn probe() -> &'static Path {
+    static PROBE: OnceLock<PathBuf> = OnceLock::new();
+    PROBE.get_or_init(|| {
+        use std::hash::{Hash, Hasher};
+        const SOURCE: &str = include_str!("../probe/probe.rs");
+        let target = format!("{}-unknown-linux-musl", std::env::consts::ARCH);
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (SOURCE, &target).hash(&mut h);
+        // SAFETY: geteuid has no preconditions.
+        let euid = unsafe { libc::geteuid() };
+        let mut dir = PathBuf::from(format!("/var/tmp/husk-probe-{euid}-{:016x}", h.finish()));
+        let trusted = |d: &Path| {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::symlink_metadata(d)
+                .is_ok_and(|m| m.is_dir() && m.uid() == euid && m.mode() & 0o022 == 0)
+        };
+        if dir.exists() && !trusted(&dir) {
+            // Someone else's: a directory of this process's own instead.
+            dir = PathBuf::from(format!("{}-{}", dir.display(), std::process::id()));
+        }
+        let bin = dir.join("probe");
+        if bin.exists() {
+            return bin;
+        }
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(
+            trusted(&dir),
+            "{}: not this user's own directory",
+            dir.display()
+        );
+        let src = dir.join(format!("probe-{}.rs", std::process::id()));
+        std::fs::write(&src, SOURCE).unwrap();
+        let tmp = dir.join(format!("probe-{}", std::process::id()));
+        let rustc = std::env::var("RUSTC").unwrap_or("rustc".into());
+        let mut cmd = Command::new(rustc);
+        cmd.args([
+            "--edition",
+            "2021",
+            "-C",
+            "opt-level=s",
+            "-C",
+            "panic=abort",
+        ])
+        .args(["-C", "strip=debuginfo", "-C", "target-feature=+crt-static"])
+        .args(["--target", &target]);
+        if target.starts_with("aarch64") {
+            cmd.args(["-C", "linker=rust-lld"]);
+        }
+        let out = cmd.arg(&src).arg("-o").arg(&tmp).output().unwrap();
+        let _ = std::fs::remove_file(&src);
+        assert!(
+            out.status.success(),
+            "building the probe: {}",
+            text(&out.stderr)
+        );
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::rename(&tmp, &bin).unwrap();
+        bin
+    })
+}
+
+/// The probe's path as a string, for command lines.
+pub fn probe_path() -> &'static str {
+    probe().to_str().unwrap()
+}
+
+/// `husk ARGS -- PROBE STEPS...` as `u`: stdout, after checking that it succeeded. A root
+/// built by hand (no `--rootfs`) gets the probe's directory bound in read-only.
+pub fn probe_in(u: User, args: &[&str], steps: &[&str]) -> String {
+    let out = run(husk_as(u, &probe_args(args, steps)), 30);
+    let s = text(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{u:?} {args:?}: {s}{}",
+        text(&out.stderr)
+    );
+    s
+}
+
+/// The arguments of husk for `probe_in`.
+pub fn probe_args<'a>(args: &[&'a str], steps: &[&'a str]) -> Vec<&'a str> {
+    let mut all = args.to_vec();
+    if all.contains(&"--unshare-all") && !all.contains(&"--rootfs") {
+        let dir = probe().parent().unwrap().to_str().unwrap();
+        all.extend(["--ro-bind", dir, dir]);
+    }
+    all.extend(["--", probe_path()]);
+    all.extend(steps);
+    all
+}
+
+/// Like `probe_in`, with `file` open as descriptor 7 (for `--seccomp 7` and the like);
+/// returns stdout and stderr, whatever the exit status.
+pub fn probe_with_fd7(u: User, file: &Path, args: &str, steps: &[&str]) -> String {
+    let script = format!("exec 7<{}; {} {args} -- \"$@\"", file.display(), husk_sh());
+    let mut all = vec!["-c", &script, "sh", probe_path()];
+    all.extend(steps);
+    let out = run(command_as(u, Path::new("sh"), &all), 30);
+    format!("{}{}", text(&out.stdout), text(&out.stderr))
+}
+
+/// A command that runs `program args...` as `user`, in the scratch directory; husk itself
+/// through the runner, when there is one.
 pub fn command_as(user: User, program: &Path, args: &[&str]) -> Command {
+    let mut words: Vec<&std::ffi::OsStr> = Vec::new();
+    if program == husk() {
+        if let Some(r) = runner() {
+            words.push(r.as_ref());
+        }
+    }
+    words.push(program.as_os_str());
     let mut cmd = if user == User::Unprivileged && is_root() {
         let mut c = Command::new("setpriv");
         c.args([
@@ -68,10 +337,12 @@ pub fn command_as(user: User, program: &Path, args: &[&str]) -> Command {
             "--clear-groups",
             "--",
         ])
-        .arg(program);
+        .args(&words);
         c
     } else {
-        Command::new(program)
+        let mut c = Command::new(words[0]);
+        c.args(&words[1..]);
+        c
     };
     // A PATH every uid can search, so "not found" does not turn into "permission denied".
     cmd.args(args)
@@ -161,6 +432,11 @@ impl Lines {
         self.rx
             .recv_timeout(Duration::from_secs(secs))
             .expect("no line from the child in time")
+    }
+
+    /// The next line, or None when none comes in `secs` seconds.
+    pub fn try_next(&self, secs: u64) -> Option<String> {
+        self.rx.recv_timeout(Duration::from_secs(secs)).ok()
     }
 
     /// Skips lines until one equals `want`.
@@ -339,46 +615,6 @@ pub fn chmod_tree(path: &Path, mode: u32) {
         }
     }
 }
-
-/// Runs python3 code inside `husk ARGS --`, returns stdout.
-pub fn py(u: User, args: &[&str], code: &str) -> String {
-    let mut all = args.to_vec();
-    all.extend(["--", "/usr/bin/python3", "-c", code]);
-    let out = run(husk_as(u, &all), 30);
-    let s = text(&out.stdout);
-    assert!(out.status.success(), "{u:?}: {s}{}", text(&out.stderr));
-    s
-}
-
-/// Like `py`, with `file` open as descriptor 7 (for `--seccomp 7` and the like); returns
-/// stdout, whatever the exit status.
-pub fn py_with_fd7(u: User, file: &Path, args: &str, code: &str) -> String {
-    let script = format!(
-        "exec 7<{}; {} {args} -- /usr/bin/python3 -c \"$1\"",
-        file.display(),
-        husk().display()
-    );
-    let out = run(
-        command_as(u, Path::new("sh"), &["-c", &script, "sh", code]),
-        10,
-    );
-    format!("{}{}", text(&out.stdout), text(&out.stderr))
-}
-
-pub const PRELUDE: &str = r#"
-import ctypes, errno, os
-libc = ctypes.CDLL(None, use_errno=True)
-def sys(name, nr, *args):
-    r = libc.syscall(ctypes.c_long(nr), *[ctypes.c_long(a) for a in args])
-    print(f"{name}={errno.errorcode.get(ctypes.get_errno(), 'ok') if r == -1 else 'ok'}")
-def c(name, r):
-    print(f"{name}={errno.errorcode.get(ctypes.get_errno(), 'ok') if r == -1 else 'ok'}")
-def attempt(name, fn):
-    try:
-        fn(); print(f"{name}=ok")
-    except OSError as e:
-        print(f"{name}={errno.errorcode[e.errno]}")
-"#;
 
 pub fn expect(u: User, out: &str, wants: &[&str]) {
     for want in wants {
