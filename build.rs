@@ -56,6 +56,20 @@ fn main() {
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "unknown".to_owned());
     println!("cargo:rustc-env=HUSK_COMMIT={commit}");
-    println!("cargo:rerun-if-changed=.git/HEAD");
-    println!("cargo:rerun-if-changed=.git/refs/heads");
+    // Where git keeps HEAD and the branches (in a worktree `.git` is a file, and a path
+    // that does not exist would make cargo rebuild every time).
+    for name in ["HEAD", "refs/heads"] {
+        let path = Command::new("git")
+            .args(["rev-parse", "--path-format=absolute", "--git-path", name])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .and_then(|o| String::from_utf8(o.stdout).ok());
+        if let Some(path) = path
+            .map(|p| p.trim().to_owned())
+            .filter(|p| std::path::Path::new(p).exists())
+        {
+            println!("cargo:rerun-if-changed={path}");
+        }
+    }
 }

@@ -7,7 +7,7 @@ use common::*;
 /// husk's stderr and exit status for `args`, as `u`, with `setup` run by the shell first
 /// (to open a descriptor, say).
 fn failure(u: User, setup: &str, args: &str) -> (String, i32) {
-    let script = format!("{setup} exec {} {args}", husk().display());
+    let script = format!("{setup} exec {} {args}", husk_sh());
     let out = run(
         command_as(u, std::path::Path::new("sh"), &["-c", &script]),
         20,
@@ -15,9 +15,9 @@ fn failure(u: User, setup: &str, args: &str) -> (String, i32) {
     (text(&out.stderr), code(out.status))
 }
 
-#[test]
-fn late_failures_name_the_option_and_its_value() {
-    as_each_user("late failures", |u| {
+for_each_user! {
+fn late_failures_name_the_option_and_its_value(u: User) {
+    {
         let (err, status) = failure(u, "", "--landlock-ro /nope -- true");
         assert_eq!(
             err,
@@ -43,7 +43,8 @@ fn late_failures_name_the_option_and_its_value() {
         assert_eq!(err, "husk: --add-seccomp-fd 7: Invalid argument\n");
         let (err, _) = failure(u, "", "--keep-fd 9 --unshare-uts -- true");
         assert_eq!(err, "husk: --keep-fd 9: Bad file descriptor\n");
-    });
+    }
+}
 }
 
 #[test]
@@ -57,9 +58,9 @@ fn rlimit_failures_name_the_limit() {
     assert_eq!(status, 125);
 }
 
-#[test]
-fn a_failed_exec_is_reported_once_by_the_child() {
-    as_each_user("exec failure", |u| {
+for_each_user! {
+fn a_failed_exec_is_reported_once_by_the_child(u: User) {
+    {
         for args in ["-- /nonexistent", "--unshare-uts -- /nonexistent"] {
             let (err, status) = failure(u, "", args);
             assert_eq!(
@@ -71,12 +72,13 @@ fn a_failed_exec_is_reported_once_by_the_child() {
         let (err, status) = failure(u, "", "-- /");
         assert_eq!(err, "husk: /: Permission denied\n");
         assert_eq!(status, 126);
-    });
+    }
+}
 }
 
-#[test]
-fn option_errors_are_one_line_with_the_value() {
-    as_each_user("option errors", |u| {
+for_each_user! {
+fn option_errors_are_one_line_with_the_value(u: User) {
+    {
         for (args, want) in [
             ("--hostname=box -- true", "husk: --hostname=box: unknown option (see --help)\n"),
             ("--rlimit bogus=1 -- true", "husk: --rlimit bogus=1: expected NAME=SOFT[:HARD] (see setrlimit(2); unlimited, K/M/G accepted)\n"),
@@ -89,5 +91,21 @@ fn option_errors_are_one_line_with_the_value() {
             assert_eq!(err, want, "{args}");
             assert_eq!(status, 125, "{args}");
         }
-    });
+    }
+}
+}
+
+for_each_user! {
+/// `--pause --time-limit`: no COMMAND, so the limit kills the descendants and husk exits
+/// 137; it used to kill(0, SIGKILL): its own process group, and with it the shell that
+/// started it.
+fn time_limit_with_pause_spares_the_caller(u: User) {
+    let script = format!("{} --pause --time-limit 0.2; echo status=$?", husk_sh());
+    let mut sh = command_as(u, std::path::Path::new("sh"), &["-c", &script]);
+    // A group of its own, so that a husk killing its group takes the shell, not the suite.
+    std::os::unix::process::CommandExt::process_group(&mut sh, 0);
+    let out = run(sh, 20);
+    assert_eq!(text(&out.stdout), "status=137\n", "{}", text(&out.stderr));
+    assert!(out.status.success());
+}
 }
