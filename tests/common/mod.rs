@@ -173,7 +173,7 @@ pub fn can(what: Needs, test: &str) -> bool {
             ),
             Needs::Subreaper => (
                 &["-s", "true"],
-                "husk: -s: PR_SET_CHILD_SUBREAPER: Invalid argument",
+                "husk: -s (PR_SET_CHILD_SUBREAPER): Invalid argument",
                 "prctl(PR_SET_CHILD_SUBREAPER) fails with EINVAL (qemu-user refuses the prctl options it does not know)",
             ),
         };
