@@ -413,15 +413,8 @@ pub fn landlock_add_path(ruleset: &OwnedFd, parent: BorrowedFd, allowed: u64) ->
         parent_fd: parent.as_raw_fd(),
     };
     let rule = lk::landlock_rule_type::LANDLOCK_RULE_PATH_BENEATH;
-    let attr = &attr as *const lk::landlock_path_beneath_attr;
-    let args = [
-        ruleset.as_raw_fd() as usize,
-        rule as usize,
-        attr as usize,
-        0,
-    ];
-    // SAFETY: attr is a struct landlock_path_beneath_attr (packed, as the kernel's).
-    unsafe { syscall(k::__NR_landlock_add_rule, args) }.map(drop)
+    // SAFETY: attr is the struct landlock_path_beneath_attr this rule type takes.
+    unsafe { landlock_add_rule(ruleset, rule, &attr) }
 }
 
 /// landlock_add_rule(2), LANDLOCK_RULE_NET_PORT: `allowed` (LANDLOCK_ACCESS_NET_*) on `port`.
@@ -431,14 +424,26 @@ pub fn landlock_add_port(ruleset: &OwnedFd, port: u64, allowed: u64) -> Result<(
         port,
     };
     let rule = lk::landlock_rule_type::LANDLOCK_RULE_NET_PORT;
-    let attr = &attr as *const lk::landlock_net_port_attr;
+    // SAFETY: attr is the struct landlock_net_port_attr this rule type takes.
+    unsafe { landlock_add_rule(ruleset, rule, &attr) }
+}
+
+/// landlock_add_rule(2) with the attribute of a rule.
+///
+/// # Safety
+/// `attr` must be the struct the kernel reads for `rule` (it reads that many bytes).
+unsafe fn landlock_add_rule<T>(
+    ruleset: &OwnedFd,
+    rule: lk::landlock_rule_type,
+    attr: &T,
+) -> Result<(), Errno> {
     let args = [
         ruleset.as_raw_fd() as usize,
         rule as usize,
-        attr as usize,
+        attr as *const T as usize,
         0,
     ];
-    // SAFETY: attr is a struct landlock_net_port_attr.
+    // SAFETY: the caller's contract: attr is the rule's own struct, live for the call.
     unsafe { syscall(k::__NR_landlock_add_rule, args) }.map(drop)
 }
 
