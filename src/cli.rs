@@ -263,7 +263,8 @@ impl Opt {
         )
     }
 
-    /// Options from Rootfs on make a sandbox.
+    /// Every option makes a sandbox but those of the init, the limits, landlock and the
+    /// cgroup.
     fn makes_sandbox(self) -> bool {
         use Opt::*;
         !matches!(

@@ -573,7 +573,7 @@ mod tests {
     use linux_raw_sys::errno as e;
 
     /// A classic-BPF interpreter for the instructions the filter uses, on a seccomp_data.
-    fn run(prog: &[SockFilter], nr: u32, args: [u64; 6]) -> u32 {
+    fn interpret(prog: &[SockFilter], nr: u32, args: [u64; 6]) -> u32 {
         let mut data = [0u8; 64];
         data[..4].copy_from_slice(&nr.to_ne_bytes());
         data[4..8].copy_from_slice(&AUDIT_ARCH.to_ne_bytes());
@@ -761,13 +761,13 @@ mod tests {
                         let mut args = [0; 6];
                         args[i] = v;
                         assert_eq!(
-                            run(&prog, nr, args),
+                            interpret(&prog, nr, args),
                             expected(&c, nr, args),
                             "nr {nr} args {args:x?} full {full} caps {caps:#x} userns {userns} af {af:?}"
                         );
                     }
                     // Other ABIs: x32 numbers and another audit arch.
-                    assert_eq!(run(&prog, 0x4000_0000 | 39, [0; 6]), ERRNO | e::EPERM);
+                    assert_eq!(interpret(&prog, 0x4000_0000 | 39, [0; 6]), ERRNO | e::EPERM);
                 }
             }
         }
@@ -862,11 +862,11 @@ mod tests {
         };
         let prog = program(&c);
         for nr in 0..=470 {
-            let denied = run(&prog, nr, [0; 6]) != ALLOW;
+            let denied = interpret(&prog, nr, [0; 6]) != ALLOW;
             assert_eq!(denied, docker.contains(&nr), "nr {nr}");
         }
         // file_getattr/file_setattr are newer than Docker's list and allowed (README).
-        assert_eq!(run(&prog, k::__NR_file_getattr, [0; 6]), ALLOW);
+        assert_eq!(interpret(&prog, k::__NR_file_getattr, [0; 6]), ALLOW);
         // With SYS_ADMIN: the mount API and namespaces, not io_uring or the keyring.
         let prog = program(&Case {
             caps: 1 << k::CAP_SYS_ADMIN,
@@ -878,10 +878,10 @@ mod tests {
             k::__NR_setns,
             k::__NR_clone3,
         ] {
-            assert_eq!(run(&prog, nr, [0; 6]), ALLOW, "nr {nr}");
+            assert_eq!(interpret(&prog, nr, [0; 6]), ALLOW, "nr {nr}");
         }
         for nr in [k::__NR_io_uring_setup, k::__NR_keyctl, k::__NR_chroot] {
-            assert_ne!(run(&prog, nr, [0; 6]), ALLOW, "nr {nr}");
+            assert_ne!(interpret(&prog, nr, [0; 6]), ALLOW, "nr {nr}");
         }
     }
 

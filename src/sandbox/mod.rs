@@ -58,7 +58,7 @@ pub fn monitor(
     inherited: &Inherited,
     cgroup: Option<rustix::fd::BorrowedFd>,
 ) -> i32 {
-    match start(spec, env, inherited, cgroup) {
+    match clone_and_watch(spec, env, inherited, cgroup) {
         Ok(status) => status,
         Err(e) => {
             e.report();
@@ -68,7 +68,7 @@ pub fn monitor(
 }
 
 /// Clones the inner init into its namespaces, writes its maps, and supervises it.
-fn start<'a>(
+fn clone_and_watch<'a>(
     spec: &'a Spec,
     env: crate::spec::Env,
     inherited: &Inherited,
