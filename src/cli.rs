@@ -71,8 +71,8 @@ Beyond tini:
 "  --grace SECONDS when COMMAND exits and other descendants remain, send them
                   SIGTERM, wait up to SECONDS, then SIGKILL what is left
 " => ["grace" Grace];
-"  --pause         run no COMMAND: sleep and reap until SIGTERM or SIGINT
-" => ["pause" Pause];
+"  --pause, -P    run no COMMAND: sleep and reap until SIGTERM or SIGINT
+" => ["pause" Pause, "-P" Pause];
 "  --rlimit NAME=SOFT[:HARD]   setrlimit(2) for COMMAND (nofile, nproc, as,
                   cpu, core, fsize, memlock, stack, ...; unlimited, K/M/G)
 " => ["rlimit" SetRlimit];

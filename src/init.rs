@@ -123,7 +123,30 @@ pub fn serve(
     if let Some(fd) = started {
         report::write_all(fd.as_raw_fd(), b"1");
     }
+    // COMMAND has its own copies of the directory and the descriptors: husk keeps neither
+    // busy (a mount it sits in, the write end of a pipe someone reads to EOF), as catatonit.
+    let _ = process::chdir(c"/");
+    // SAFETY: from here husk owns no descriptor above 2 but the cgroup's, which is kept
+    // (the caller's `started` was dropped above; the sandbox's inner init closed the rest).
+    let _ = unsafe { close_own_fds(cgroup) };
     supervise(init, child, job_control)
+}
+
+/// Closes every descriptor from 3 up but `keep`.
+///
+/// # Safety
+/// No live Rust object may own a descriptor from 3 up but `keep`.
+unsafe fn close_own_fds(keep: Option<BorrowedFd>) -> Result<(), rustix::io::Errno> {
+    let mut first = 3;
+    if let Some(fd) = keep.map(|fd| fd.as_raw_fd() as u32) {
+        if fd > first {
+            // SAFETY: the caller's contract.
+            unsafe { sys::close_range(first, fd - 1, false)? };
+        }
+        first = first.max(fd + 1);
+    }
+    // SAFETY: the caller's contract.
+    unsafe { sys::close_range(first, u32::MAX, false) }
 }
 
 /// Forks and execs COMMAND in its own process group (in the terminal's foreground when husk

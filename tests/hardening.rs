@@ -440,6 +440,16 @@ fn cgroup_placement_limits_and_cleanup() {
             assert!(eventually(5, || !alive(pid)), "leftover {pid} survived");
         }
     }
+    // A relative DIR is removed too, though the init leaves the directory it was relative to.
+    let name = format!("husk-rel-{}", std::process::id());
+    let mut rel = husk_as(User::Root, &["--cgroup", &name, "--", "true"]);
+    rel.current_dir(&root);
+    let out = run(rel, 20);
+    assert!(out.status.success(), "relative: {}", text(&out.stderr));
+    assert!(
+        !Path::new(&root).join(&name).exists(),
+        "relative {name} left behind"
+    );
     let controllers =
         std::fs::read_to_string(format!("{root}/cgroup.subtree_control")).unwrap_or_default();
     for (flag, value, controller) in [

@@ -451,6 +451,11 @@ for_each_user! {
 
 for_each_user! {
     fn pause_sleeps_until_term(u: User) {
+        // catatonit's -P is the same.
+        let mut short = husk_as(u, &["-P"]).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        kill(short.id(), libc::SIGTERM);
+        assert_eq!(code(wait_for(&mut short, 10)), 0, "-P");
         let mut child = husk_as(u, &["--pause"]).spawn().unwrap();
         std::thread::sleep(std::time::Duration::from_millis(200));
         kill(child.id(), libc::SIGUSR1);
@@ -599,5 +604,40 @@ for_each_user! {
             "{u:?}: fg and Ctrl-C did not reach the payload:\n{seen}"
         );
         wait_for(&mut child, 10);
+    }
+}
+
+for_each_user! {
+    /// Once COMMAND runs, the init keeps neither its directory nor any descriptor above 2
+    /// (a mount it sat in stays unmountable, a pipe's reader would never see EOF), as
+    /// catatonit; COMMAND keeps both.
+    fn the_init_holds_no_directory_or_descriptor(u: User) {
+        let script = format!("exec 5</dev/null; exec {} sleep 30", husk_sh());
+        let mut sh = command_as(u, Path::new("sh"), &["-c", &script]);
+        sh.current_dir("/usr").stdout(Stdio::null());
+        let child = KillOnDrop(sh.spawn().unwrap());
+        let husk = child.0.id();
+        let mut payload = 0;
+        assert!(eventually(10, || {
+            payload = children_of(husk).first().copied().unwrap_or(0);
+            payload != 0
+                && std::fs::read_link(format!("/proc/{payload}/exe"))
+                    .is_ok_and(|e| e.ends_with("sleep"))
+        }));
+        let fds = |pid: u32| -> Vec<String> {
+            let mut v: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            v.sort();
+            v
+        };
+        assert!(eventually(5, || fds(husk) == ["0", "1", "2"]), "{u:?}: husk holds {:?}", fds(husk));
+        assert_eq!(std::fs::read_link(format!("/proc/{husk}/cwd")).unwrap(), Path::new("/"));
+        assert!(fds(payload).contains(&"5".to_string()), "{u:?}: COMMAND lost fd 5");
+        assert_eq!(
+            std::fs::read_link(format!("/proc/{payload}/cwd")).unwrap(),
+            Path::new("/usr")
+        );
     }
 }
