@@ -165,6 +165,16 @@ fn one_cap(cap: u32) -> CapabilitySet {
 /// Keeps exactly `keep` in the bounding, effective, permitted, inheritable and ambient sets.
 fn capabilities(keep: u64) -> Result<(), Errno> {
     let known = known_caps();
+    // `--cap-add ALL` sets every bit, 63 too, which no capability has: it means all that
+    // husk holds (a root without CAP_SYS_RESOURCE, say); a capability named alone must be
+    // held, or capset fails.
+    let held = thread::capabilities(None).map_or(0, |c| c.permitted.bits());
+    let keep = known
+        & if keep & 1 << 63 != 0 {
+            keep & held
+        } else {
+            keep
+        };
     for cap in (0..64).filter(|c| known & !keep & (1 << c) != 0) {
         thread::remove_capability_from_bounding_set(one_cap(cap))?;
     }

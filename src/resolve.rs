@@ -56,8 +56,14 @@ pub fn resolve<'a>(spec: &mut Spec<'a>, root: bool) -> Result<'a, ()> {
     if sb.share_net || sb.netns.is_some() {
         sb.namespaces &= !ns(k::CLONE_NEWNET);
     }
-    if sb.rootfs.is_some() || !sb.ops.is_empty() {
-        sb.namespaces |= ns(k::CLONE_NEWNS);
+    // A mount namespace always, as bubblewrap: what COMMAND mounts stays its own.
+    sb.namespaces |= ns(k::CLONE_NEWNS);
+    // A new proc shows the pid namespace it is mounted in, and only a user namespace that
+    // owns that pid namespace may mount it: inside a user namespace of its own, a sandbox
+    // that mounts /proc needs a pid namespace of its own too.
+    let proc = sb.rootfs.is_some() || sb.ops.iter().any(|op| op.kind == OpKind::Proc);
+    if proc && sb.namespaces & ns(k::CLONE_NEWUSER) != 0 {
+        sb.namespaces |= ns(k::CLONE_NEWPID);
     }
     if sb.hostname.is_some() && sb.namespaces & ns(k::CLONE_NEWUTS) == 0 {
         return Err(Error::refused(b"--hostname", b"needs --unshare-uts"));
@@ -85,6 +91,7 @@ mod tests {
     const MNT: u64 = ns(k::CLONE_NEWNS);
     const NET: u64 = ns(k::CLONE_NEWNET);
     const UTS: u64 = ns(k::CLONE_NEWUTS);
+    const PID: u64 = ns(k::CLONE_NEWPID);
 
     #[test]
     fn rootfs_alone_means_every_namespace() {
@@ -105,22 +112,41 @@ mod tests {
 
     #[test]
     fn unprivileged_sandboxes_and_other_ids_get_a_user_namespace() {
-        assert_eq!(namespaces(&["husk", "--unshare-uts", "x"], true), Ok(UTS));
+        assert_eq!(
+            namespaces(&["husk", "--unshare-uts", "x"], true),
+            Ok(UTS | MNT)
+        );
         assert_eq!(
             namespaces(&["husk", "--unshare-uts", "x"], false),
-            Ok(UTS | USER)
+            Ok(UTS | USER | MNT)
         );
         assert_eq!(
             namespaces(&["husk", "--uid", "5", "--unshare-uts", "x"], true),
-            Ok(UTS | USER)
+            Ok(UTS | USER | MNT)
         );
         assert_eq!(
             namespaces(&["husk", "--gid-map", "0:0:1", "--unshare-uts", "x"], true),
-            Ok(UTS | USER)
+            Ok(UTS | USER | MNT)
         );
         assert_eq!(namespaces(&["husk", "--tmpfs", "/t", "x"], true), Ok(MNT));
         // Init mode is no sandbox at all, rootless or not.
         assert_eq!(namespaces(&["husk", "x"], false), Ok(0));
+    }
+
+    /// bubblewrap's commands that mount /proc work the same: with a user namespace of its
+    /// own, a sandbox that mounts /proc gets a pid namespace (as root without one, the
+    /// host's pid namespace can be shown).
+    #[test]
+    fn a_proc_mounted_inside_a_user_namespace_gets_a_pid_namespace() {
+        let bwrap = [
+            "husk", "--bind", "/", "/", "--tmpfs", "/tmp", "--proc", "/proc", "x",
+        ];
+        assert_eq!(namespaces(&bwrap, false), Ok(USER | MNT | PID));
+        assert_eq!(namespaces(&bwrap, true), Ok(MNT));
+        let try_user = ["husk", "--unshare-user-try", "--proc", "/proc", "x"];
+        assert_eq!(namespaces(&try_user, true), Ok(USER | MNT | PID));
+        let rootfs = ["husk", "--rootfs", "/", "--unshare-net", "x"];
+        assert_eq!(namespaces(&rootfs, false), Ok(USER | MNT | PID | NET));
     }
 
     #[test]

@@ -388,10 +388,11 @@ for_each_user! {
             let inside = text(&out.stdout);
             assert!(out.status.success(), "{u:?} {flag}: {}", text(&out.stderr));
             assert_ne!(inside.trim(), host, "{u:?} {flag}");
-            // The others stay shared (the mount namespace only when no mount is asked for).
-            let same = sandbox(u, &args, "readlink /proc/self/ns/mnt");
-            assert_eq!(
-                text(&same.stdout).trim(),
+            // A mount namespace is always made, as bubblewrap's (with the host's tree in it
+            // when no mount is asked for).
+            let mnt = sandbox(u, &args, "readlink /proc/self/ns/mnt");
+            assert_ne!(
+                text(&mnt.stdout).trim(),
                 std::fs::read_link("/proc/self/ns/mnt")
                     .unwrap()
                     .to_str()
@@ -756,5 +757,115 @@ for_each_user! {
             "{u:?}: {}",
             text(&out.stderr)
         );
+    }
+}
+
+for_each_user! {
+    /// bubblewrap's own commands work unchanged: `--proc` with no `--unshare-*` flag
+    /// (rootless, the sandbox's user namespace needs a pid namespace to mount a proc), and
+    /// `--unshare-user-try --proc` as root. A mount namespace is always made.
+    fn bubblewrap_commands_that_mount_proc_work(u: User) {
+        if !can(Needs::Namespaces, "bwrap's --proc") {
+            return;
+        }
+        let out = sandbox(
+            u,
+            &["--bind", "/", "/", "--tmpfs", "/tmp", "--proc", "/proc"],
+            "test -r /proc/self/status && echo proc",
+        );
+        assert_eq!(text(&out.stdout), "proc\n", "{u:?}: {}", text(&out.stderr));
+        let out = sandbox(
+            u,
+            &["--unshare-user-try", "--proc", "/proc", "--bind", "/", "/"],
+            "echo ok",
+        );
+        assert_eq!(text(&out.stdout), "ok\n", "{u:?}: {}", text(&out.stderr));
+        let host = std::fs::read_link("/proc/self/ns/mnt").unwrap();
+        let out = sandbox(u, &["--unshare-uts"], "readlink /proc/self/ns/mnt");
+        let inside = text(&out.stdout);
+        assert!(
+            out.status.success() && inside.trim() != host.to_str().unwrap(),
+            "{u:?}: no mount namespace of its own: {inside}{}",
+            text(&out.stderr)
+        );
+    }
+}
+
+/// A seccomp filter that makes sethostname(2) fail with EPERM, as some container engines'
+/// profiles do.
+fn no_sethostname_filter() -> &'static Path {
+    static PATH: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let path = scratch().join("no-sethostname.bpf");
+        let ins: [(u16, u8, u8, u32); 4] = [
+            (0x20, 0, 0, 0),                            // ld [nr]
+            (0x15, 0, 1, libc::SYS_sethostname as u32), // jeq sethostname
+            (0x06, 0, 0, 0x0005_0000 | 1),              // ret ERRNO(EPERM)
+            (0x06, 0, 0, 0x7fff_0000),                  // ret ALLOW
+        ];
+        let bytes: Vec<u8> = ins
+            .iter()
+            .flat_map(|&(code, jt, jf, k)| {
+                let mut b = code.to_ne_bytes().to_vec();
+                b.extend([jt, jf]);
+                b.extend(k.to_ne_bytes());
+                b
+            })
+            .collect();
+        std::fs::write(&path, bytes).unwrap();
+        path
+    })
+}
+
+for_each_user! {
+    /// Where sethostname is refused (a container's seccomp profile), husk's default name is
+    /// not the thing that fails; a name the user asked for is still required.
+    fn the_default_hostname_never_fails_a_sandbox(u: User) {
+        if !can(Needs::Namespaces, "default hostname") || !can(Needs::Seccomp, "default hostname") {
+            return;
+        }
+        let outer = format!(
+            "exec 7<{}; {} --unshare-net --cap-add ALL --no-default-seccomp --add-seccomp-fd 7 -- \"$@\"",
+            no_sethostname_filter().display(),
+            husk_sh()
+        );
+        let inner = |extra: &[&str]| {
+            let mut all = vec!["-c", outer.as_str(), "sh"];
+            let husk = husk();
+            all.push(husk.to_str().unwrap());
+            all.extend(extra);
+            all.extend(["--unshare-uts", "--", "/bin/sh", "-c", "echo ran"]);
+            let out = run(command_as(u, Path::new("sh"), &all), 20);
+            (text(&out.stdout), text(&out.stderr), code(out.status))
+        };
+        let (out, err, status) = inner(&[]);
+        assert_eq!((out.as_str(), status), ("ran\n", 0), "{u:?}: {err}");
+        let (out, err, status) = inner(&["--hostname", "box"]);
+        assert_eq!((out.as_str(), status), ("", 125), "{u:?}");
+        assert_eq!(err, "husk: --hostname box: Operation not permitted\n", "{u:?}");
+    }
+}
+
+for_each_user! {
+    /// `--cap-add ALL` keeps every capability husk holds, also where root lacks some (this
+    /// machine's root has no CAP_SYS_RESOURCE); it used to fail the sandbox with EPERM.
+    fn cap_add_all_keeps_what_husk_holds(u: User) {
+        if !can(Needs::Namespaces, "--cap-add ALL") {
+            return;
+        }
+        let held = std::fs::read_to_string("/proc/self/status").unwrap();
+        let eff = |s: &str| {
+            let line = s.lines().find(|l| l.starts_with("CapEff:")).map(str::to_owned);
+            u64::from_str_radix(line.unwrap_or_default().trim_start_matches("CapEff:").trim(), 16)
+                .unwrap_or(0)
+        };
+        let out = sandbox(u, &["--unshare-net", "--cap-add", "ALL"], "cat /proc/self/status");
+        assert!(out.status.success(), "{u:?}: {}", text(&out.stderr));
+        let inside = eff(&text(&out.stdout));
+        if u == User::Root {
+            assert_eq!(inside, eff(&held), "{u:?}: not all of husk's capabilities");
+        } else {
+            assert!(inside & 1 << 21 != 0, "{u:?}: no CAP_SYS_ADMIN inside: {inside:x}");
+        }
     }
 }

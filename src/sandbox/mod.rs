@@ -230,12 +230,23 @@ fn enter<'a>(
         step(sys::interface_up(b"lo"), b"bringing up loopback (lo)")?;
     }
     if namespaces & u64::from(k::CLONE_NEWUTS) != 0 {
-        let name = sb.hostname.unwrap_or(c"husk");
-        step(rustix::system::sethostname(name.to_bytes()), b"--hostname")
-            .map_err(|f| f.with(name))?;
+        // husk's own default name is set where it can be (a container's seccomp profile may
+        // refuse sethostname); a name the user asked for must be set.
+        let set = rustix::system::sethostname(sb.hostname.unwrap_or(c"husk").to_bytes());
+        if let (Err(e), Some(name)) = (set, sb.hostname) {
+            return Err(Error::new(b"--hostname", e).with(name));
+        }
     }
-    if namespaces & u64::from(k::CLONE_NEWNS) != 0 {
+    if sb.rootfs.is_some() || !sb.ops.is_empty() {
         mounts::build_root(sb)?;
+    } else if namespaces & u64::from(k::CLONE_NEWNS) != 0 {
+        // The host's tree as it is, but what happens in this copy stays in it.
+        let private = rustix::mount::MountPropagationFlags::REC
+            | rustix::mount::MountPropagationFlags::PRIVATE;
+        step(
+            rustix::mount::mount_change(c"/", private),
+            b"making mounts private",
+        )?;
     }
     if let Some(dir) = sb.chdir {
         step(mounts::chdir_inside(dir), b"--chdir").map_err(|f| f.with(dir))?;

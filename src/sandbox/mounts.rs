@@ -228,7 +228,9 @@ fn verify<'a>(sb: &Sandbox<'a>, root: &OwnedFd) -> error::Result<'a, ()> {
                 later.kind,
                 OpKind::Dir | OpKind::Symlink | OpKind::Chmod | OpKind::RemountRo
             );
-            covered |= mounts && same_path(later.dest, op.dest);
+            // A later mount on the root covers everything (bubblewrap's `--bind / /` after
+            // `--proc`); a deeper one only its own path, which no symlink can fake.
+            covered |= mounts && (same_path(later.dest, op.dest) || same_path(later.dest, c"/"));
             j += 1;
         }
         let in_place = |d: &OwnedFd| -> Result<bool, Errno> {
