@@ -210,8 +210,13 @@ fn spawn(
             Err(rustix::io::Errno::INTR) => {}
             Ok(1) => break,
             _ => {
-                let job_control =
-                    foreground && !payload.new_session && payload.foreground.is_none();
+                // Inside a sandbox without a pid namespace the stops stay COMMAND's: the
+                // monitor above would not see husk stop. As PID 1 with a terminal, stops
+                // from it are watched even when husk kept the terminal (it forwards them).
+                let pid1 = process::getpid().is_init();
+                let own_terminal = payload.foreground.is_none() || pid1;
+                let watched = foreground || pid1 && rustix::termios::isatty(stdin);
+                let job_control = watched && !payload.new_session && own_terminal;
                 return Ok((pid, job_control));
             }
         }
@@ -289,8 +294,9 @@ pub fn supervise(init: &Init, child: i32, job_control: bool) -> i32 {
 
 /// Job control: when COMMAND, holding the terminal, is stopped (Ctrl-Z), husk takes the
 /// terminal back and stops itself, so the shell above sees the job stopped; once continued
-/// (fg), it hands the terminal back to COMMAND and continues it. WSTOPPED alone never
-/// consumes an exit, which `reap` must see.
+/// (fg), it hands the terminal back to COMMAND and continues it. As PID 1 it cannot stop,
+/// so a stop from the terminal is undone. WSTOPPED alone never consumes an exit, which
+/// `reap` must see.
 fn follow_stop(child: i32) {
     // COMMAND was spawned, so its pid is never 0.
     let Some(child) = Pid::from_raw(child) else {
@@ -300,7 +306,24 @@ fn follow_stop(child: i32) {
         process::WaitId::Pid(child),
         process::WaitIdOptions::STOPPED | process::WaitIdOptions::NOHANG,
     );
-    if !matches!(stopped, Ok(Some(ref st)) if st.stopped()) {
+    let Ok(Some(st)) = stopped.as_ref() else {
+        return;
+    };
+    if !st.stopped() {
+        return;
+    }
+    if process::getpid().is_init() {
+        // PID 1 cannot stop itself, so no shell above can take the stop over: one from the
+        // terminal (Ctrl-Z) is undone, or COMMAND and Ctrl-C with it would hang; a SIGSTOP
+        // sent on purpose stays.
+        use linux_raw_sys::general::{SIGTSTP, SIGTTIN, SIGTTOU};
+        let terminal = [SIGTSTP, SIGTTIN, SIGTTOU].map(|s| s as i32);
+        if st
+            .stopping_signal()
+            .is_some_and(|sig| terminal.contains(&sig))
+        {
+            let _ = process::kill_process_group(child, Signal::CONT);
+        }
         return;
     }
     // SAFETY: fd 0 is only borrowed for tcsetpgrp; SIGTTOU is blocked, so husk may call it
