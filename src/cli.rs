@@ -582,21 +582,25 @@ fn option<'a>(
         }
         Opt::Chdir => sb.chdir = Some(cur.arg(name)?),
         Opt::Argv0 => sb.argv0 = Some(cur.arg(name)?),
-        Opt::Setenv | Opt::Unsetenv => {
-            let var = cur.arg(name)?;
-            let op = if matches!(opt, Opt::Setenv) {
+        Opt::Setenv | Opt::Unsetenv | Opt::Clearenv => {
+            let op = if matches!(opt, Opt::Clearenv) {
+                EnvOp::Clear
+            } else {
+                // setenv(3) and unsetenv(3) refuse such a name, and so bubblewrap does.
+                let var = cur.arg(name)?;
                 if var.is_empty() || var.to_bytes().contains(&b'=') {
                     return Err(full(b"not a variable name").with(var));
                 }
-                EnvOp::Set(var, cur.arg(name)?)
-            } else {
-                EnvOp::Unset(var)
+                if matches!(opt, Opt::Setenv) {
+                    EnvOp::Set(var, cur.arg(name)?)
+                } else {
+                    EnvOp::Unset(var)
+                }
             };
             sb.env_ops
                 .push(op)
                 .map_err(|_| full(b"too many (max 128)"))?;
         }
-        Opt::Clearenv => sb.clearenv = true,
         Opt::DieWithParent => sb.die_with_parent = true,
         Opt::NewSession => sb.new_session = true,
         Opt::Id(uid) => {

@@ -394,6 +394,8 @@ pub struct IdRange {
 pub enum EnvOp<'a> {
     Set(&'a CStr, &'a CStr),
     Unset(&'a CStr),
+    /// `--clearenv`, in its place among the others (as bubblewrap).
+    Clear,
 }
 
 pub const MAX_OPS: usize = 256;
@@ -426,8 +428,8 @@ pub struct Sandbox<'a> {
     pub gid_map: List<IdRange, MAX_ID_RANGES>,
     pub hostname: Option<&'a CStr>,
     pub chdir: Option<&'a CStr>,
+    /// `--setenv`, `--unsetenv` and `--clearenv` in the order given.
     pub env_ops: List<EnvOp<'a>, MAX_ENV_OPS>,
-    pub clearenv: bool,
     pub argv0: Option<&'a CStr>,
     pub die_with_parent: bool,
     pub new_session: bool,

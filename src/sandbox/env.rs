@@ -32,12 +32,18 @@ impl Block {
     }
 
     /// The environment to give COMMAND; borrows `self`, so it lives as long as the block.
+    /// As bubblewrap, which calls setenv(3), unsetenv(3) and clearenv(3) on its own environment
+    /// in the order given: a variable set again keeps its place, a new one goes last, and
+    /// PWD is set last of all, to the directory COMMAND starts in (`--chdir`'s as given, or /
+    /// in a new root).
     pub fn build<'a>(
         &'a mut self,
         inherited: Env<'a>,
         sb: &Sandbox<'a>,
     ) -> error::Result<'static, Env<'a>> {
-        if !sb.clearenv && sb.env_ops.is_empty() {
+        let new_root = sb.namespaces & u64::from(linux_raw_sys::general::CLONE_NEWNS) != 0;
+        let pwd = sb.chdir.or(new_root.then_some(c"/"));
+        if sb.env_ops.is_empty() && pwd.is_none() {
             return Ok(inherited);
         }
         let full = || {
@@ -47,39 +53,29 @@ impl Block {
         let vars = &mut self.vars;
         // Every byte husk composes is written, and later read, through this one pointer: a
         // new borrow of `text` for each write would invalidate the entries made before.
-        let text = self.text.as_mut_ptr();
-        let mut used = 0;
-        if !sb.clearenv {
-            for entry in inherited.iter() {
-                vars.append(entry.as_ptr()).ok_or_else(full)?;
-            }
+        let mut text = Text {
+            at: self.text.as_mut_ptr(),
+            used: 0,
+        };
+        for entry in inherited.iter() {
+            vars.append(entry.as_ptr()).ok_or_else(full)?;
         }
         for op in sb.env_ops.iter() {
             match *op {
-                EnvOp::Set(name, value) => {
+                EnvOp::Set(name, value) => vars.set(&mut text, name, value),
+                EnvOp::Unset(name) => {
                     vars.remove(name.to_bytes());
-                    let start = used;
-                    for part in [name.to_bytes(), b"=", value.to_bytes(), b"\0"] {
-                        if used + part.len() > TEXT {
-                            return Err(full());
-                        }
-                        // SAFETY: used..used+len is inside text (checked above), and part
-                        // (borrowed from argv) does not overlap it.
-                        unsafe {
-                            core::ptr::copy_nonoverlapping(
-                                part.as_ptr(),
-                                text.add(used),
-                                part.len(),
-                            )
-                        };
-                        used += part.len();
-                    }
-                    // SAFETY: start < used <= TEXT: inside text.
-                    vars.append(unsafe { text.add(start) }.cast())
-                        .ok_or_else(full)?;
+                    Some(())
                 }
-                EnvOp::Unset(name) => vars.remove(name.to_bytes()),
+                EnvOp::Clear => {
+                    vars.remove(b"");
+                    Some(())
+                }
             }
+            .ok_or_else(full)?;
+        }
+        if let Some(dir) = pwd {
+            vars.set(&mut text, c"PWD", dir).ok_or_else(full)?;
         }
         // SAFETY: ptrs[..len] point to NUL-terminated strings in the inherited block or in
         // self.text, and ptrs[len] is NULL; both live as long as the borrow of self, which
@@ -88,7 +84,41 @@ impl Block {
     }
 }
 
+/// Where the composed `NAME=value` strings go: `at` is the one pointer every byte is written
+/// and read through, `used` how many bytes of TEXT are taken.
+struct Text {
+    at: *mut u8,
+    used: usize,
+}
+
 impl Vars {
+    /// setenv(3): `name=value`, composed in `text`, replaces the first entry of `name` in
+    /// place or goes last. None when `text` or the array is full.
+    #[inline(never)]
+    fn set(&mut self, text: &mut Text, name: &CStr, value: &CStr) -> Option<()> {
+        let start = text.used;
+        for part in [name.to_bytes(), b"=", value.to_bytes(), b"\0"] {
+            if text.used + part.len() > TEXT {
+                return None;
+            }
+            // SAFETY: used..used+len is inside the TEXT bytes at `at` (checked above), and
+            // part (borrowed from argv) does not overlap them.
+            unsafe {
+                core::ptr::copy_nonoverlapping(part.as_ptr(), text.at.add(text.used), part.len())
+            };
+            text.used += part.len();
+        }
+        // SAFETY: start < used <= TEXT: inside the text.
+        let entry = unsafe { text.at.add(start) }.cast();
+        match self.find(name.to_bytes()) {
+            Some(i) => {
+                self.ptrs[i] = entry;
+                Some(())
+            }
+            None => self.append(entry),
+        }
+    }
+
     fn append(&mut self, p: *const c_char) -> Option<()> {
         if self.len == MAX_VARS {
             return None;
@@ -99,14 +129,24 @@ impl Vars {
         Some(())
     }
 
+    /// Whether entry `i` is `name=...`; every entry, when `name` is empty.
+    fn is(&self, i: usize, name: &[u8]) -> bool {
+        // SAFETY: every pointer below len is a valid C string (see build).
+        let entry = unsafe { CStr::from_ptr(self.ptrs[i]) }.to_bytes();
+        name.is_empty()
+            || (entry.len() > name.len() && entry.starts_with(name) && entry[name.len()] == b'=')
+    }
+
+    /// The first entry of `name` (the one setenv(3) replaces).
+    fn find(&self, name: &[u8]) -> Option<usize> {
+        (0..self.len).find(|&i| self.is(i, name))
+    }
+
+    /// Removes every entry of `name` (as unsetenv(3)), or every entry when it is empty.
     fn remove(&mut self, name: &[u8]) {
         let mut kept = 0;
         for i in 0..self.len {
-            // SAFETY: every pointer below len is a valid C string (see build).
-            let entry = unsafe { CStr::from_ptr(self.ptrs[i]) }.to_bytes();
-            let matches =
-                entry.len() > name.len() && entry.starts_with(name) && entry[name.len()] == b'=';
-            if !matches {
+            if !self.is(i, name) {
                 self.ptrs[kept] = self.ptrs[i];
                 kept += 1;
             }
@@ -142,7 +182,27 @@ mod tests {
                 &sandbox(&["--unsetenv", "A", "--setenv", "B", "x=y"]),
                 &envs
             ),
-            ["AB=3", "B=x=y"]
+            ["B=x=y", "AB=3"]
+        );
+        // In order, as bubblewrap: --clearenv drops what was set before it.
+        assert_eq!(
+            built(
+                &sandbox(&["--setenv", "A", "9", "--clearenv", "--setenv", "C", ""]),
+                &envs
+            ),
+            ["C="]
+        );
+        // PWD last, in its place if it is there: the directory COMMAND starts in.
+        assert_eq!(
+            built(
+                &sandbox(&["--chdir", "/d", "--setenv", "PWD", "x"]),
+                &["PWD=/", "A=1"]
+            ),
+            ["PWD=/d", "A=1"]
+        );
+        assert_eq!(
+            built(&sandbox(&["--clearenv", "--chdir", "d"]), &envs),
+            ["PWD=d"]
         );
         assert_eq!(
             built(&sandbox(&["--clearenv", "--setenv", "C", ""]), &envs),

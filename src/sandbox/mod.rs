@@ -162,16 +162,15 @@ fn clone_and_watch<'a>(
             return Ok(125);
         }
     }
-    let ids = status::namespace_ids(sb, pid);
+    // As bubblewrap: the record is written before the inner init goes on with the setup.
+    status::started(sb, pid, flags);
     drop(maps_wr);
 
-    let mut byte = [0u8; 1];
-    if rustix::io::read(&started_rd, &mut byte) == Ok(1) {
-        status::started(sb, pid, &ids);
-    }
+    // One byte once COMMAND has been executed; EOF when setup or the exec failed.
+    let ran = rustix::io::read(&started_rd, &mut [0u8; 1]) == Ok(1);
     // Every signal goes on to the inner init, which applies the init options.
     let status = init::supervise(&crate::spec::Init::default(), pid, false);
-    status::exited(sb, status);
+    status::exited(sb, status, ran);
     Ok(status)
 }
 

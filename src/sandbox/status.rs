@@ -3,65 +3,70 @@
 use crate::buf::Buf;
 use crate::report::Line;
 use crate::spec::Sandbox;
+use linux_raw_sys::general as k;
 
-const NAMESPACES: [(&[u8], &[u8]); 7] = [
-    (b"cgroup", b"cgroup-namespace"),
-    (b"ipc", b"ipc-namespace"),
-    (b"mnt", b"mnt-namespace"),
-    (b"net", b"net-namespace"),
-    (b"pid", b"pid-namespace"),
-    (b"uts", b"uts-namespace"),
-    (b"user", b"user-namespace"),
+/// What bubblewrap lists, in its order: the namespaces made for the sandbox but the user
+/// namespace (and the time one, which the inner init enters later).
+const NAMESPACES: [(&[u8], u32); 6] = [
+    (b"cgroup", k::CLONE_NEWCGROUP),
+    (b"ipc", k::CLONE_NEWIPC),
+    (b"mnt", k::CLONE_NEWNS),
+    (b"net", k::CLONE_NEWNET),
+    (b"pid", k::CLONE_NEWPID),
+    (b"uts", k::CLONE_NEWUTS),
 ];
 
-/// The namespace ids of `pid`, read while it is still dumpable (0 where unreadable).
-pub fn namespace_ids(sb: &Sandbox, pid: i32) -> [u64; 7] {
-    let mut ids = [0; 7];
-    if sb.info_fd.is_none() && sb.json_status_fd.is_none() {
-        return ids;
-    }
-    for (id, (file, _)) in ids.iter_mut().zip(NAMESPACES) {
-        let mut path = Buf::<64>::new();
-        path.push(b"/proc/")
-            .num(pid.into())
-            .push(b"/ns/")
-            .push(file);
-        if let Ok(path) = path.as_cstr() {
-            *id = rustix::fs::stat(path).map_or(0, |st| st.st_ino);
+/// `{ "child-pid": N, "<ns>-namespace": INODE, ... }` on `--json-status-fd`, and the same
+/// over lines of its own on `--info-fd` (then closed), as bubblewrap writes them once the
+/// sandbox's init exists: for each namespace in `flags` (those it was made with) whose id
+/// can be read while the init is still dumpable.
+pub fn started(sb: &Sandbox, pid: i32, flags: u64) {
+    for (fd, info) in [(sb.info_fd, true), (sb.json_status_fd, false)] {
+        let Some(fd) = fd else { continue };
+        let (sep, end): (&[u8], &[u8]) = if info {
+            (b"\n    ", b"\n}")
+        } else {
+            (b" ", b" }")
+        };
+        let mut json = Line::empty();
+        json.push(b"{")
+            .push(sep)
+            .push(b"\"child-pid\": ")
+            .num(pid.into());
+        for (file, flag) in NAMESPACES {
+            let mut path = Buf::<64>::new();
+            path.push(b"/proc/")
+                .num(pid.into())
+                .push(b"/ns/")
+                .push(file);
+            let id = match path.as_cstr() {
+                Ok(path) if flags & u64::from(flag) != 0 => {
+                    rustix::fs::stat(path).map_or(0, |st| st.st_ino)
+                }
+                _ => 0,
+            };
+            if id != 0 {
+                json.push(b",").push(sep).push(b"\"").push(file);
+                json.push(b"-namespace\": ").num(id as i64);
+            }
+        }
+        json.push(end).write_line(fd);
+        if info {
+            // bubblewrap closes the info fd once it has written it.
+            // SAFETY: the user handed this descriptor to husk for exactly this use.
+            drop(unsafe { <rustix::fd::OwnedFd as rustix::fd::FromRawFd>::from_raw_fd(fd) });
         }
     }
-    ids
 }
 
-/// `{"child-pid": N, "<ns>-namespace": INODE, ...}` once COMMAND has started. Written with
-/// the output line buffer: a record is at most seven keys and numbers, far below its size.
-pub fn started(sb: &Sandbox, pid: i32, ids: &[u64; 7]) {
-    if sb.info_fd.is_none() && sb.json_status_fd.is_none() {
-        return;
-    }
-    let mut json = Line::empty();
-    json.push(b"{\"child-pid\": ").num(pid.into());
-    for (id, (_, key)) in ids.iter().zip(NAMESPACES).filter(|(id, _)| **id != 0) {
-        json.push(b", \"").push(key).push(b"\": ").num(*id as i64);
-    }
-    json.push(b"}");
-    for fd in [sb.info_fd, sb.json_status_fd].into_iter().flatten() {
-        json.write_line(fd);
-    }
-    if let Some(fd) = sb.info_fd {
-        // bubblewrap closes the info fd once it has written it.
-        // SAFETY: the user handed this descriptor to husk for exactly this use.
-        drop(unsafe { <rustix::fd::OwnedFd as rustix::fd::FromRawFd>::from_raw_fd(fd) });
-    }
-}
-
-/// `{"exit-code": N}` when the sandbox has ended.
-pub fn exited(sb: &Sandbox, status: i32) {
-    if let Some(fd) = sb.json_status_fd {
+/// `{ "exit-code": N }` when the sandbox has ended, if COMMAND ran: as bubblewrap, nothing
+/// when setup failed or COMMAND could not be executed.
+pub fn exited(sb: &Sandbox, status: i32, ran: bool) {
+    if let (Some(fd), true) = (sb.json_status_fd, ran) {
         Line::empty()
-            .push(b"{\"exit-code\": ")
+            .push(b"{ \"exit-code\": ")
             .num(status.into())
-            .push(b"}")
+            .push(b" }")
             .write_line(fd);
     }
 }
