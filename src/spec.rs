@@ -451,6 +451,15 @@ pub struct Sandbox<'a> {
     pub restrict_af: Option<u8>,
 }
 
+impl Sandbox<'_> {
+    /// A new root is built (and COMMAND starts in its /, unless `--chdir`): `--rootfs` or a
+    /// mount option. Without, the sandbox keeps the host's tree (in a mount namespace of its
+    /// own) and the caller's directory.
+    pub fn builds_root(&self) -> bool {
+        self.rootfs.is_some() || !self.ops.is_empty()
+    }
+}
+
 /// `--restrict-af`'s families (named in cli.rs): unix, inet, inet6, netlink, packet.
 pub const ADDRESS_FAMILIES: [u8; 5] = {
     use linux_raw_sys::net as n;

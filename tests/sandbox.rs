@@ -296,10 +296,10 @@ for_each_user! {
         let lines: Vec<&str> = s.lines().collect();
         assert_eq!(lines.len(), 2, "{s}");
         assert!(
-            lines[0].starts_with("{\"child-pid\": ") && lines[0].contains("\"pid-namespace\": "),
+            lines[0].starts_with("{ \"child-pid\": ") && lines[0].contains("\"pid-namespace\": "),
             "{s}"
         );
-        assert_eq!(lines[1], "{\"exit-code\": 6}");
+        assert_eq!(lines[1], "{ \"exit-code\": 6 }");
         let out = sandbox(
             u,
             &[
@@ -562,7 +562,8 @@ for_each_user! {
             ],
         );
         cmd.env("HUSK_LEAK", "1");
-        assert_eq!(text(&run(cmd, 10).stdout), "ONLY=1\n");
+        // PWD as bubblewrap sets it, last: the directory COMMAND starts in.
+        assert_eq!(text(&run(cmd, 10).stdout), "ONLY=1\nPWD=/\n");
         let out = sandbox(
             u,
             &["--rootfs", "/", "--new-session"],
@@ -587,7 +588,7 @@ for_each_user! {
         let script = format!("{} --info-fd 3 --rootfs / -- /bin/true 3>&1", husk_sh());
         let out = run(command_as(u, Path::new("sh"), &["-c", &script]), 10);
         assert!(
-            text(&out.stdout).starts_with("{\"child-pid\": "),
+            text(&out.stdout).starts_with("{\n    \"child-pid\": "),
             "{}",
             text(&out.stdout)
         );

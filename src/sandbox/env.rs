@@ -41,8 +41,7 @@ impl Block {
         inherited: Env<'a>,
         sb: &Sandbox<'a>,
     ) -> error::Result<'static, Env<'a>> {
-        let new_root = sb.namespaces & u64::from(linux_raw_sys::general::CLONE_NEWNS) != 0;
-        let pwd = sb.chdir.or(new_root.then_some(c"/"));
+        let pwd = sb.chdir.or(sb.builds_root().then_some(c"/"));
         if sb.env_ops.is_empty() && pwd.is_none() {
             return Ok(inherited);
         }

@@ -236,7 +236,7 @@ fn enter<'a>(
             return Err(Error::new(b"--hostname", e).with(name));
         }
     }
-    if sb.rootfs.is_some() || !sb.ops.is_empty() {
+    if sb.builds_root() {
         mounts::build_root(sb)?;
     } else if namespaces & u64::from(k::CLONE_NEWNS) != 0 {
         // The host's tree as it is, but what happens in this copy stays in it.
