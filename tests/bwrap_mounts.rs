@@ -1,0 +1,73 @@
+//! Mount options that bubblewrap has too, checked against what bwrap 0.8 does with the
+//! same flags (the expected values are its results): the modes of the directories made,
+//! --perms and --size, and a new /proc refused beside a masked one.
+
+mod common;
+use common::*;
+use std::os::unix::fs::PermissionsExt;
+
+/// husk with `args`, as `u`, started by a shell with umask `umask`.
+fn husk_with_umask(u: User, umask: &str, args: &[&str]) -> std::process::Output {
+    let mut words = vec!["-c", "umask \"$0\"; exec \"$@\"", umask];
+    let husk = husk_sh();
+    words.extend(husk.split(' '));
+    words.extend(args);
+    run(command_as(u, std::path::Path::new("sh"), &words), 20)
+}
+
+for_each_user! {
+/// bwrap makes directories with umask 0: the parents 0755 (without the group's or the
+/// others' bits when --perms gives them none), the target its --perms, sticky bit and all;
+/// a directory already there keeps its mode. COMMAND still gets the caller's umask, and
+/// /dev/shm is 1777 (husk's own: bwrap makes it 0755).
+fn made_directories_get_bwraps_modes(u: User) {
+    {
+        let mut args = vec!["--ro-bind", "/", "/", "--tmpfs", "/tmp", "--dev", "/dev"];
+        args.extend([
+            "--perms", "1755", "--dir", "/tmp/a/b",
+            "--perms", "0700", "--dir", "/tmp/c/d",
+            "--perms", "0604", "--dir", "/tmp/e/f",
+            "--dir", "/tmp/g/h",
+            "--perms", "1777", "--tmpfs", "/tmp/i/j",
+            "--perms", "0640", "--tmpfs", "/tmp/k/l",
+            "--perms", "0700", "--dir", "/tmp",
+            "--",
+            "sh", "-c",
+            "cd /tmp && stat -c '%n %a' . a a/b c c/d e e/f g g/h i i/j k k/l /dev/shm; umask",
+        ]);
+        for umask in ["022", "077"] {
+            let out = husk_with_umask(u, umask, &args);
+            assert_eq!(code(out.status), 0, "{u:?} {umask}: {}", text(&out.stderr));
+            let want = format!(
+                ". 755\na 755\na/b 1755\nc 700\nc/d 700\ne 705\ne/f 604\ng 755\ng/h 755\n\
+                 i 755\ni/j 1777\nk 750\nk/l 640\n/dev/shm 1777\n0{umask}\n"
+            );
+            assert_eq!(text(&out.stdout), want, "{u:?} umask {umask}");
+        }
+    }
+}
+}
+
+for_each_user! {
+/// A file bound where nothing was gets an empty 0444 file as its mount point, as with
+/// bwrap; seen here on the host, through a writable bind.
+fn file_mount_points_are_0444(u: User) {
+    {
+        let dir = scratch().join(format!("mountpoints-{u:?}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let _cleanup = RemoveOnDrop(dir.clone());
+        let d = dir.to_str().unwrap();
+        let args = [
+            "--ro-bind", "/", "/", "--bind", d, "/mnt",
+            "--ro-bind", "/etc/hostname", "/mnt/file",
+            "--", "true",
+        ];
+        let out = husk_with_umask(u, "022", &args);
+        assert_eq!(code(out.status), 0, "{u:?}: {}", text(&out.stderr));
+        let mode = std::fs::metadata(dir.join("file")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o7777, 0o444, "{u:?}");
+    }
+}
+}
