@@ -71,3 +71,31 @@ fn file_mount_points_are_0444(u: User) {
     }
 }
 }
+
+for_each_user! {
+/// --size as bwrap takes it: bytes from 1 to SIZE_MAX / 2 (tmpfs reads size=0 as no limit
+/// at all); K, M and G are husk's own.
+fn tmpfs_size_is_positive_and_fits(u: User) {
+    {
+        for bad in ["0", "0K", "", "-1", " 1", "123bogus", "9223372036854775808", "18446744073709551616"] {
+            let out = husk_with_umask(u, "022", &["--size", bad, "--tmpfs", "/tmp", "--", "true"]);
+            assert_eq!(
+                text(&out.stderr),
+                format!("husk: --size {bad}: not a size in bytes\n"),
+                "{u:?} {bad:?}"
+            );
+            assert_eq!(code(out.status), 125, "{u:?} {bad:?}");
+        }
+        for (size, want) in [("1048576", "1024"), ("9223372036854775807", "")] {
+            let args = [
+                "--ro-bind", "/", "/", "--size", size, "--tmpfs", "/tmp",
+                "--", "df", "--output=size", "--block-size=1K", "/tmp",
+            ];
+            let out = husk_with_umask(u, "022", &args);
+            assert_eq!(code(out.status), 0, "{u:?} {size}: {}", text(&out.stderr));
+            let out = text(&out.stdout);
+            assert!(out.lines().last().unwrap().trim().ends_with(want), "{u:?} {size}: {out}");
+        }
+    }
+}
+}
