@@ -24,6 +24,12 @@ const RDONLY: u64 = linux_raw_sys::general::MOUNT_ATTR_RDONLY as u64;
 
 const SYMLINK_REFUSED: &[u8] = b"is or passes through a symlink (refused)";
 
+/// A new proc is refused with EPERM when COMMAND's pid namespace is not the sandbox's own
+/// (fsconfig), or when the /proc mounted has paths masked, as in a container (fsmount:
+/// mount_too_revealing). README tells the container runtimes' options.
+const PROC_REFUSED: &[u8] = b"Operation not permitted (needs --unshare-pid, and no masked paths \
+    in /proc: run a container with systempaths=unconfined, or procMount: Unmasked)";
+
 /// The host's root and cwd (for bind sources) and the new root (for destinations).
 struct Roots {
     host: OwnedFd,
@@ -258,12 +264,14 @@ fn apply<'a>(r: &Roots, op: &MountOp<'a>) -> error::Result<'a, ()> {
     apply_op(r, op).map_err(|e| {
         let f = Error::new(op.option, e);
         let f = match op.source {
-            Some(src) => f.with(src).with(op.dest),
-            None => f.with(op.dest),
-        };
+            Some(src) => f.with(src),
+            None => f,
+        }
+        .with(op.dest);
         // /proc and /dev are resolved with RESOLVE_NO_SYMLINKS: ELOOP means a symlink.
         match op.kind {
             OpKind::Proc | OpKind::Dev if e == Errno::LOOP => f.because(SYMLINK_REFUSED),
+            OpKind::Proc if e == Errno::PERM => f.because(PROC_REFUSED),
             _ => f,
         }
     })
@@ -272,7 +280,7 @@ fn apply<'a>(r: &Roots, op: &MountOp<'a>) -> error::Result<'a, ()> {
 fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
     let dest = op.dest;
     // Only --dir and --tmpfs have a mode (and --chmod, which makes nothing).
-    let parents = op.perms;
+    let perms = op.perms;
     match op.kind {
         OpKind::Bind {
             read_only,
@@ -288,7 +296,7 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
             let attrs =
                 NOSUID | if devices { 0 } else { NODEV } | if read_only { RDONLY } else { 0 };
             let is_dir = fs::fstat(&tree)?.st_mode & 0o170000 == 0o040000;
-            let target = mount_point(&r.new, dest, is_dir, parents, ResolveFlags::empty())?;
+            let target = mount_point(&r.new, dest, is_dir, perms, ResolveFlags::empty())?;
             cover(tree, &target, attrs)
         }
         OpKind::RemountRo => {
@@ -297,7 +305,7 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
         }
         OpKind::Proc | OpKind::Dev => {
             let proc = op.kind == OpKind::Proc;
-            let target = mount_point(&r.new, dest, true, parents, ResolveFlags::NO_SYMLINKS)?;
+            let target = mount_point(&r.new, dest, true, perms, ResolveFlags::NO_SYMLINKS)?;
             let fresh = if proc {
                 new_fs(c"proc", &[], NOSUID | NODEV | NOEXEC)?
             } else {
@@ -313,7 +321,7 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
             }
         }
         OpKind::Tmpfs | OpKind::Mqueue => {
-            let target = mount_point(&r.new, dest, true, parents, ResolveFlags::empty())?;
+            let target = mount_point(&r.new, dest, true, perms, ResolveFlags::empty())?;
             let fresh = if op.kind == OpKind::Mqueue {
                 new_fs(c"mqueue", &[], NOSUID | NODEV | NOEXEC)
             } else {
@@ -474,12 +482,13 @@ fn parent_mode(perms: Option<u32>) -> u32 {
     mode
 }
 
-/// mkdir -p inside the new root, `parents` the mode of the directories leading to the
-/// last, `last` its own: each component is created in its parent, which is itself
-/// resolved inside the root, so a symlinked component cannot lead outside.
+/// mkdir -p inside the new root, the last directory with `perms` (or 0755), those leading
+/// to it with `parent_mode(perms)`: each component is created in its parent, which is
+/// itself resolved inside the root, so a symlinked component cannot lead outside.
 fn make_dirs(root: &OwnedFd, path: &[u8], perms: Option<u32>) -> Result<(), Errno> {
     let full = in_root(path)?;
     let bytes = full.as_bytes()?;
+    let (parents, last) = (parent_mode(perms), perms.unwrap_or(0o755));
     let mut start = 0;
     while start < bytes.len() {
         let end = bytes[start..]
@@ -491,11 +500,7 @@ fn make_dirs(root: &OwnedFd, path: &[u8], perms: Option<u32>) -> Result<(), Errn
             let parent = open_dir_in(root, &bytes[..start])?;
             let name = in_root(name)?;
             let is_last = bytes[end..].iter().all(|&b| b == b'/');
-            let mode = if is_last {
-                perms.unwrap_or(0o755)
-            } else {
-                parent_mode(perms)
-            };
+            let mode = if is_last { last } else { parents };
             match fs::mkdirat(&parent, name.as_cstr()?, Mode::from_raw_mode(mode)) {
                 Ok(()) | Err(Errno::EXIST) => {}
                 Err(e) => return Err(e),
@@ -506,13 +511,13 @@ fn make_dirs(root: &OwnedFd, path: &[u8], perms: Option<u32>) -> Result<(), Errn
     Ok(())
 }
 
-/// The destination of a mount, created as a directory (0755, its parents `parents`) or an
+/// The destination of a mount, created as a directory (as `make_dirs` with `perms`) or an
 /// empty file (0444, as bwrap) when missing.
 fn mount_point(
     root: &OwnedFd,
     path: &CStr,
     dir: bool,
-    parents: Option<u32>,
+    perms: Option<u32>,
     extra: ResolveFlags,
 ) -> Result<OwnedFd, Errno> {
     match open_in(root, path, OFlags::PATH, extra) {
@@ -520,7 +525,7 @@ fn mount_point(
         other => return other,
     }
     if dir {
-        make_dirs(root, path.to_bytes(), parents)?;
+        make_dirs(root, path.to_bytes(), perms)?;
     } else {
         let (parent, name) = parent_and_name(root, path)?;
         let create =
