@@ -638,7 +638,7 @@ fn option<'a>(
             sb.pending_perms = Some(cur.parsed(name, parse_octal, b"not an octal mode")? as u32)
         }
         Opt::Size => {
-            sb.pending_size = Some(cur.parsed(name, parse_size, b"not a size in bytes")?)
+            sb.pending_size = Some(cur.parsed(name, parse_tmpfs_size, b"not a size in bytes")?)
         }
         Opt::Cap(add) => {
             let set = cur.parsed(
@@ -815,6 +815,12 @@ fn parse_i64(s: &[u8]) -> Option<i64> {
             .map(|n| -n),
         _ => parse_u64(s).and_then(|n| i64::try_from(n).ok()),
     }
+}
+
+/// A tmpfs size as bwrap takes it: not 0 (which tmpfs reads as no limit), at most
+/// SIZE_MAX / 2.
+fn parse_tmpfs_size(s: &[u8]) -> Option<u64> {
+    parse_size(s).filter(|&n| n as i64 > 0)
 }
 
 /// Bytes, with an optional K, M or G suffix (powers of 1024).

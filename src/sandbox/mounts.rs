@@ -24,6 +24,12 @@ const RDONLY: u64 = linux_raw_sys::general::MOUNT_ATTR_RDONLY as u64;
 
 const SYMLINK_REFUSED: &[u8] = b"is or passes through a symlink (refused)";
 
+/// A new proc is refused with EPERM, in a user namespace, when the /proc mounted has paths
+/// masked, as in a container (fsmount: mount_too_revealing); husk gives the pid namespace
+/// the other EPERM would need (resolve). README tells the container runtimes' options.
+const PROC_REFUSED: &[u8] = b"Operation not permitted (this /proc has masked paths, as in a \
+    container: run it with systempaths=unconfined, or procMount: Unmasked)";
+
 /// The host's root and cwd (for bind sources) and the new root (for destinations).
 struct Roots {
     host: OwnedFd,
@@ -42,6 +48,9 @@ pub fn build_root<'a>(sb: &'a Sandbox) -> error::Result<'a, ()> {
         fs::open(c".", dir, Mode::empty()),
         b"opening the current directory",
     )?;
+    // Directories get exactly the modes asked (a sticky --perms included), as with bwrap;
+    // COMMAND gets the caller's umask back.
+    let umask = rustix::process::umask(Mode::empty());
 
     // A staging tmpfs on /tmp becomes the root for a moment, with the host's tree below it at
     // /oldroot, so that nothing mounted for the new root ever covers a host path.
@@ -123,6 +132,7 @@ pub fn build_root<'a>(sb: &'a Sandbox) -> error::Result<'a, ()> {
         b"detaching the old root",
     )?;
     step(rustix::process::chdir(c"/"), b"chdir /")?;
+    rustix::process::umask(umask);
     // `roots.new` is the root directory now.
     verify(sb, &roots.new)
 }
@@ -254,12 +264,14 @@ fn apply<'a>(r: &Roots, op: &MountOp<'a>) -> error::Result<'a, ()> {
     apply_op(r, op).map_err(|e| {
         let f = Error::new(op.option, e);
         let f = match op.source {
-            Some(src) => f.with(src).with(op.dest),
-            None => f.with(op.dest),
-        };
+            Some(src) => f.with(src),
+            None => f,
+        }
+        .with(op.dest);
         // /proc and /dev are resolved with RESOLVE_NO_SYMLINKS: ELOOP means a symlink.
         match op.kind {
             OpKind::Proc | OpKind::Dev if e == Errno::LOOP => f.because(SYMLINK_REFUSED),
+            OpKind::Proc if e == Errno::PERM => f.because(PROC_REFUSED),
             _ => f,
         }
     })
@@ -267,6 +279,8 @@ fn apply<'a>(r: &Roots, op: &MountOp<'a>) -> error::Result<'a, ()> {
 
 fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
     let dest = op.dest;
+    // Only --dir and --tmpfs have a mode (and --chmod, which makes nothing).
+    let perms = op.perms;
     match op.kind {
         OpKind::Bind {
             read_only,
@@ -282,7 +296,7 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
             let attrs =
                 NOSUID | if devices { 0 } else { NODEV } | if read_only { RDONLY } else { 0 };
             let is_dir = fs::fstat(&tree)?.st_mode & 0o170000 == 0o040000;
-            let target = mount_point(&r.new, dest, is_dir, ResolveFlags::empty())?;
+            let target = mount_point(&r.new, dest, is_dir, perms, ResolveFlags::empty())?;
             cover(tree, &target, attrs)
         }
         OpKind::RemountRo => {
@@ -291,7 +305,7 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
         }
         OpKind::Proc | OpKind::Dev => {
             let proc = op.kind == OpKind::Proc;
-            let target = mount_point(&r.new, dest, true, ResolveFlags::NO_SYMLINKS)?;
+            let target = mount_point(&r.new, dest, true, perms, ResolveFlags::NO_SYMLINKS)?;
             let fresh = if proc {
                 new_fs(c"proc", &[], NOSUID | NODEV | NOEXEC)?
             } else {
@@ -307,7 +321,7 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
             }
         }
         OpKind::Tmpfs | OpKind::Mqueue => {
-            let target = mount_point(&r.new, dest, true, ResolveFlags::empty())?;
+            let target = mount_point(&r.new, dest, true, perms, ResolveFlags::empty())?;
             let fresh = if op.kind == OpKind::Mqueue {
                 new_fs(c"mqueue", &[], NOSUID | NODEV | NOEXEC)
             } else {
@@ -324,13 +338,8 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
             }?;
             attach(&fresh, &target, c"")
         }
-        OpKind::Dir => {
-            make_dirs(&r.new, dest.to_bytes(), 0o755)?;
-            if let Some(perms) = op.perms {
-                chmod_in(&r.new, dest, perms)?;
-            }
-            Ok(())
-        }
+        // As bwrap: the mode is given to a directory made here, not to one already there.
+        OpKind::Dir => make_dirs(&r.new, dest.to_bytes(), op.perms),
         OpKind::Symlink => {
             let (parent, name) = parent_and_name(&r.new, dest)?;
             let target = op.source.unwrap_or(c"");
@@ -429,7 +438,7 @@ fn open_in(
 /// The directory holding `path` (created if missing) and the last component.
 fn parent_and_name(root: &OwnedFd, path: &CStr) -> Result<(OwnedFd, Buf), Errno> {
     let (dir, name) = split_last(path.to_bytes())?;
-    make_dirs(root, dir, 0o755)?;
+    make_dirs(root, dir, None)?;
     Ok((open_dir_in(root, dir)?, in_root(name)?))
 }
 
@@ -459,11 +468,27 @@ fn open_dir_in(root: &OwnedFd, path: &[u8]) -> Result<OwnedFd, Errno> {
     )
 }
 
-/// mkdir -p inside the new root: each component is created in its parent, which is itself
-/// resolved inside the root, so a symlinked component cannot lead outside.
-fn make_dirs(root: &OwnedFd, path: &[u8], mode: u32) -> Result<(), Errno> {
+/// The mode of the parents made for a destination given `perms`: 0755, without the group's
+/// or the others' bits when `perms` gives them none (bwrap's rule).
+fn parent_mode(perms: Option<u32>) -> u32 {
+    let p = perms.unwrap_or(0o755);
+    let mut mode = 0o755;
+    if p & 0o070 == 0 {
+        mode &= !0o050;
+    }
+    if p & 0o007 == 0 {
+        mode &= !0o005;
+    }
+    mode
+}
+
+/// mkdir -p inside the new root, the last directory with `perms` (or 0755), those leading
+/// to it with `parent_mode(perms)`: each component is created in its parent, which is
+/// itself resolved inside the root, so a symlinked component cannot lead outside.
+fn make_dirs(root: &OwnedFd, path: &[u8], perms: Option<u32>) -> Result<(), Errno> {
     let full = in_root(path)?;
     let bytes = full.as_bytes()?;
+    let (parents, last) = (parent_mode(perms), perms.unwrap_or(0o755));
     let mut start = 0;
     while start < bytes.len() {
         let end = bytes[start..]
@@ -474,6 +499,10 @@ fn make_dirs(root: &OwnedFd, path: &[u8], mode: u32) -> Result<(), Errno> {
         if !name.is_empty() && name != b"." && name != b".." {
             let parent = open_dir_in(root, &bytes[..start])?;
             let name = in_root(name)?;
+            // The last component (a path ending in two slashes gives its last the parents'
+            // mode: none of bwrap's tests has one).
+            let is_last = end + 1 >= bytes.len();
+            let mode = if is_last { last } else { parents };
             match fs::mkdirat(&parent, name.as_cstr()?, Mode::from_raw_mode(mode)) {
                 Ok(()) | Err(Errno::EXIST) => {}
                 Err(e) => return Err(e),
@@ -484,11 +513,13 @@ fn make_dirs(root: &OwnedFd, path: &[u8], mode: u32) -> Result<(), Errno> {
     Ok(())
 }
 
-/// The destination of a mount, created as a directory or an empty file when missing.
+/// The destination of a mount, created as a directory (as `make_dirs` with `perms`) or an
+/// empty file (0444, as bwrap) when missing.
 fn mount_point(
     root: &OwnedFd,
     path: &CStr,
     dir: bool,
+    perms: Option<u32>,
     extra: ResolveFlags,
 ) -> Result<OwnedFd, Errno> {
     match open_in(root, path, OFlags::PATH, extra) {
@@ -496,12 +527,12 @@ fn mount_point(
         other => return other,
     }
     if dir {
-        make_dirs(root, path.to_bytes(), 0o755)?;
+        make_dirs(root, path.to_bytes(), perms)?;
     } else {
         let (parent, name) = parent_and_name(root, path)?;
         let create =
             OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        match fs::openat(&parent, name.as_cstr()?, create, Mode::from_raw_mode(0o644)) {
+        match fs::openat(&parent, name.as_cstr()?, create, Mode::from_raw_mode(0o444)) {
             Ok(_) | Err(Errno::EXIST) => {}
             Err(e) => return Err(e),
         }
@@ -605,14 +636,8 @@ fn populate_dev(host: &OwnedFd, dev: &OwnedFd) -> Result<(), Errno> {
         NOSUID | NOEXEC,
     )?;
     attach(&pts, &entry(dev, c"pts")?, c"")?;
+    // 1777 as made: the root is built with no umask.
     fs::mkdirat(dev, c"shm", Mode::from_raw_mode(0o1777))?;
-    let shm = fs::openat(
-        dev,
-        c"shm",
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )?;
-    fs::fchmod(&shm, Mode::from_raw_mode(0o1777))?;
     let links = [
         (c"pts/ptmx", c"ptmx"),
         (c"/proc/self/fd", c"fd"),
