@@ -491,21 +491,7 @@ fn getpid_filter() -> &'static Path {
 }
 
 fn write_getpid_filter() -> std::path::PathBuf {
-    let path = scratch().join("getpid.bpf");
-    let ins: [(u16, u8, u8, u32); 4] = [
-        (0x20, 0, 0, 0),                       // ld [nr]
-        (0x15, 0, 1, libc::SYS_getpid as u32), // jeq getpid
-        (0x06, 0, 0, 0x0005_0000 | 13),        // ret ERRNO(EACCES)
-        (0x06, 0, 0, 0x7fff_0000),             // ret ALLOW
-    ];
-    let mut bytes = Vec::new();
-    for (code, jt, jf, k) in ins {
-        bytes.extend(code.to_ne_bytes());
-        bytes.extend([jt, jf]);
-        bytes.extend(k.to_ne_bytes());
-    }
-    std::fs::write(&path, bytes).unwrap();
-    path
+    deny_one_syscall("getpid", libc::SYS_getpid, 13) // EACCES
 }
 
 for_each_user! {

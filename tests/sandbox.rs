@@ -796,26 +796,7 @@ for_each_user! {
 /// profiles do.
 fn no_sethostname_filter() -> &'static Path {
     static PATH: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
-    PATH.get_or_init(|| {
-        let path = scratch().join("no-sethostname.bpf");
-        let ins: [(u16, u8, u8, u32); 4] = [
-            (0x20, 0, 0, 0),                            // ld [nr]
-            (0x15, 0, 1, libc::SYS_sethostname as u32), // jeq sethostname
-            (0x06, 0, 0, 0x0005_0000 | 1),              // ret ERRNO(EPERM)
-            (0x06, 0, 0, 0x7fff_0000),                  // ret ALLOW
-        ];
-        let bytes: Vec<u8> = ins
-            .iter()
-            .flat_map(|&(code, jt, jf, k)| {
-                let mut b = code.to_ne_bytes().to_vec();
-                b.extend([jt, jf]);
-                b.extend(k.to_ne_bytes());
-                b
-            })
-            .collect();
-        std::fs::write(&path, bytes).unwrap();
-        path
-    })
+    PATH.get_or_init(|| deny_one_syscall("no-sethostname", libc::SYS_sethostname, 1))
 }
 
 for_each_user! {

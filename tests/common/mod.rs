@@ -651,3 +651,30 @@ impl Drop for RemoveOnDrop {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// A compiled seccomp filter (bubblewrap's `--seccomp` format) in the scratch directory,
+/// `NAME.bpf`, that makes system call `nr` fail with `errno` and allows the rest (callers
+/// write it once, behind a OnceLock).
+pub fn deny_one_syscall(name: &str, nr: i64, errno: u32) -> PathBuf {
+    let path = scratch().join(format!("{name}.bpf"));
+    let ins: [(u16, u8, u8, u32); 4] = [
+        (0x20, 0, 0, 0),                   // ld [nr]
+        (0x15, 0, 1, nr as u32),           // jeq nr
+        (0x06, 0, 0, 0x0005_0000 | errno), // ret ERRNO(errno)
+        (0x06, 0, 0, 0x7fff_0000),         // ret ALLOW
+    ];
+    let mut bytes = Vec::new();
+    for (code, jt, jf, k) in ins {
+        bytes.extend(code.to_ne_bytes());
+        bytes.extend([jt, jf]);
+        bytes.extend(k.to_ne_bytes());
+    }
+    // Written beside, then renamed: two cases of one test may write it at once.
+    let tmp = scratch().join(format!(
+        "{name}.bpf.{}",
+        std::thread::current().name().unwrap_or("t").len()
+    ));
+    std::fs::write(&tmp, bytes).unwrap();
+    std::fs::rename(&tmp, &path).unwrap();
+    path
+}
