@@ -82,6 +82,21 @@ fn append_num(bytes: &mut [u8], len: &mut usize, n: i64) -> bool {
         )
 }
 
+/// `a/b//c/` → (`a/b//`, `c`): the last component, which must name an entry (not `.` or
+/// `..`, and not the root), and what leads to it.
+pub fn split_last(path: &[u8]) -> Result<(&[u8], &[u8]), Errno> {
+    let trimmed = &path[..path.len() - path.iter().rev().take_while(|&&b| b == b'/').count()];
+    let cut = trimmed
+        .iter()
+        .rposition(|&b| b == b'/')
+        .map_or(0, |i| i + 1);
+    let (dir, name) = trimmed.split_at(cut);
+    if name.is_empty() || name == b"." || name == b".." {
+        return Err(Errno::INVAL);
+    }
+    Ok((dir, name))
+}
+
 /// Whether `s` fitted (with a zero byte after it) and was appended.
 #[inline(never)]
 fn append(bytes: &mut [u8], len: &mut usize, s: &[u8]) -> bool {

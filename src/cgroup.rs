@@ -98,36 +98,17 @@ pub fn finish(joined: Option<Joined>) {
         // relative DIR was relative to.
         let up = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
         if let Ok(parent) = rustix::fs::openat(&j.dir, c"..", up, Mode::empty()) {
-            let _ = rustix::fs::unlinkat(&parent, last_component(j.path), AtFlags::REMOVEDIR);
+            // DIR's last component, and the slashes after it (`a/b/` → `b/`).
+            if let Ok((dir, _)) = crate::buf::split_last(j.path.to_bytes()) {
+                let name = &j.path.to_bytes_with_nul()[dir.len()..];
+                if let Ok(name) = CStr::from_bytes_with_nul(name) {
+                    let _ = rustix::fs::unlinkat(&parent, name, AtFlags::REMOVEDIR);
+                }
+            }
         }
     }
 }
-
-/// The last component of `path` and the slashes after it (`a/b/` → `b/`): its name in
-/// its parent directory.
-fn last_component(path: &CStr) -> &CStr {
-    let b = path.to_bytes_with_nul();
-    let start = b
-        .windows(2)
-        .rposition(|w| w[0] == b'/' && w[1] != b'/' && w[1] != 0)
-        .map_or(0, |i| i + 1);
-    CStr::from_bytes_with_nul(&b[start..]).unwrap_or(path)
-}
-
 fn write_at(dir: &OwnedFd, file: &CStr, value: &[u8]) -> core::result::Result<(), Errno> {
     let fd = rustix::fs::openat(dir, file, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())?;
     rustix::io::write(&fd, value).map(drop)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_last_component_names_the_directory_in_its_parent() {
-        assert_eq!(last_component(c"/sys/fs/cgroup/x"), c"x");
-        assert_eq!(last_component(c"a//b/"), c"b/");
-        assert_eq!(last_component(c"x"), c"x");
-        assert_eq!(last_component(c"x//"), c"x//");
-    }
 }

@@ -115,7 +115,7 @@ pub fn serve(
     let (child, job_control) = if init.pause {
         (0, false)
     } else {
-        match spawn(payload, inherited, cgroup) {
+        match spawn(payload, inherited, cgroup, pid1) {
             Ok(spawned) => spawned,
             Err(status) => return status,
         }
@@ -126,27 +126,11 @@ pub fn serve(
     // COMMAND has its own copies of the directory and the descriptors: husk keeps neither
     // busy (a mount it sits in, the write end of a pipe someone reads to EOF), as catatonit.
     let _ = process::chdir(c"/");
+    let mut kept = [cgroup.map_or(0, |fd| fd.as_raw_fd() as u32)];
     // SAFETY: from here husk owns no descriptor above 2 but the cgroup's, which is kept
     // (the caller's `started` was dropped above; the sandbox's inner init closed the rest).
-    let _ = unsafe { close_own_fds(cgroup) };
+    let _ = unsafe { crate::lockdown::close_all_but(&mut kept, false) };
     supervise(init, child, job_control)
-}
-
-/// Closes every descriptor from 3 up but `keep`.
-///
-/// # Safety
-/// No live Rust object may own a descriptor from 3 up but `keep`.
-unsafe fn close_own_fds(keep: Option<BorrowedFd>) -> Result<(), rustix::io::Errno> {
-    let mut first = 3;
-    if let Some(fd) = keep.map(|fd| fd.as_raw_fd() as u32) {
-        if fd > first {
-            // SAFETY: the caller's contract.
-            unsafe { sys::close_range(first, fd - 1, false)? };
-        }
-        first = first.max(fd + 1);
-    }
-    // SAFETY: the caller's contract.
-    unsafe { sys::close_range(first, u32::MAX, false) }
 }
 
 /// Forks and execs COMMAND in its own process group (in the terminal's foreground when husk
@@ -157,13 +141,21 @@ fn spawn(
     payload: &Payload,
     inherited: &Inherited,
     cgroup: Option<BorrowedFd>,
+    pid1: bool,
 ) -> Result<(i32, bool), i32> {
     let env = payload.env;
     // SAFETY: fd 0 is only borrowed for the ioctls below; a closed fd just fails them.
     let stdin = unsafe { BorrowedFd::borrow_raw(0) };
+    // Who holds the terminal, asked once: EOPNOTSUPP is a group this pid namespace cannot
+    // see (a terminal all the same), ENOTTY or EBADF no terminal.
+    let holder = rustix::termios::tcgetpgrp(stdin);
+    let terminal = !matches!(
+        holder,
+        Err(rustix::io::Errno::NOTTY | rustix::io::Errno::BADF)
+    );
     let foreground = payload
         .foreground
-        .unwrap_or_else(|| rustix::termios::tcgetpgrp(stdin) == Ok(process::getpgrp()));
+        .unwrap_or_else(|| holder == Ok(process::getpgrp()));
     let failed = |what, e| {
         Error::new(what, e).report();
         125
@@ -213,9 +205,8 @@ fn spawn(
                 // Inside a sandbox without a pid namespace the stops stay COMMAND's: the
                 // monitor above would not see husk stop. As PID 1 with a terminal, stops
                 // from it are watched even when husk kept the terminal (it forwards them).
-                let pid1 = process::getpid().is_init();
                 let own_terminal = payload.foreground.is_none() || pid1;
-                let watched = foreground || pid1 && rustix::termios::isatty(stdin);
+                let watched = foreground || pid1 && terminal;
                 let job_control = watched && !payload.new_session && own_terminal;
                 return Ok((pid, job_control));
             }

@@ -32,10 +32,13 @@ const COMMIT: &str = env!("HUSK_COMMIT");
 /// The whole program: parses argv and runs; returns the exit status.
 pub fn run(argv: Argv, env: Env) -> i32 {
     let mut spec = spec::Spec::new(argv);
-    let root = rustix::process::geteuid().is_root();
     let action = cli::parse(argv, env, &mut spec);
     let action = action.and_then(|a| match a {
-        Action::Run => resolve::resolve(&mut spec, root).map(|()| a),
+        // Whether husk is root matters to a sandbox only: init mode does not ask.
+        Action::Run => {
+            let root = !spec.sandbox.enabled || rustix::process::geteuid().is_root();
+            resolve::resolve(&mut spec, root).map(|()| a)
+        }
         other => Ok(other),
     });
     match action {

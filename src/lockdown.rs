@@ -121,8 +121,18 @@ pub unsafe fn close_fds(sb: &Sandbox, extra: Option<u32>, cloexec: bool) -> Resu
         kept[n] = fd;
         n += 1;
     }
+    // SAFETY: the caller's contract, for these descriptors.
+    unsafe { close_all_but(&mut kept[..n], cloexec) }
+}
+
+/// Closes every descriptor from 3 up but those in `kept` (or, with `cloexec`, marks them
+/// close-on-exec, and clears the mark on the kept ones). `kept` is sorted in place.
+///
+/// # Safety
+/// Unless `cloexec`, no live Rust object may own a descriptor from 3 up but the kept ones.
+pub unsafe fn close_all_but(kept: &mut [u32], cloexec: bool) -> Result<(), Errno> {
     // Insertion sort: a handful of descriptors, and core's sort costs 2 KB of code.
-    for i in 1..n {
+    for i in 1..kept.len() {
         let mut j = i;
         while j > 0 && kept[j - 1] > kept[j] {
             kept.swap(j - 1, j);
@@ -130,7 +140,7 @@ pub unsafe fn close_fds(sb: &Sandbox, extra: Option<u32>, cloexec: bool) -> Resu
         }
     }
     let mut first = 3;
-    for &fd in &kept[..n] {
+    for &fd in kept.iter() {
         if fd > first {
             // SAFETY: the caller's contract.
             unsafe { sys::close_range(first, fd - 1, cloexec)? };
@@ -168,12 +178,10 @@ fn capabilities(keep: u64) -> Result<(), Errno> {
     // `--cap-add ALL` sets every bit, 63 too, which no capability has: it means all that
     // husk holds (a root without CAP_SYS_RESOURCE, say); a capability named alone must be
     // held, or capset fails.
-    let held = thread::capabilities(None).map_or(0, |c| c.permitted.bits());
     let keep = known
-        & if keep & 1 << 63 != 0 {
-            keep & held
-        } else {
-            keep
+        & match keep & 1 << 63 {
+            0 => keep,
+            _ => keep & thread::capabilities(None).map_or(0, |c| c.permitted.bits()),
         };
     for cap in (0..64).filter(|c| known & !keep & (1 << c) != 0) {
         thread::remove_capability_from_bounding_set(one_cap(cap))?;

@@ -5,7 +5,7 @@
 //! `..` in a hostile root can lead a mount or a mkdir out of it. Fresh filesystems (proc,
 //! tmpfs, devpts, mqueue) come from fsopen/fsmount the same way.
 
-use crate::buf::{Buf, PATH_MAX};
+use crate::buf::{split_last, Buf, PATH_MAX};
 use crate::error::{self, step, Error};
 use crate::spec::{MountOp, OpKind, Sandbox};
 use crate::sys::{self, Errno};
@@ -440,21 +440,6 @@ fn parent_and_name(root: &OwnedFd, path: &CStr) -> Result<(OwnedFd, Buf), Errno>
     let (dir, name) = split_last(path.to_bytes())?;
     make_dirs(root, dir, None)?;
     Ok((open_dir_in(root, dir)?, in_root(name)?))
-}
-
-/// `a/b//c/` → (`a/b//`, `c`): the last component, which must name an entry (not `.` or
-/// `..`, and not the root), and what leads to it.
-fn split_last(path: &[u8]) -> Result<(&[u8], &[u8]), Errno> {
-    let trimmed = &path[..path.len() - path.iter().rev().take_while(|&&b| b == b'/').count()];
-    let cut = trimmed
-        .iter()
-        .rposition(|&b| b == b'/')
-        .map_or(0, |i| i + 1);
-    let (dir, name) = trimmed.split_at(cut);
-    if name.is_empty() || name == b"." || name == b".." {
-        return Err(Errno::INVAL);
-    }
-    Ok((dir, name))
 }
 
 /// An O_PATH descriptor for the directory `path` inside the new root.
