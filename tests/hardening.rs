@@ -789,21 +789,6 @@ for_each_user! {
     }
 }
 
-/// The processes of /proc whose command line contains `marker`.
-fn with_marker(marker: &str) -> Vec<u32> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        if alive(pid) && String::from_utf8_lossy(&cmdline).contains(marker) {
-            found.push(pid);
-        }
-    }
-    found
-}
-
 for_each_user! {
     /// The sandbox dies with its monitor (`kill -9` of the host-side husk left the inner init
     /// and COMMAND running), and with --die-with-parent with the monitor's parent, even when

@@ -642,22 +642,12 @@ for_each_user! {
     }
 }
 
-/// The host pid of the process whose command line holds `marker` and whose name is `comm`.
+/// The host pid of the live process whose command line holds `marker` and whose name is
+/// `comm`.
 fn pid_with_marker(marker: &str, comm: &str) -> Option<u32> {
-    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
-        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
-        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-        let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
-        (String::from_utf8_lossy(&cmdline).contains(marker) && name.trim() == comm).then_some(pid)
+    with_marker(marker).into_iter().find(|pid| {
+        std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == comm)
     })
-}
-
-fn state_of(pid: u32) -> char {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    stat.rsplit(')')
-        .next()
-        .and_then(|r| r.trim().chars().next())
-        .unwrap_or('?')
 }
 
 for_each_user! {
@@ -676,36 +666,48 @@ for_each_user! {
                 println!("SKIP stops as a session-leading PID 1 rootless: taking the terminal from script's session (TIOCSCTTY) needs CAP_SYS_ADMIN in the initial user namespace");
                 continue;
             }
-        let marker = format!("husk-stop-{}-{u:?}-{}", std::process::id(), leader.len());
-        let command = format!(
-            "unshare {} {leader} {} sh -c 'echo ready; while :; do sleep 1; done' {marker}",
-            pid_namespace_args(u).join(" "),
-            husk_sh()
-        );
-        let (mut child, lines) = under_pty(u, &command);
-        let guard = KillTree(marker.clone());
-        lines.expect("ready");
-        let mut payload = None;
-        assert!(eventually(5, || {
-            payload = pid_with_marker(&marker, "sh");
-            payload.is_some()
-        }));
-        let payload = payload.unwrap();
-        kill(payload, libc::SIGSTOP);
-        std::thread::sleep(std::time::Duration::from_millis(700));
-        assert_eq!(state_of(payload), 'T', "{u:?} {leader}: a SIGSTOP from outside was undone");
-        kill(payload, libc::SIGCONT);
-        use std::io::Write;
-        let stdin = child.stdin.as_mut().unwrap();
-        stdin.write_all(b"\x1a").unwrap(); // Ctrl-Z
-        std::thread::sleep(std::time::Duration::from_millis(700));
-        assert_ne!(state_of(payload), 'T', "{u:?} {leader}: Ctrl-Z left COMMAND stopped");
-        stdin.write_all(b"\x03").unwrap(); // Ctrl-C
-        let status = wait_for_or(&mut child, 20, &format!("{u:?} {leader}"));
-        assert_eq!(code(status), 130, "{u:?} {leader}");
-        drop(guard);
+            stops_as_pid1(u, leader);
         }
     }
+}
+
+/// One run of `stops_as_pid1_with_a_terminal`: `leader` runs husk (or nothing).
+fn stops_as_pid1(u: User, leader: &str) {
+    let marker = format!("husk-stop-{}-{u:?}-{}", std::process::id(), leader.len());
+    let command = format!(
+        "unshare {} {leader} {} sh -c 'echo ready; while :; do sleep 1; done' {marker}",
+        pid_namespace_args(u).join(" "),
+        husk_sh()
+    );
+    let (mut child, lines) = under_pty(u, &command);
+    let guard = KillTree(marker.clone());
+    lines.expect("ready");
+    let mut payload = None;
+    assert!(eventually(5, || {
+        payload = pid_with_marker(&marker, "sh");
+        payload.is_some()
+    }));
+    let payload = payload.unwrap();
+    kill(payload, libc::SIGSTOP);
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert_eq!(
+        state_of(payload),
+        'T',
+        "{u:?} {leader}: a SIGSTOP from outside was undone"
+    );
+    kill(payload, libc::SIGCONT);
+    use std::io::Write;
+    let stdin = child.stdin.as_mut().unwrap();
+    stdin.write_all(b"\x1a").unwrap(); // Ctrl-Z
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert_ne!(
+        state_of(payload),
+        'T',
+        "{u:?} {leader}: Ctrl-Z left COMMAND stopped"
+    );
+    stdin.write_all(b"\x03").unwrap(); // Ctrl-C
+    assert_eq!(code(wait_for(&mut child, 20)), 130, "{u:?} {leader}");
+    drop(guard);
 }
 
 /// Kills every process whose command line holds the marker, if the test fails half way.
@@ -713,31 +715,8 @@ struct KillTree(String);
 
 impl Drop for KillTree {
     fn drop(&mut self) {
-        for comm in [
-            "script",
-            "unshare",
-            "husk",
-            "sh",
-            "setsid",
-            "qemu-aarch64-s",
-        ] {
-            while let Some(pid) = pid_with_marker(&self.0, comm) {
-                kill(pid, libc::SIGKILL);
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
+        for pid in with_marker(&self.0) {
+            kill(pid, libc::SIGKILL);
         }
     }
-}
-
-/// `wait_for`, with what was being waited for in the panic.
-fn wait_for_or(child: &mut std::process::Child, secs: u64, what: &str) -> std::process::ExitStatus {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
-    while std::time::Instant::now() < deadline {
-        if let Some(st) = child.try_wait().unwrap() {
-            return st;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    let _ = child.kill();
-    panic!("{what}: no exit after {secs}s");
 }

@@ -458,15 +458,31 @@ pub fn kill(pid: u32, sig: i32) {
 
 pub fn alive(pid: u32) -> bool {
     // A zombie still answers kill(0); read its state instead.
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(s) => !s
-            .rsplit(')')
-            .next()
-            .unwrap_or("")
-            .trim_start()
-            .starts_with('Z'),
-        Err(_) => false,
+    !matches!(state_of(pid), 'Z' | '?')
+}
+
+/// A process's state letter from /proc/PID/stat (`R`, `S`, `T`, `Z`...; `?` when gone).
+pub fn state_of(pid: u32) -> char {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit(')')
+        .next()
+        .and_then(|r| r.trim().chars().next())
+        .unwrap_or('?')
+}
+
+/// The live processes whose command line holds `marker`.
+pub fn with_marker(marker: &str) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if alive(pid) && String::from_utf8_lossy(&cmdline).contains(marker) {
+            found.push(pid);
+        }
     }
+    found
 }
 
 /// Polls `cond` for up to `secs` seconds.
