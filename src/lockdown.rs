@@ -79,7 +79,9 @@ fn no_new_privs<'a>(wanted: bool) -> error::Result<'a, ()> {
 
 /// The `--seccomp` and `--add-seccomp-fd` filters, then the default one (or, without it,
 /// the filter of --disable-userns and --restrict-af: no other filter is trusted to keep
-/// them).
+/// them). Never inlined: its buffers (32 KiB for a program read from a descriptor) would
+/// otherwise sit in the init's frame, probed page by page at every start in init mode.
+#[inline(never)]
 fn seccomp<'a>(sb: &Sandbox) -> error::Result<'a, ()> {
     let replaced = sb.seccomp_fds.iter().any(|&(_, replace)| replace);
     for &(fd, replace) in sb.seccomp_fds.iter() {
