@@ -642,12 +642,16 @@ for_each_user! {
     }
 }
 
-/// The host pid of the live process whose command line holds `marker` and whose name is
-/// `comm`.
-fn pid_with_marker(marker: &str, comm: &str) -> Option<u32> {
-    with_marker(marker).into_iter().find(|pid| {
+/// The host pid of COMMAND: the child of the marked husk. Not the first marked `sh`: when
+/// script's shell is dash it stays as the outer `sh -c`, and a stop sent to it stops script.
+fn payload_of_husk(marker: &str) -> Option<u32> {
+    let is = |pid: &u32, comm: &str| {
         std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == comm)
-    })
+    };
+    let husk = with_marker(marker)
+        .into_iter()
+        .find(|pid| is(pid, "husk"))?;
+    children_of(husk).into_iter().find(|pid| is(pid, "sh"))
 }
 
 for_each_user! {
@@ -684,7 +688,7 @@ fn stops_as_pid1(u: User, leader: &str) {
     lines.expect("ready");
     let mut payload = None;
     assert!(eventually(5, || {
-        payload = pid_with_marker(&marker, "sh");
+        payload = payload_of_husk(&marker);
         payload.is_some()
     }));
     let payload = payload.unwrap();
