@@ -55,7 +55,8 @@ pub fn run(argv: Argv, env: Env) -> i32 {
             0
         }
         Ok(Action::Version) => {
-            for part in ["husk ", VERSION, " (commit ", COMMIT, ")\n"] {
+            // tini's shape, which Docker parses for `docker info` when husk is its init.
+            for part in ["husk version ", VERSION, " - git.", COMMIT, "\n"] {
                 report::write_all(1, part.as_bytes());
             }
             0
