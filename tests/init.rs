@@ -643,16 +643,14 @@ for_each_user! {
     }
 }
 
-/// The host pid of COMMAND: the child of the marked husk. Not the first marked `sh`: when
-/// script's shell is dash it stays as the outer `sh -c`, and a stop sent to it stops script.
-fn payload_of_husk(marker: &str) -> Option<u32> {
-    let is = |pid: &u32, comm: &str| {
-        std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == comm)
-    };
-    let husk = with_marker(marker)
-        .into_iter()
-        .find(|pid| is(pid, "husk"))?;
-    children_of(husk).into_iter().find(|pid| is(pid, "sh"))
+/// The host pid of COMMAND, a marked `sh -c 'echo ready; ...'`. Not the first marked `sh`:
+/// when script's shell is dash it stays as the outer `sh -c 'unshare ...'`, and a stop sent
+/// to it stops script. (Not "the child of husk" either: under qemu-user husk has another name.)
+fn payload_with_marker(marker: &str) -> Option<u32> {
+    with_marker(marker).into_iter().find(|pid| {
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        cmdline.starts_with(b"sh\0-c\0echo ready")
+    })
 }
 
 for_each_user! {
@@ -689,7 +687,7 @@ fn stops_as_pid1(u: User, leader: &str) {
     lines.expect("ready");
     let mut payload = None;
     assert!(eventually(5, || {
-        payload = payload_of_husk(&marker);
+        payload = payload_with_marker(&marker);
         payload.is_some()
     }));
     let payload = payload.unwrap();
