@@ -8,8 +8,8 @@
 use crate::error::{Error, Result};
 use crate::num::parse as parse_u64;
 use crate::spec::{
-    Action, Argv, CgroupLimit, Env, EnvOp, IdRange, MountOp, OpKind, PathAccess, Rlimit, Spec,
-    ALL_NAMESPACES,
+    Action, Argv, CgroupLimit, Env, EnvOp, IdRange, MountOp, OpKind, PathAccess, Rlimit, SetupFd,
+    Spec, ALL_NAMESPACES,
 };
 use core::ffi::CStr;
 use linux_raw_sys::general as k;
@@ -147,6 +147,18 @@ Sandbox (bubblewrap's names; mounts are applied in the order given):
     "symlink" Mount(OpKind::Symlink),
     "chmod" Mount(OpKind::Chmod)
 ];
+"  --bind-fd FD DEST, --ro-bind-fd FD DEST   bind what FD is open on
+" => [
+    "bind-fd" MountFd(OpKind::Bind { read_only: false, devices: false, optional: false }),
+    "ro-bind-fd" MountFd(OpKind::Bind { read_only: true, devices: false, optional: false })
+];
+"  --file FD DEST, --bind-data FD DEST, --ro-bind-data FD DEST   FD's data as
+                  a file (0666), or bound on DEST (0600)
+" => [
+    "file" MountFd(OpKind::Data { bound: false, read_only: false }),
+    "bind-data" MountFd(OpKind::Data { bound: true, read_only: false }),
+    "ro-bind-data" MountFd(OpKind::Data { bound: true, read_only: true })
+];
 "  --perms OCTAL, --size BYTES   mode and size for the next --tmpfs or --dir
 " => ["perms" Perms, "size" Size];
 "  --uid N, --gid N              ids inside (default 0, the caller mapped)
@@ -168,10 +180,26 @@ Sandbox (bubblewrap's names; mounts are applied in the order given):
 "  --monotonic-offset SECONDS, --boottime-offset SECONDS   time namespace
 " => ["monotonic-offset" Offset(true), "boottime-offset" Offset(false)];
 "  --info-fd FD, --json-status-fd FD   bubblewrap's JSON status
-
+" => ["info-fd" StatusFd(true), "json-status-fd" StatusFd(false)];
+"  --userns FD, --pidns FD   make the sandbox in these namespaces; --userns2 FD
+                  moves to that user namespace once the root is built
+  --sync-fd FD, --block-fd FD, --userns-block-fd FD, --lock-file PATH,
+  --as-pid-1, --assert-userns-disabled   as in bubblewrap
+" => [
+    "userns" Fd(SetupFd::Userns),
+    "pidns" Fd(SetupFd::Pidns),
+    "userns2" Fd(SetupFd::Userns2),
+    "sync-fd" Fd(SetupFd::Sync),
+    "block-fd" Fd(SetupFd::Block),
+    "userns-block-fd" Fd(SetupFd::UsernsBlock),
+    "lock-file" LockFile,
+    "as-pid-1" AsPid1,
+    "assert-userns-disabled" AssertUsernsDisabled
+];
+"
 Sandbox hardening (on by default: no capabilities, no_new_privs, a seccomp
 filter, only fds 0-2 passed on):
-" => ["info-fd" StatusFd(true), "json-status-fd" StatusFd(false)];
+" => [];
 "  --cap-add CAP, --cap-drop CAP   keep (drop) a capability; CAP_ optional, ALL
 " => ["cap-add" Cap(true), "cap-drop" Cap(false)];
 "  --keep-fd FD    pass FD on to COMMAND (repeatable)
@@ -190,6 +218,8 @@ SIGNAL is a name (TERM, SIGTERM, RTMIN+3) or a number. Exit status: COMMAND's;
 125 if husk failed, 126 if COMMAND cannot be executed, 127 if not found.
 " => ["restrict-af" RestrictAf];
 }
+
+const NOT_AN_FD: &[u8] = b"not a file descriptor";
 
 /// What an option does.
 #[derive(Clone, Copy)]
@@ -215,6 +245,13 @@ enum Opt {
     Cgroup,
     Limit(CgroupLimit),
     Mount(OpKind),
+    /// A mount option whose first operand is a descriptor.
+    MountFd(OpKind),
+    /// One of bubblewrap's descriptor options.
+    Fd(SetupFd),
+    LockFile,
+    AsPid1,
+    AssertUsernsDisabled,
     Rootfs,
     Rw,
     UnshareAll,
@@ -526,8 +563,16 @@ fn option<'a>(
             }
             cgroup.limits[which as usize] = Some(v);
         }
-        Opt::Mount(kind) => {
+        Opt::Mount(kind) | Opt::MountFd(kind) => {
+            // A descriptor stays the source as given too, for messages.
+            let mut fd = None;
             let (source, mode) = match kind {
+                _ if matches!(opt, Opt::MountFd(_)) => {
+                    let v = cur.arg(name)?;
+                    let n = parse_fd(v.to_bytes()).ok_or(full(NOT_AN_FD).with(v))?;
+                    fd = Some(n as i32);
+                    (Some(v), None)
+                }
                 OpKind::Bind { .. } | OpKind::Symlink => (Some(cur.arg(name)?), None),
                 OpKind::Chmod => (
                     None,
@@ -542,11 +587,23 @@ fn option<'a>(
                 dest: cur.arg(name)?,
                 perms: mode.or(sb.pending_perms.take()),
                 size: sb.pending_size.take(),
+                fd,
             };
             sb.ops
                 .push(op)
                 .map_err(|_| full(b"too many mount options (max 256)"))?;
         }
+        Opt::Fd(which) => {
+            sb.fds[which as usize] = Some(cur.parsed(name, parse_fd, NOT_AN_FD)? as i32)
+        }
+        Opt::LockFile => {
+            let path = cur.arg(name)?;
+            sb.lock_files
+                .push(path)
+                .map_err(|_| full(b"too many (max 16)"))?;
+        }
+        Opt::AsPid1 => sb.as_pid_1 = true,
+        Opt::AssertUsernsDisabled => sb.assert_userns_disabled = true,
         Opt::Rootfs => sb.rootfs = Some(cur.arg(name)?),
         Opt::Rw => sb.rw = true,
         Opt::UnshareAll => {
@@ -627,7 +684,7 @@ fn option<'a>(
             }) = secs;
         }
         Opt::StatusFd(info) => {
-            let fd = Some(cur.parsed(name, parse_fd, b"not a file descriptor")? as i32);
+            let fd = Some(cur.parsed(name, parse_fd, NOT_AN_FD)? as i32);
             *(if info {
                 &mut sb.info_fd
             } else {
@@ -653,13 +710,13 @@ fn option<'a>(
             }
         }
         Opt::KeepFd => {
-            let fd = cur.parsed(name, parse_fd, b"not a file descriptor")? as i32;
+            let fd = cur.parsed(name, parse_fd, NOT_AN_FD)? as i32;
             sb.keep_fds
                 .push(fd)
                 .map_err(|_| full(b"too many (max 64)"))?;
         }
         Opt::Seccomp(replace) => {
-            let fd = cur.parsed(name, parse_fd, b"not a file descriptor")? as i32;
+            let fd = cur.parsed(name, parse_fd, NOT_AN_FD)? as i32;
             sb.seccomp_fds
                 .push((fd, replace))
                 .map_err(|_| full(b"too many (max 8)"))?;

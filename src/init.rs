@@ -81,13 +81,15 @@ impl<'a> Payload<'a> {
 /// Serves as COMMAND's init until it ends; returns the exit status. `inherited` is the
 /// signal state taken at start; `started`, if given, gets one byte once COMMAND has been
 /// executed (the sandbox monitor waits for it). `cgroup`, if given, is the cgroup COMMAND
-/// starts in.
+/// starts in. `held` are the descriptors above 2 husk keeps open while it serves (`--sync-fd`,
+/// the locks of `--lock-file`); numbers under 3 are ignored.
 pub fn serve(
     init: &Init,
     payload: &Payload,
     inherited: &Inherited,
     started: Option<OwnedFd>,
     cgroup: Option<BorrowedFd>,
+    held: &mut [u32],
 ) -> i32 {
     let parent = process::getppid();
     if init.parent_death != 0 {
@@ -126,10 +128,9 @@ pub fn serve(
     // COMMAND has its own copies of the directory and the descriptors: husk keeps neither
     // busy (a mount it sits in, the write end of a pipe someone reads to EOF), as catatonit.
     let _ = process::chdir(c"/");
-    let mut kept = [cgroup.map_or(0, |fd| fd.as_raw_fd() as u32)];
-    // SAFETY: from here husk owns no descriptor above 2 but the cgroup's, which is kept
-    // (the caller's `started` was dropped above; the sandbox's inner init closed the rest).
-    let _ = unsafe { crate::lockdown::close_all_but(&mut kept, false) };
+    // SAFETY: from here husk owns no descriptor above 2 but the cgroup's, in `held` (the
+    // caller's `started` was dropped above; the sandbox's inner init closed the rest).
+    let _ = unsafe { crate::lockdown::close_all_but(held, false) };
     supervise(init, child, job_control)
 }
 
@@ -176,17 +177,7 @@ fn spawn(
         let mut listen_pid = crate::buf::Buf::<32>::new();
         rewrite_listen_pid(env, &mut listen_pid);
         inherited.restore();
-        let status = match crate::lockdown::apply(payload.confine, payload.sandbox) {
-            Err(e) => {
-                e.report();
-                125
-            }
-            Ok(()) => {
-                let errno = exec::exec(payload.program, payload.argv, env);
-                Error::new(payload.program.to_bytes(), errno).report();
-                exec::status_for(errno)
-            }
-        };
+        let status = lock_down_and_exec(payload, None);
         report::write_all(status_wr.as_raw_fd(), &[status as u8]);
         sys::exit(status)
     }
@@ -214,6 +205,31 @@ fn spawn(
     }
     let _ = process::waitpid(Pid::from_raw(pid), WaitOptions::empty());
     Err(status[0].into())
+}
+
+/// The last steps before COMMAND: the lockdown, then the exec; `started`, if given, gets
+/// one byte in between. Returns the exit status for a failure (reported here).
+fn lock_down_and_exec(payload: &Payload, started: Option<&OwnedFd>) -> i32 {
+    if let Err(e) = crate::lockdown::apply(payload.confine, payload.sandbox) {
+        e.report();
+        return 125;
+    }
+    if let Some(fd) = started {
+        report::write_all(fd.as_raw_fd(), b"1");
+    }
+    let errno = exec::exec(payload.program, payload.argv, payload.env);
+    Error::new(payload.program.to_bytes(), errno).report();
+    exec::status_for(errno)
+}
+
+/// `--as-pid-1`: COMMAND replaces this process (the sandbox's PID 1), with no husk init
+/// left inside; as bubblewrap, `started` is told once the setup is done, before the exec.
+pub fn exec_in_place(payload: &Payload, inherited: &Inherited, started: &OwnedFd) -> i32 {
+    if payload.new_session {
+        let _ = process::setsid();
+    }
+    inherited.restore();
+    lock_down_and_exec(payload, Some(started))
 }
 
 /// Socket activation: when LISTEN_PID names husk, the sockets are meant for COMMAND, so the

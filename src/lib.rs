@@ -23,7 +23,7 @@ pub mod sys;
 #[cfg(test)]
 mod testing;
 
-use rustix::fd::AsFd;
+use rustix::fd::{AsFd, AsRawFd};
 use spec::{Action, Argv, Env};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -75,7 +75,8 @@ fn start(spec: &spec::Spec, env: Env) -> i32 {
             sandbox::monitor(spec, env, &inherited, cgroup_fd)
         } else {
             let payload = init::Payload::plain(spec.command, env, &spec.confine);
-            init::serve(&spec.init, &payload, &inherited, None, cgroup_fd)
+            let mut held = [cgroup_fd.map_or(0, |fd| fd.as_raw_fd() as u32)];
+            init::serve(&spec.init, &payload, &inherited, None, cgroup_fd, &mut held)
         };
         cgroup::finish(cgroup);
         Ok(status)

@@ -25,7 +25,13 @@ pub fn apply<'a>(
     let closed = unsafe { close_fds(sb, None, true) };
     error::step(closed, b"closing inherited descriptors")?;
     error::step(capabilities(sb.caps), b"dropping capabilities")?;
-    seccomp(sb)
+    seccomp(sb)?;
+    // As bubblewrap: checked with everything COMMAND will run under in place.
+    if sb.assert_userns_disabled && sys::unshare(k::CLONE_NEWUSER).is_ok() {
+        let still = b"COMMAND could still create user namespaces";
+        return Err(Error::refused(b"--assert-userns-disabled", still));
+    }
+    Ok(())
 }
 
 fn rlimits<'a>(limits: impl Iterator<Item = &'a Rlimit<'a>>) -> error::Result<'a, ()> {
@@ -103,26 +109,25 @@ fn seccomp<'a>(sb: &Sandbox) -> error::Result<'a, ()> {
 }
 
 /// Marks every descriptor from 3 up close-on-exec (or closes it), except the `--keep-fd`
-/// ones; closing also spares the `--seccomp` descriptors and `extra`, still to be used.
+/// ones; closing also spares those the setup still reads (`Sandbox::setup_fds`) and
+/// `extra`. Never inlined: its list would sit in the init's frame in init mode too.
 ///
 /// # Safety
 /// Unless `cloexec`, no live Rust object may own a descriptor from 3 up but `extra`.
+#[inline(never)]
 pub unsafe fn close_fds(sb: &Sandbox, extra: Option<u32>, cloexec: bool) -> Result<(), Errno> {
-    let mut kept = [u32::MAX; crate::spec::MAX_KEEP_FDS + crate::spec::MAX_SECCOMP_FDS + 1];
+    use crate::spec::{MAX_KEEP_FDS, MAX_OPS, MAX_SECCOMP_FDS, SETUP_FDS};
+    let mut kept = [0u32; MAX_KEEP_FDS + MAX_SECCOMP_FDS + MAX_OPS + SETUP_FDS.len() + 1];
     let mut n = 0;
-    let seccomp = sb
-        .seccomp_fds
-        .iter()
-        .map(|&(fd, _)| fd)
-        .filter(|_| !cloexec);
-    for fd in sb.keep_fds.iter().copied().chain(seccomp) {
+    let mut keep = |fd: i32| {
         kept[n] = fd as u32;
         n += 1;
+    };
+    sb.keep_fds.iter().for_each(|&fd| keep(fd));
+    if !cloexec {
+        sb.setup_fds(|_, fd| keep(fd));
     }
-    if let Some(fd) = extra {
-        kept[n] = fd;
-        n += 1;
-    }
+    keep(extra.unwrap_or(0) as i32);
     // SAFETY: the caller's contract, for these descriptors.
     unsafe { close_all_but(&mut kept[..n], cloexec) }
 }

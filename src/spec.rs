@@ -305,6 +305,12 @@ pub enum OpKind {
     Dir,
     Symlink,
     Chmod,
+    /// `--file` (bound false: the data is written at DEST), `--bind-data`, `--ro-bind-data`
+    /// (a file of the data, outside the new root, bound on DEST).
+    Data {
+        bound: bool,
+        read_only: bool,
+    },
 }
 
 /// A mount operation: the option that asked for it, and its operands.
@@ -313,7 +319,7 @@ pub struct MountOp<'a> {
     pub kind: OpKind,
     /// The option as given (`--ro-bind`), for messages.
     pub option: &'a [u8],
-    /// Bind source or symlink target.
+    /// Bind source, symlink target, or the descriptor as given.
     pub source: Option<&'a CStr>,
     /// Path inside the new root.
     pub dest: &'a CStr,
@@ -321,6 +327,8 @@ pub struct MountOp<'a> {
     pub perms: Option<u32>,
     /// `--size` for a tmpfs, in bytes.
     pub size: Option<u64>,
+    /// The descriptor of `--bind-fd`, `--ro-bind-fd` (the source) and the data options.
+    pub fd: Option<i32>,
 }
 
 impl<T: Copy, const N: usize> Clone for List<T, N> {
@@ -449,6 +457,74 @@ pub struct Sandbox<'a> {
     /// Address families COMMAND may create sockets of, bit i for ADDRESS_FAMILIES[i]
     /// (`--restrict-af`); None: all.
     pub restrict_af: Option<u8>,
+    /// The descriptors of bubblewrap's `--sync-fd` and the others, by `SetupFd`.
+    pub fds: [Option<i32>; SETUP_FDS.len()],
+    /// `--lock-file` paths, read-locked by the inner init for the sandbox's life.
+    pub lock_files: List<&'a CStr, MAX_LOCK_FILES>,
+    /// `--as-pid-1`: COMMAND itself is PID 1; no husk init inside.
+    pub as_pid_1: bool,
+    pub assert_userns_disabled: bool,
+}
+
+/// bubblewrap's descriptor options, as indexes of `Sandbox::fds`.
+#[derive(Clone, Copy)]
+pub enum SetupFd {
+    /// Held open by the inner init while the sandbox lives.
+    Sync,
+    /// Read (one byte) before COMMAND starts.
+    Block,
+    /// Read by the monitor instead of writing the id maps (someone else writes them).
+    UsernsBlock,
+    /// A user namespace to join instead of making one.
+    Userns,
+    /// A user namespace to move to once the root is built.
+    Userns2,
+    /// The pid namespace the sandbox's is made in (or joined, without --unshare-pid).
+    Pidns,
+}
+
+/// The option of each `SetupFd`, in order.
+pub const SETUP_FDS: [&[u8]; 6] = [
+    b"--sync-fd",
+    b"--block-fd",
+    b"--userns-block-fd",
+    b"--userns",
+    b"--userns2",
+    b"--pidns",
+];
+
+pub const MAX_LOCK_FILES: usize = 16;
+
+impl<'a> Sandbox<'a> {
+    pub fn fd(&self, which: SetupFd) -> Option<i32> {
+        self.fds[which as usize]
+    }
+
+    /// Every descriptor husk itself reads while it sets the sandbox up (none reaches
+    /// COMMAND unless `--keep-fd` says so), with the option that names it: the seccomp
+    /// programs, the mount options' sources and data, and bubblewrap's descriptor options.
+    pub fn setup_fds(&self, mut each: impl FnMut(&'a [u8], i32)) {
+        for &(fd, replace) in self.seccomp_fds.iter() {
+            each(
+                if replace {
+                    b"--seccomp"
+                } else {
+                    b"--add-seccomp-fd"
+                },
+                fd,
+            );
+        }
+        for op in self.ops.iter() {
+            if let Some(fd) = op.fd {
+                each(op.option, fd);
+            }
+        }
+        for (option, fd) in SETUP_FDS.iter().zip(self.fds) {
+            if let Some(fd) = fd {
+                each(option, fd);
+            }
+        }
+    }
 }
 
 impl Sandbox<'_> {

@@ -11,8 +11,9 @@ mod status;
 use crate::error::{step, Error, Result};
 use crate::init::{self, Inherited, Payload};
 use crate::lockdown;
-use crate::spec::{Sandbox, Spec};
+use crate::spec::{Sandbox, SetupFd, Spec};
 use crate::sys::{self, SIGKILL};
+use core::ffi::CStr;
 use linux_raw_sys::general as k;
 use rustix::fd::{AsFd, AsRawFd, OwnedFd};
 use rustix::fs::{Mode, OFlags};
@@ -22,28 +23,26 @@ use rustix::process::{self, Pid, WaitOptions};
 /// closed `--keep-fd 5` would otherwise hand COMMAND whatever husk opened as 5 (its
 /// internal pipe, say).
 pub fn check_fds<'a>(sb: &Sandbox<'a>) -> Result<'a, ()> {
-    let single = [
+    let mut closed = None;
+    let mut check = |option: &'a [u8], fd: i32| {
+        // SAFETY: only probes whether the descriptor number is open.
+        let probe = rustix::io::fcntl_getfd(unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) });
+        if let (Err(e), None) = (probe, &closed) {
+            closed = Some(Error::new(option, e).with_number(fd));
+        }
+    };
+    let status = [
         (&b"--info-fd"[..], sb.info_fd),
         (b"--json-status-fd", sb.json_status_fd),
     ];
-    let singles = single.into_iter().filter_map(|(o, fd)| Some((o, fd?)));
-    let kept = sb.keep_fds.iter().map(|&fd| (&b"--keep-fd"[..], fd));
-    let seccomp = sb.seccomp_fds.iter().map(|&(fd, replace)| {
-        (
-            if replace {
-                &b"--seccomp"[..]
-            } else {
-                b"--add-seccomp-fd"
-            },
-            fd,
-        )
-    });
-    for (option, fd) in singles.chain(kept).chain(seccomp) {
-        // SAFETY: only probes whether the descriptor number is open.
-        let probe = rustix::io::fcntl_getfd(unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) });
-        probe.map_err(|e| Error::new(option, e).with_number(fd))?;
+    for (option, fd) in status.into_iter().filter_map(|(o, fd)| Some((o, fd?))) {
+        check(option, fd);
     }
-    Ok(())
+    for &fd in sb.keep_fds.iter() {
+        check(b"--keep-fd", fd);
+    }
+    sb.setup_fds(&mut check);
+    closed.map_or(Ok(()), Err)
 }
 
 const CLOEXEC: rustix::pipe::PipeFlags = rustix::pipe::PipeFlags::CLOEXEC;
@@ -106,6 +105,13 @@ fn clone_and_watch<'a>(
         )
         .map_err(|f| f.with(path))?;
     }
+    // Joined before the clone: the namespaces made are then owned by (and nested in) them.
+    for (which, kind) in [
+        (SetupFd::Userns, rustix::thread::LinkNameSpaceType::User),
+        (SetupFd::Pidns, rustix::thread::LinkNameSpaceType::ProcessID),
+    ] {
+        join_namespace(sb, which, kind)?;
+    }
     let (maps_rd, maps_wr) = step(rustix::pipe::pipe_with(CLOEXEC), b"pipe")?;
     let (started_rd, started_wr) = step(rustix::pipe::pipe_with(CLOEXEC), b"pipe")?;
     let (uid, gid) = (process::getuid().as_raw(), process::getgid().as_raw());
@@ -153,7 +159,9 @@ fn clone_and_watch<'a>(
     }
     drop(maps_rd);
     drop(started_wr);
-    if flags & u64::from(k::CLONE_NEWUSER) != 0 {
+    // With --userns-block-fd someone else writes the maps, once the record says the pid.
+    let maps_by_husk = sb.fd(SetupFd::UsernsBlock).is_none();
+    if flags & u64::from(k::CLONE_NEWUSER) != 0 && maps_by_husk {
         let mut said = [0u8; 256];
         if let Err(e) = idmap::write(pid, sb, (uid, gid, privileged), &mut said) {
             let _ = sys::kill(pid, SIGKILL);
@@ -164,6 +172,9 @@ fn clone_and_watch<'a>(
     }
     // As bubblewrap: the record is written before the inner init goes on with the setup.
     status::started(sb, pid, flags);
+    if let Some(fd) = sb.fd(SetupFd::UsernsBlock) {
+        block_on(fd);
+    }
     drop(maps_wr);
 
     // One byte once COMMAND has been executed; EOF when setup or the exec failed.
@@ -250,6 +261,16 @@ fn enter<'a>(
     if let Some(dir) = sb.chdir {
         step(mounts::chdir_inside(dir), b"--chdir").map_err(|f| f.with(dir))?;
     }
+    join_namespace(
+        sb,
+        SetupFd::Userns2,
+        rustix::thread::LinkNameSpaceType::User,
+    )?;
+    let mut held = [0u32; 1 + crate::spec::MAX_LOCK_FILES];
+    held[0] = sb.fd(SetupFd::Sync).unwrap_or(0) as u32;
+    for (slot, &path) in held[1..].iter_mut().zip(sb.lock_files.iter()) {
+        *slot = lock_file(path)?;
+    }
     // A change of ids clears the parent-death signal: set it again.
     if namespaces & u64::from(k::CLONE_NEWUSER) != 0 && idmap::become_ids(sb, facts.identity)? {
         die_with_monitor(&started);
@@ -273,13 +294,49 @@ fn enter<'a>(
         // in argv itself, as long as the process.
         unsafe { argv.set_first(argv0) };
     }
+    if let Some(fd) = sb.fd(SetupFd::Block) {
+        block_on(fd);
+    }
+    if sb.as_pid_1 {
+        return Ok(init::exec_in_place(&payload, inherited, &started));
+    }
+    let (init, started) = (&spec.init, Some(started));
     Ok(init::serve(
-        &spec.init,
-        &payload,
-        inherited,
-        Some(started),
-        None,
+        init, &payload, inherited, started, None, &mut held,
     ))
+}
+
+/// setns into the namespace a descriptor option names, if given.
+fn join_namespace<'a>(
+    sb: &Sandbox<'a>,
+    which: SetupFd,
+    kind: rustix::thread::LinkNameSpaceType,
+) -> Result<'a, ()> {
+    let Some(fd) = sb.fd(which) else {
+        return Ok(());
+    };
+    // SAFETY: check_fds found it open; it is only borrowed for the call.
+    let ns = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };
+    let joined = rustix::thread::move_into_link_name_space(ns, Some(kind));
+    joined.map_err(|e| Error::new(crate::spec::SETUP_FDS[which as usize], e).with_number(fd))
+}
+
+/// Waits for one byte (or EOF) on a descriptor option's descriptor.
+fn block_on(fd: i32) {
+    // SAFETY: check_fds found it open; it is only borrowed for the read.
+    let fd = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };
+    while rustix::io::read(fd, &mut [0u8; 1]) == Err(rustix::io::Errno::INTR) {}
+}
+
+/// `--lock-file PATH`: opened inside the sandbox and read-locked, as bubblewrap's init does;
+/// the init holds the descriptor (and the lock) while the sandbox lives.
+fn lock_file(path: &CStr) -> Result<'_, u32> {
+    let fail = |e| Error::new(b"--lock-file", e).with(path);
+    let fd =
+        rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).map_err(fail)?;
+    let shared = rustix::fs::FlockOperation::NonBlockingLockShared;
+    rustix::fs::fcntl_lock(&fd, shared).map_err(fail)?;
+    Ok(rustix::fd::IntoRawFd::into_raw_fd(fd) as u32)
 }
 
 /// unshare(CLONE_NEWTIME) and the offsets, written before any process enters it.

@@ -175,6 +175,7 @@ const ROOTFS_DEFAULTS: [MountOp<'static>; 5] = {
             dest,
             perms: None,
             size: None,
+            fd: None,
         }
     }
     [
@@ -287,12 +288,32 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
             devices,
             optional,
         } => {
-            let src = op.source.unwrap_or(c".");
+            // A descriptor's mount is in the caller's mount namespace, which this one only
+            // copied: it is bound by its path here, then checked to be the same file.
+            let mut path = Buf::<PATH_MAX>::new();
+            let src = match op.fd {
+                Some(fd) => {
+                    let mut link = Buf::<24>::new();
+                    let link = link.push(b"proc/self/fd/").num(fd.into()).as_cstr()?;
+                    let mut buf = [core::mem::MaybeUninit::<u8>::uninit(); PATH_MAX];
+                    path.push(fs::readlinkat_raw(&r.host, link, &mut buf)?.0);
+                    path.as_cstr()?
+                }
+                None => op.source.unwrap_or(c"."),
+            };
             let (base, rel) = host_path(&r.host, &r.cwd, src);
             let tree = match m::open_tree(base, rel, tree_flags(true)) {
                 Err(Errno::NOENT) if optional => return Ok(()),
                 other => other?,
             };
+            if let Some(fd) = op.fd {
+                // SAFETY: check_fds found it open, and the inner init kept it for the setup.
+                let given = fs::fstat(unsafe { BorrowedFd::borrow_raw(fd) })?;
+                let found = fs::fstat(&tree)?;
+                if (given.st_dev, given.st_ino) != (found.st_dev, found.st_ino) {
+                    return Err(Errno::XDEV); // moved or replaced since it was opened
+                }
+            }
             let attrs =
                 NOSUID | if devices { 0 } else { NODEV } | if read_only { RDONLY } else { 0 };
             let is_dir = fs::fstat(&tree)?.st_mode & 0o170000 == 0o040000;
@@ -355,6 +376,50 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
             }
         }
         OpKind::Chmod => chmod_in(&r.new, dest, op.perms.unwrap_or(0o755)),
+        OpKind::Data { bound, read_only } => {
+            // SAFETY: as for --bind-fd above.
+            let data = unsafe { BorrowedFd::borrow_raw(op.fd.unwrap_or(-1)) };
+            let mode = Mode::from_raw_mode(perms.unwrap_or(if bound { 0o600 } else { 0o666 }));
+            let staged = c"data";
+            let file = if bound {
+                // On the staging tmpfs (the cwd), outside the new root; the name goes once
+                // the copy is bound (a file without one cannot be).
+                let create = OFlags::CREATE | OFlags::EXCL | OFlags::RDWR | OFlags::CLOEXEC;
+                fs::openat(CWD, staged, create, mode)?
+            } else {
+                let (parent, name) = parent_and_name(&r.new, dest)?;
+                let create = OFlags::CREATE | OFlags::TRUNC | OFlags::WRONLY | OFlags::NOFOLLOW;
+                fs::openat(&parent, name.as_cstr()?, create | OFlags::CLOEXEC, mode)?
+            };
+            copy_data(data, &file)?;
+            if !bound {
+                return Ok(());
+            }
+            let tree = m::open_tree(CWD, staged, tree_flags(false))?;
+            let target = mount_point(&r.new, dest, false, None, ResolveFlags::empty())?;
+            let r = cover(
+                tree,
+                &target,
+                NOSUID | NODEV | if read_only { RDONLY } else { 0 },
+            );
+            fs::unlinkat(CWD, staged, fs::AtFlags::empty())?;
+            r
+        }
+    }
+}
+
+/// Everything `from` reads until EOF, written to `to`.
+fn copy_data(from: BorrowedFd, to: &OwnedFd) -> Result<(), Errno> {
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = rustix::io::read(from, &mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        let mut done = 0;
+        while done < n {
+            done += rustix::io::write(to, &buf[done..n])?;
+        }
     }
 }
 
