@@ -56,6 +56,7 @@ fn main() {
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "unknown".to_owned());
     println!("cargo:rustc-env=HUSK_COMMIT={commit}");
+    pack_texts();
     // Where git keeps HEAD and the branches (in a worktree `.git` is a file, and a path
     // that does not exist would make cargo rebuild every time).
     for name in ["HEAD", "refs/heads"] {
@@ -72,4 +73,136 @@ fn main() {
             println!("cargo:rerun-if-changed={path}");
         }
     }
+}
+
+/// `--help` and `-l` are a tenth of the binary as plain text: they are stored packed (LZ77,
+/// unpacked by src/text.rs), as `PACKED`, with `HELP_LEN` and `TEXT_LEN` (the two texts
+/// one after the other). The help is read from the rows of the `options!` table in
+/// src/cli.rs, so the table stays the one source; a unit test checks the round trip.
+fn pack_texts() {
+    let cli = std::fs::read_to_string("src/cli.rs").expect("src/cli.rs");
+    let help = help_rows(&cli);
+    let license = std::fs::read_to_string("LICENSE").expect("LICENSE");
+    let errnos = errno_texts();
+    let text = [help.as_bytes(), license.as_bytes(), &errnos].concat();
+    assert!(
+        text.is_ascii(),
+        "--help and LICENSE must be ASCII (packing uses the 8th bit)"
+    );
+    let packed = pack(&text);
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let rust = format!(
+        "pub const HELP_LEN: usize = {};\npub const LICENSE_END: usize = {};\n\
+         pub const TEXT_LEN: usize = {};\npub const PACKED: [u8; {}] = {:?};\n",
+        help.len(),
+        help.len() + license.len(),
+        text.len(),
+        packed.len(),
+        packed
+    );
+    std::fs::write(out.join("texts.rs"), rust).expect("writing texts.rs");
+    println!("cargo:rerun-if-changed=src/cli.rs");
+    println!("cargo:rerun-if-changed=LICENSE");
+}
+
+/// The text of every errno from 0 to the last Linux has (EHWPOISON, 133), NUL-separated,
+/// as the C library of the machine that builds husk words it (std's io::Error asks
+/// strerror_r): packed with the rest, instead of musl's unpacked table.
+fn errno_texts() -> Vec<u8> {
+    let mut all = Vec::new();
+    for n in 0..=133 {
+        let text = std::io::Error::from_raw_os_error(n).to_string();
+        let suffix = format!(" (os error {n})");
+        all.extend_from_slice(text.strip_suffix(&suffix).unwrap_or(&text).as_bytes());
+        all.push(0);
+    }
+    all
+}
+
+/// The concatenated string literals before each `=>` of `options! { ... }`.
+fn help_rows(cli: &str) -> String {
+    let start = cli
+        .find("\noptions! {")
+        .expect("the options! table in src/cli.rs");
+    let mut rest = &cli[start + "\noptions! {".len()..];
+    let mut help = String::new();
+    loop {
+        rest = rest.trim_start();
+        if rest.starts_with('}') {
+            return help;
+        }
+        let (literal, after) = string_literal(rest);
+        help.push_str(&literal);
+        let names = after
+            .trim_start()
+            .strip_prefix("=>")
+            .expect("=> after a help row");
+        let end = names.find("];").expect("]; closing a row's names");
+        rest = &names[end + 2..];
+    }
+}
+
+/// A Rust string literal at the start of `s` (the escapes the table uses), and what follows.
+fn string_literal(s: &str) -> (String, &str) {
+    let mut chars = s
+        .strip_prefix('"')
+        .expect("a help row literal")
+        .char_indices();
+    let mut out = String::new();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => return (out, &s[i + 2..]),
+            '\\' => match chars.next().map(|(_, e)| e) {
+                Some('\n') => {
+                    // A line continuation: the newline and the next line's indentation go.
+                    let rest = &s[1 + i + 2..];
+                    let skip = rest.len() - rest.trim_start().len();
+                    for _ in 0..skip {
+                        chars.next();
+                    }
+                }
+                Some('n') => out.push('\n'),
+                Some('"') => out.push('"'),
+                Some('\\') => out.push('\\'),
+                other => panic!("escape \\{other:?} in a help row: add it to build.rs"),
+            },
+            c => out.push(c),
+        }
+    }
+    panic!("unterminated help row literal")
+}
+
+/// LZ77 with 2-byte references: a byte under 0x80 is itself; `0x80 | (len - 3) << 3 |
+/// (dist - 1) >> 8` then `(dist - 1) & 0xff` repeats `len` (3..=18) bytes from `dist`
+/// (1..=2048) back. Greedy, with one step of lazy matching.
+fn pack(text: &[u8]) -> Vec<u8> {
+    const WINDOW: usize = 2048;
+    const MAX: usize = 18;
+    let longest = |at: usize| -> (usize, usize) {
+        let mut best = (0, 0);
+        for from in at.saturating_sub(WINDOW)..at {
+            let len = (0..MAX.min(text.len() - at))
+                .take_while(|&k| text[from + k] == text[at + k])
+                .count();
+            if len > best.0 {
+                best = (len, at - from);
+            }
+        }
+        best
+    };
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < text.len() {
+        let (len, dist) = longest(at);
+        let lazy = at + 1 < text.len() && longest(at + 1).0 > len;
+        if len < 3 || lazy {
+            out.push(text[at]);
+            at += 1;
+        } else {
+            out.push(0x80 | ((len - 3) << 3) as u8 | ((dist - 1) >> 8) as u8);
+            out.push(((dist - 1) & 0xff) as u8);
+            at += len;
+        }
+    }
+    out
 }

@@ -20,6 +20,8 @@ use linux_raw_sys::general as k;
 /// each name does, same order).
 macro_rules! options {
     ($($help:literal => [$($name:literal $opt:expr),*];)* ) => {
+        /// `--help`'s text (packed into the binary by build.rs, which reads these rows).
+        #[cfg(test)]
         pub const HELP: &str = concat!($($help),*);
         const NAMES: &[u8] = concat!($($($name, " ",)*)*).as_bytes();
         const OPTIONS: &[Opt] = {
@@ -735,27 +737,9 @@ fn option<'a>(
     Ok(None)
 }
 
-pub const LICENSE: &str = "\
-husk is released under the MIT License.
-
-Permission is hereby granted, free of charge, to any person obtaining a copy of
-this software and associated documentation files (the \"Software\"), to deal in
-the Software without restriction, including without limitation the rights to
-use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies of
-the Software, and to permit persons to whom the Software is furnished to do so,
-subject to the following conditions:
-
-The above copyright notice and this permission notice shall be included in all
-copies or substantial portions of the Software.
-
-THE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
-IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS
-FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR
-COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER
-IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN
-CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
-";
-
+/// `-l`'s text, the repository's LICENSE (packed into the binary by build.rs).
+#[cfg(test)]
+pub const LICENSE: &str = include_str!("../LICENSE");
 /// capabilities(7), in bit order.
 const CAPABILITIES: &[u8] = b"\
     CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP \

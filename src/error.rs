@@ -64,7 +64,10 @@ impl<'a> Error<'a> {
         }
     }
 
+    /// Never inlined: the errno texts are unpacked in its frame.
+    #[inline(never)]
     pub fn report(&self) {
+        let mut texts = [0u8; crate::text::TEXT_LEN];
         let mut line = Line::new();
         line.push_escaped(self.what);
         for operand in self.operands.iter().flatten() {
@@ -74,7 +77,10 @@ impl<'a> Error<'a> {
             line.push(b" ").num(n.into());
         }
         line.push(b": ")
-            .push_escaped(self.reason.unwrap_or(crate::sys::errno_text(self.errno)))
+            .push_escaped(match self.reason {
+                Some(reason) => reason,
+                None => crate::text::errno_text(self.errno, &mut texts),
+            })
             .print();
     }
 }

@@ -22,6 +22,7 @@ pub mod spec;
 pub mod sys;
 #[cfg(test)]
 mod testing;
+pub mod text;
 
 use rustix::fd::{AsFd, AsRawFd};
 use spec::{Action, Argv, Env};
@@ -47,11 +48,11 @@ pub fn run(argv: Argv, env: Env) -> i32 {
             125
         }
         Ok(Action::Help) => {
-            report::write_all(1, cli::HELP.as_bytes());
+            text::write(false);
             0
         }
         Ok(Action::License) => {
-            report::write_all(1, cli::LICENSE.as_bytes());
+            text::write(true);
             0
         }
         Ok(Action::Version) => {

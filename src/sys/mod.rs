@@ -17,17 +17,9 @@ extern "C" {
     #[link_name = "syscall"]
     fn musl_syscall(number: c_long, ...) -> c_long;
     fn __errno_location() -> *mut c_int;
-    fn strerror(errnum: c_int) -> *const c_char;
 }
 
 pub use rustix::io::Errno;
-
-/// The C library's text for an errno, e.g. "No such file or directory".
-pub fn errno_text(e: Errno) -> &'static [u8] {
-    // SAFETY: musl's strerror returns a pointer to a static NUL-terminated string for any
-    // value (unknown values get a generic message) and never writes to it afterwards.
-    unsafe { CStr::from_ptr(strerror(e.raw_os_error())) }.to_bytes()
-}
 
 /// System call `nr` with the `N` (at most 6) arguments it takes: its return value, or the
 /// errno musl took from it. Always inlined, so each call site passes musl's syscall(2) just
