@@ -183,17 +183,11 @@ Sandbox (bubblewrap's names; mounts are applied in the order given):
 " => ["monotonic-offset" Offset(true), "boottime-offset" Offset(false)];
 "  --info-fd FD, --json-status-fd FD   bubblewrap's JSON status
 " => ["info-fd" StatusFd(true), "json-status-fd" StatusFd(false)];
-"  --userns FD, --pidns FD   make the sandbox in these namespaces; --userns2 FD
-                  moves to that user namespace once the root is built
-  --sync-fd FD, --block-fd FD, --userns-block-fd FD, --lock-file PATH,
-  --as-pid-1, --assert-userns-disabled   as in bubblewrap
+"  --sync-fd FD, --block-fd FD, --lock-file PATH, --as-pid-1,
+  --assert-userns-disabled   as in bubblewrap
 " => [
-    "userns" Fd(SetupFd::Userns),
-    "pidns" Fd(SetupFd::Pidns),
-    "userns2" Fd(SetupFd::Userns2),
     "sync-fd" Fd(SetupFd::Sync),
     "block-fd" Fd(SetupFd::Block),
-    "userns-block-fd" Fd(SetupFd::UsernsBlock),
     "lock-file" LockFile,
     "as-pid-1" AsPid1,
     "assert-userns-disabled" AssertUsernsDisabled

@@ -105,13 +105,6 @@ fn clone_and_watch<'a>(
         )
         .map_err(|f| f.with(path))?;
     }
-    // Joined before the clone: the namespaces made are then owned by (and nested in) them.
-    for (which, kind) in [
-        (SetupFd::Userns, rustix::thread::LinkNameSpaceType::User),
-        (SetupFd::Pidns, rustix::thread::LinkNameSpaceType::ProcessID),
-    ] {
-        join_namespace(sb, which, kind)?;
-    }
     let (maps_rd, maps_wr) = step(rustix::pipe::pipe_with(CLOEXEC), b"pipe")?;
     let (started_rd, started_wr) = step(rustix::pipe::pipe_with(CLOEXEC), b"pipe")?;
     let (uid, gid) = (process::getuid().as_raw(), process::getgid().as_raw());
@@ -159,9 +152,7 @@ fn clone_and_watch<'a>(
     }
     drop(maps_rd);
     drop(started_wr);
-    // With --userns-block-fd someone else writes the maps, once the record says the pid.
-    let maps_by_husk = sb.fd(SetupFd::UsernsBlock).is_none();
-    if flags & u64::from(k::CLONE_NEWUSER) != 0 && maps_by_husk {
+    if flags & u64::from(k::CLONE_NEWUSER) != 0 {
         let mut said = [0u8; 256];
         if let Err(e) = idmap::write(pid, sb, (uid, gid, privileged), &mut said) {
             let _ = sys::kill(pid, SIGKILL);
@@ -172,9 +163,6 @@ fn clone_and_watch<'a>(
     }
     // As bubblewrap: the record is written before the inner init goes on with the setup.
     status::started(sb, pid, flags);
-    if let Some(fd) = sb.fd(SetupFd::UsernsBlock) {
-        block_on(fd);
-    }
     drop(maps_wr);
 
     // One byte once COMMAND has been executed; EOF when setup or the exec failed.
@@ -261,11 +249,6 @@ fn enter<'a>(
     if let Some(dir) = sb.chdir {
         step(mounts::chdir_inside(dir), b"--chdir").map_err(|f| f.with(dir))?;
     }
-    join_namespace(
-        sb,
-        SetupFd::Userns2,
-        rustix::thread::LinkNameSpaceType::User,
-    )?;
     let mut held = [0u32; 1 + crate::spec::MAX_LOCK_FILES];
     held[0] = sb.fd(SetupFd::Sync).unwrap_or(0) as u32;
     for (slot, &path) in held[1..].iter_mut().zip(sb.lock_files.iter()) {
@@ -304,21 +287,6 @@ fn enter<'a>(
     Ok(init::serve(
         init, &payload, inherited, started, None, &mut held,
     ))
-}
-
-/// setns into the namespace a descriptor option names, if given.
-fn join_namespace<'a>(
-    sb: &Sandbox<'a>,
-    which: SetupFd,
-    kind: rustix::thread::LinkNameSpaceType,
-) -> Result<'a, ()> {
-    let Some(fd) = sb.fd(which) else {
-        return Ok(());
-    };
-    // SAFETY: check_fds found it open; it is only borrowed for the call.
-    let ns = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };
-    let joined = rustix::thread::move_into_link_name_space(ns, Some(kind));
-    joined.map_err(|e| Error::new(crate::spec::SETUP_FDS[which as usize], e).with_number(fd))
 }
 
 /// Waits for one byte (or EOF) on a descriptor option's descriptor.
