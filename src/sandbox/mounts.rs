@@ -362,7 +362,7 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
         // As bwrap: the mode is given to a directory made here, not to one already there.
         OpKind::Dir => make_dirs(&r.new, dest.to_bytes(), op.perms),
         OpKind::Symlink => {
-            let (parent, name) = parent_and_name(&r.new, dest)?;
+            let (parent, name) = parent_and_name(&r.new, dest, None)?;
             let target = op.source.unwrap_or(c"");
             match fs::symlinkat(target, &parent, name.as_cstr()?) {
                 Err(Errno::EXIST) => {
@@ -379,7 +379,8 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
         OpKind::Data { bound, read_only } => {
             // SAFETY: as for --bind-fd above.
             let data = unsafe { BorrowedFd::borrow_raw(op.fd.unwrap_or(-1)) };
-            let mode = Mode::from_raw_mode(perms.unwrap_or(if bound { 0o600 } else { 0o666 }));
+            let perms = perms.unwrap_or(if bound { 0o600 } else { 0o666 });
+            let mode = Mode::from_raw_mode(perms);
             let staged = c"data";
             let file = if bound {
                 // On the staging tmpfs (the cwd), outside the new root; the name goes once
@@ -387,7 +388,7 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
                 let create = OFlags::CREATE | OFlags::EXCL | OFlags::RDWR | OFlags::CLOEXEC;
                 fs::openat(CWD, staged, create, mode)?
             } else {
-                let (parent, name) = parent_and_name(&r.new, dest)?;
+                let (parent, name) = parent_and_name(&r.new, dest, Some(perms))?;
                 let create = OFlags::CREATE | OFlags::TRUNC | OFlags::WRONLY | OFlags::NOFOLLOW;
                 fs::openat(&parent, name.as_cstr()?, create | OFlags::CLOEXEC, mode)?
             };
@@ -396,7 +397,7 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
                 return Ok(());
             }
             let tree = m::open_tree(CWD, staged, tree_flags(false))?;
-            let target = mount_point(&r.new, dest, false, None, ResolveFlags::empty())?;
+            let target = mount_point(&r.new, dest, false, Some(perms), ResolveFlags::empty())?;
             let r = cover(
                 tree,
                 &target,
@@ -500,10 +501,15 @@ fn open_in(
     }
 }
 
-/// The directory holding `path` (created if missing) and the last component.
-fn parent_and_name(root: &OwnedFd, path: &CStr) -> Result<(OwnedFd, Buf), Errno> {
+/// The directory holding `path` (created if missing, with the modes bwrap gives the
+/// parents of a file of mode `perms`) and the last component.
+fn parent_and_name(
+    root: &OwnedFd,
+    path: &CStr,
+    perms: Option<u32>,
+) -> Result<(OwnedFd, Buf), Errno> {
     let (dir, name) = split_last(path.to_bytes())?;
-    make_dirs(root, dir, None)?;
+    make_dirs(root, dir, perms.map(|p| parent_mode(Some(p))))?;
     Ok((open_dir_in(root, dir)?, in_root(name)?))
 }
 
@@ -579,7 +585,7 @@ fn mount_point(
     if dir {
         make_dirs(root, path.to_bytes(), perms)?;
     } else {
-        let (parent, name) = parent_and_name(root, path)?;
+        let (parent, name) = parent_and_name(root, path, perms)?;
         let create =
             OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
         match fs::openat(&parent, name.as_cstr()?, create, Mode::from_raw_mode(0o444)) {
