@@ -1,6 +1,7 @@
 # husk: `make` builds the static x86_64 binary, `make test` runs every test (root and
 # rootless cases, then the init, sandbox, hardening and seccomp suites again against the
-# aarch64 binary under qemu-user), `make size` prints bytes.
+# aarch64 binary under qemu-user), `make test-engine` runs husk under real podman and
+# docker (root only), `make size` prints bytes.
 X86 := x86_64-unknown-linux-musl
 ARM := aarch64-unknown-linux-musl
 BIN := target/$(X86)/release/husk
@@ -11,12 +12,16 @@ CARGO ?= cargo
 # Debian packages the tests and benchmarks use (peers, pty and uid tools, qemu-user).
 TEST_DEBS := qemu-user-static util-linux uidmap busybox-static bsdutils procps iproute2 gcc
 BENCH_DEBS := hyperfine tini dumb-init catatonit bubblewrap python3
+# The container engines `make test-engine` drives (tests/engines.rs), without the
+# recommended extras (buildah, criu, apparmor, needrestart...), which the tests do not use.
+ENGINE_DEBS := podman runc docker.io
+ENGINE_APT_FLAGS := --no-install-recommends
 # `make test` runs these suites again against the aarch64 binary, under qemu-user named as a
 # runner (binfmt_misc need not be registered); what qemu-user cannot do prints SKIP.
 QEMU := qemu-aarch64-static
 ARM_SUITES := --test init --test sandbox --test hardening --test seccomp
 
-.PHONY: all build aarch64 test size install demo bench deps debs targets clean lint miri
+.PHONY: all build aarch64 test test-engine size install demo bench deps debs targets clean lint miri
 
 all: build
 
@@ -30,7 +35,7 @@ deps:
 debs:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_FLAGS) $$missing; \
 	  else echo "make deps: missing Debian packages:$$missing (run as root to install)"; fi; \
 	fi
 
@@ -50,6 +55,13 @@ test: deps build aarch64
 	  HUSK_TEST_BIN=$(CURDIR)/$(ARM_BIN) HUSK_TEST_RUNNER=$(QEMU) \
 	    $(CARGO) test --release --target $(X86) $(ARM_SUITES) -- --test-threads=2 --nocapture; \
 	else echo "SKIP the aarch64 suites: $(QEMU) is not installed (make deps installs it)"; fi
+
+# The engine suite alone: podman (runc, private storage) and a private dockerd, with husk as
+# the init of their containers. HUSK_ENGINES=required turns a missing engine into a failure
+# (plain `cargo test` sees no HUSK_ENGINES and skips the suite).
+test-engine: deps build
+	@$(MAKE) --no-print-directory debs DEBS="$(ENGINE_DEBS)" APT_FLAGS="$(ENGINE_APT_FLAGS)"
+	HUSK_ENGINES=required $(CARGO) test --release --target $(X86) --test engines -- --test-threads=1 --nocapture
 
 lint: targets
 	@rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
