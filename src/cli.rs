@@ -560,13 +560,12 @@ fn option<'a>(
             cgroup.limits[which as usize] = Some(v);
         }
         Opt::Mount(kind) | Opt::MountFd(kind) => {
-            // A descriptor stays the source as given too, for messages.
             let mut fd = None;
             let (source, mode) = match kind {
+                // A descriptor stays the source as given too, for messages.
                 _ if matches!(opt, Opt::MountFd(_)) => {
                     let v = cur.arg(name)?;
-                    let n = parse_fd(v.to_bytes()).ok_or(full(NOT_AN_FD).with(v))?;
-                    fd = Some(n as i32);
+                    fd = Some(parse_fd(v.to_bytes()).ok_or(full(NOT_AN_FD).with(v))? as i32);
                     (Some(v), None)
                 }
                 OpKind::Bind { .. } | OpKind::Symlink => (Some(cur.arg(name)?), None),

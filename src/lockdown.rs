@@ -91,11 +91,7 @@ fn no_new_privs<'a>(wanted: bool) -> error::Result<'a, ()> {
 fn seccomp<'a>(sb: &Sandbox) -> error::Result<'a, ()> {
     let replaced = sb.seccomp_fds.iter().any(|&(_, replace)| replace);
     for &(fd, replace) in sb.seccomp_fds.iter() {
-        let option: &[u8] = if replace {
-            b"--seccomp"
-        } else {
-            b"--add-seccomp-fd"
-        };
+        let option = crate::spec::seccomp_option(replace);
         load_from_fd(fd).map_err(|e| Error::new(option, e).with_number(fd))?;
     }
     let full = !sb.no_default_seccomp && !replaced;

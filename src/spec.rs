@@ -480,6 +480,16 @@ pub const SETUP_FDS: [&[u8]; 2] = [b"--sync-fd", b"--block-fd"];
 
 pub const MAX_LOCK_FILES: usize = 16;
 
+/// The option a seccomp descriptor came with: `--seccomp` (it replaces the default filter)
+/// or `--add-seccomp-fd`.
+pub fn seccomp_option(replace: bool) -> &'static [u8] {
+    if replace {
+        b"--seccomp"
+    } else {
+        b"--add-seccomp-fd"
+    }
+}
+
 impl<'a> Sandbox<'a> {
     pub fn fd(&self, which: SetupFd) -> Option<i32> {
         self.fds[which as usize]
@@ -490,14 +500,7 @@ impl<'a> Sandbox<'a> {
     /// programs, the mount options' sources and data, and bubblewrap's descriptor options.
     pub fn setup_fds(&self, mut each: impl FnMut(&'a [u8], i32)) {
         for &(fd, replace) in self.seccomp_fds.iter() {
-            each(
-                if replace {
-                    b"--seccomp"
-                } else {
-                    b"--add-seccomp-fd"
-                },
-                fd,
-            );
+            each(seccomp_option(replace), fd);
         }
         for op in self.ops.iter() {
             if let Some(fd) = op.fd {

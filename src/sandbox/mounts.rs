@@ -306,17 +306,17 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
                 Err(Errno::NOENT) if optional => return Ok(()),
                 other => other?,
             };
+            let found = fs::fstat(&tree)?;
             if let Some(fd) = op.fd {
                 // SAFETY: check_fds found it open, and the inner init kept it for the setup.
                 let given = fs::fstat(unsafe { BorrowedFd::borrow_raw(fd) })?;
-                let found = fs::fstat(&tree)?;
                 if (given.st_dev, given.st_ino) != (found.st_dev, found.st_ino) {
                     return Err(Errno::XDEV); // moved or replaced since it was opened
                 }
             }
             let attrs =
                 NOSUID | if devices { 0 } else { NODEV } | if read_only { RDONLY } else { 0 };
-            let is_dir = fs::fstat(&tree)?.st_mode & 0o170000 == 0o040000;
+            let is_dir = found.st_mode & 0o170000 == 0o040000;
             let target = mount_point(&r.new, dest, is_dir, perms, ResolveFlags::empty())?;
             cover(tree, &target, attrs)
         }
@@ -377,8 +377,10 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
         }
         OpKind::Chmod => chmod_in(&r.new, dest, op.perms.unwrap_or(0o755)),
         OpKind::Data { bound, read_only } => {
+            // The parser gives every data option its descriptor.
+            let fd = op.fd.ok_or(Errno::BADF)?;
             // SAFETY: as for --bind-fd above.
-            let data = unsafe { BorrowedFd::borrow_raw(op.fd.unwrap_or(-1)) };
+            let data = unsafe { BorrowedFd::borrow_raw(fd) };
             let perms = perms.unwrap_or(if bound { 0o600 } else { 0o666 });
             let mode = Mode::from_raw_mode(perms);
             let staged = c"data";
