@@ -1,5 +1,5 @@
-//! Links musl's libc statically (its crt1 calls `__libc_start_main`, which calls husk's
-//! `main`) and embeds the git commit for `--version`.
+//! Links musl's libc statically (for memcpy and its kin only: the process starts at husk's
+//! own entry point, src/main.rs) and embeds the git commit for `--version`.
 use std::process::Command;
 
 fn main() {
@@ -39,6 +39,7 @@ fn main() {
         "common-page-size=64",
         "--no-eh-frame-hdr",
         "--build-id=none",
+        "--entry=husk_entry",
         "-T",
     ];
     for arg in args {

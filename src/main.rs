@@ -1,25 +1,47 @@
 #![cfg_attr(not(test), no_std)]
 #![cfg_attr(not(test), no_main)]
 
-/// Called by musl's start-up code (`__libc_start_main`) with the process's argv and envp.
+// The process starts here, not in the C library: husk needs none of its start-up (thread
+// pointer, TLS, stdio, init arrays), only argc, argv and envp off the initial stack, which
+// the kernel lays out as `argc, argv[0..argc], NULL, envp..., NULL`. The linker is pointed
+// at `husk_entry` (build.rs), so musl's crt1 `_start` is left unreferenced and collected.
+// The stack pointer is passed as the first argument, aligned to 16 bytes as the ABI wants
+// at a call.
+#[cfg(all(not(test), target_arch = "x86_64"))]
+core::arch::global_asm!(
+    ".globl husk_entry",
+    "husk_entry:",
+    "xor ebp, ebp",
+    "mov rdi, rsp",
+    "and rsp, -16",
+    "call {start}",
+    start = sym start,
+);
+#[cfg(all(not(test), target_arch = "aarch64"))]
+core::arch::global_asm!(
+    ".globl husk_entry",
+    "husk_entry:",
+    "mov x29, xzr",
+    "mov x30, xzr",
+    "mov x0, sp",
+    "bl {start}",
+    start = sym start,
+);
+
+/// Reads argv and envp off the initial stack and runs husk.
 ///
 /// # Safety
-/// `argv` must hold `argc` valid C strings followed by NULL, and `envp` a NULL-terminated
-/// array of C strings, all living as long as the process: what the kernel provides.
+/// `stack` must be the process's initial stack pointer, as the kernel left it.
 #[cfg(not(test))]
-#[no_mangle]
-pub unsafe extern "C" fn main(
-    argc: core::ffi::c_int,
-    argv: *mut *const core::ffi::c_char,
-    envp: *mut *const core::ffi::c_char,
-) -> core::ffi::c_int {
-    let argc = usize::try_from(argc).unwrap_or(0);
-    // SAFETY: the kernel hands a process argc valid C strings in argv, then a NULL, then a
-    // NULL-terminated envp; they live as long as the process.
+unsafe extern "C" fn start(stack: *const usize) -> ! {
+    // SAFETY: the kernel's layout (above): argc, then argc valid C strings and a NULL, then a
+    // NULL-terminated envp, all living as long as the process.
     let (argv, env) = unsafe {
+        let argc = *stack;
+        let argv = stack.add(1) as *mut *const core::ffi::c_char;
         (
             husk::spec::Argv::new(argv, argc),
-            husk::spec::Env::new(envp),
+            husk::spec::Env::new(argv.add(argc + 1)),
         )
     };
     husk::sys::exit(husk::run(argv, env))

@@ -1,29 +1,74 @@
 //! The syscalls rustix does not offer (or offers only in its hidden runtime module): process
 //! creation, execve, the raw signal calls with the kernel's 64-bit signal set, kill with any
 //! signal number, seccomp, landlock, mount_setattr and the interface ioctls. Every wrapper
-//! goes through one typed helper, `syscall`, the only caller of musl's variadic
-//! `syscall(2)`, so no assembly is needed on either architecture. Structs and constants come
-//! from linux-raw-sys; errors come back as rustix's `Errno`. A wrapper that some input
+//! goes through one typed helper, `syscall`, over the one instruction per architecture
+//! that enters the kernel (rustix does the same for its own calls). Structs and constants
+//! come from linux-raw-sys; errors come back as rustix's `Errno`. A wrapper that some input
 //! would make unsound is an `unsafe fn` with its contract.
 
-use core::ffi::{c_char, c_int, c_long, CStr};
+use core::ffi::{c_char, CStr};
 use core::mem::{size_of, MaybeUninit};
 use linux_raw_sys::general as k;
 use linux_raw_sys::landlock as lk;
 use rustix::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
-extern "C" {
-    /// musl's syscall(2). Variadic: called in `syscall` only.
-    #[link_name = "syscall"]
-    fn musl_syscall(number: c_long, ...) -> c_long;
-    fn __errno_location() -> *mut c_int;
-}
-
 pub use rustix::io::Errno;
 
+/// Enters the kernel: `enter!(nr; args...)` is the raw return value of call `nr` with up
+/// to six arguments, in the registers the architecture's syscall ABI puts them in. The
+/// kernel clobbers only the registers named; it reads none beyond the arguments given.
+#[cfg(target_arch = "x86_64")]
+macro_rules! enter {
+    (@regs $nr:expr; [$($reg:tt)*] [$($val:expr),*]) => {{
+        let ret: isize;
+        core::arch::asm!(
+            "syscall",
+            inlateout("rax") $nr as isize => ret,
+            $(in($reg) $val,)*
+            lateout("rcx") _, lateout("r11") _,
+            options(nostack, preserves_flags),
+        );
+        ret
+    }};
+    ($nr:expr; $($val:expr),*) => {
+        enter!(@take $nr; ["rdi" "rsi" "rdx" "r10" "r8" "r9"] [] [$($val),*])
+    };
+    // Pairs each value with the next register of the ABI's order.
+    (@take $nr:expr; [$r:tt $($rest:tt)*] [$($done:tt)*] [$v:expr $(, $more:expr)*]) => {
+        enter!(@take $nr; [$($rest)*] [$($done)* ($r, $v)] [$($more),*])
+    };
+    (@take $nr:expr; [$($rest:tt)*] [$(($r:tt, $v:expr))*] []) => {
+        enter!(@regs $nr; [$($r)*] [$($v),*])
+    };
+}
+
+#[cfg(target_arch = "aarch64")]
+macro_rules! enter {
+    (@regs $nr:expr; [$($reg:tt)*] [$($val:expr),*]) => {{
+        let ret: isize;
+        core::arch::asm!(
+            "svc 0",
+            in("x8") $nr,
+            $(in($reg) $val,)*
+            lateout("x0") ret,
+            options(nostack, preserves_flags),
+        );
+        ret
+    }};
+    ($nr:expr; $($val:expr),*) => {
+        enter!(@take $nr; ["x0" "x1" "x2" "x3" "x4" "x5"] [] [$($val),*])
+    };
+    (@take $nr:expr; [$r:tt $($rest:tt)*] [$($done:tt)*] [$v:expr $(, $more:expr)*]) => {
+        enter!(@take $nr; [$($rest)*] [$($done)* ($r, $v)] [$($more),*])
+    };
+    (@take $nr:expr; [$($rest:tt)*] [$(($r:tt, $v:expr))*] []) => {
+        enter!(@regs $nr; [$($r)*] [$($v),*])
+    };
+}
+
 /// System call `nr` with the `N` (at most 6) arguments it takes: its return value, or the
-/// errno musl took from it. Always inlined, so each call site passes musl's syscall(2) just
-/// its own arguments, as a C caller would.
+/// errno the kernel returned (as -errno, -4095..=-1). Always inlined, so each call site
+/// loads just the registers of its own arguments.
 ///
 /// # Safety
 /// The arguments must be what `nr` takes (its man page): pointers to live memory of the
@@ -33,24 +78,23 @@ pub use rustix::io::Errno;
 #[inline(always)]
 unsafe fn syscall<const N: usize>(nr: u32, args: [usize; N]) -> Result<usize, Errno> {
     const { assert!(N <= 6, "a system call takes at most six arguments") };
-    let nr = nr as c_long;
-    // Each arm below reads only the N arguments there are (its `a(i)` never falls back to 0).
     let a = |i: usize| args.get(i).copied().unwrap_or(0);
-    // SAFETY: the caller's contract; musl reads exactly the arguments of call `nr`.
+    let nr = nr as usize;
+    // One arm per N, so a call site loads only the registers of its own arguments.
+    // SAFETY: the caller's contract, for every arm.
     let ret = unsafe {
         match N {
-            0 => musl_syscall(nr),
-            1 => musl_syscall(nr, a(0)),
-            2 => musl_syscall(nr, a(0), a(1)),
-            3 => musl_syscall(nr, a(0), a(1), a(2)),
-            4 => musl_syscall(nr, a(0), a(1), a(2), a(3)),
-            5 => musl_syscall(nr, a(0), a(1), a(2), a(3), a(4)),
-            _ => musl_syscall(nr, a(0), a(1), a(2), a(3), a(4), a(5)),
+            0 => enter!(nr;),
+            1 => enter!(nr; a(0)),
+            2 => enter!(nr; a(0), a(1)),
+            3 => enter!(nr; a(0), a(1), a(2)),
+            4 => enter!(nr; a(0), a(1), a(2), a(3)),
+            5 => enter!(nr; a(0), a(1), a(2), a(3), a(4)),
+            _ => enter!(nr; a(0), a(1), a(2), a(3), a(4), a(5)),
         }
     };
-    if ret == -1 {
-        // SAFETY: __errno_location returns the calling thread's errno slot, always valid.
-        Err(Errno::from_raw_os_error(unsafe { *__errno_location() }))
+    if (-4095..0).contains(&ret) {
+        Err(Errno::from_raw_os_error(-ret as i32))
     } else {
         Ok(ret as usize)
     }
