@@ -575,6 +575,11 @@ fn option<'a>(
                 ),
                 _ => (None, None),
             };
+            // As bwrap, which refuses --perms before an option that makes no file.
+            let makes_file = matches!(kind, OpKind::Dir | OpKind::Tmpfs | OpKind::Data { .. });
+            if sb.pending_perms.is_some() && !makes_file {
+                return Err(full(b"--perms applies only to --dir, --tmpfs and the data options"));
+            }
             let op = MountOp {
                 kind,
                 option: name,
@@ -686,11 +691,18 @@ fn option<'a>(
                 &mut sb.json_status_fd
             }) = fd;
         }
+        // As bwrap: one of each for the --tmpfs or --dir that follows.
         Opt::Perms => {
-            sb.pending_perms = Some(cur.parsed(name, parse_octal, b"not an octal mode")? as u32)
+            let mode = cur.parsed(name, parse_octal, b"not an octal mode")? as u32;
+            if sb.pending_perms.replace(mode).is_some() {
+                return Err(full(TWICE).with_bytes(cur.argv.get(cur.next - 1).to_bytes()));
+            }
         }
         Opt::Size => {
-            sb.pending_size = Some(cur.parsed(name, parse_tmpfs_size, b"not a size in bytes")?)
+            let size = cur.parsed(name, parse_tmpfs_size, b"not a size in bytes")?;
+            if sb.pending_size.replace(size).is_some() {
+                return Err(full(TWICE).with_bytes(cur.argv.get(cur.next - 1).to_bytes()));
+            }
         }
         Opt::Cap(add) => {
             let set = cur.parsed(
@@ -856,6 +868,10 @@ fn parse_i64(s: &[u8]) -> Option<i64> {
 fn parse_tmpfs_size(s: &[u8]) -> Option<u64> {
     parse_size(s).filter(|&n| n as i64 > 0)
 }
+
+/// `--perms` or `--size` again before the option that takes the first (their values are
+/// never attached: the one given is the argument before the next).
+const TWICE: &[u8] = b"given twice before the option it applies to";
 
 /// Bytes, with an optional K, M or G suffix (powers of 1024).
 pub fn parse_size(s: &[u8]) -> Option<u64> {

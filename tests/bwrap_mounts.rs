@@ -150,3 +150,34 @@ fn proc_refused_beside_a_masked_one_says_why(u: User) {
     }
 }
 }
+
+for_each_user! {
+/// As bwrap: --perms or --size twice before the option they apply to is refused, and so
+/// is --perms before an option that makes no file (bwrap: "--perms must be followed by an
+/// option that creates a file"; --size before anything but --tmpfs was refused already).
+fn perms_and_size_once_and_only_where_they_apply(u: User) {
+    {
+        for (args, want) in [
+            ("--perms 0640 --perms 0700 --tmpfs /tmp", "husk: --perms 0700: given twice before the option it applies to\n"),
+            ("--size 1048576 --perms 0700 --size 2M --tmpfs /tmp", "husk: --size 2M: given twice before the option it applies to\n"),
+            ("--perms 0700 --bind /tmp /mnt", "husk: --bind: --perms applies only to --dir, --tmpfs and the data options\n"),
+            ("--perms 0700 --ro-bind-try /nope /mnt", "husk: --ro-bind-try: --perms applies only to --dir, --tmpfs and the data options\n"),
+            ("--perms 0700 --proc /proc", "husk: --proc: --perms applies only to --dir, --tmpfs and the data options\n"),
+            ("--perms 0700 --symlink a /b", "husk: --symlink: --perms applies only to --dir, --tmpfs and the data options\n"),
+            ("--perms 0700 --chmod 0755 /tmp", "husk: --chmod: --perms applies only to --dir, --tmpfs and the data options\n"),
+        ] {
+            let words: Vec<&str> = args.split(' ').chain(["--", "true"]).collect();
+            let out = husk_with_umask(u, "022", &words);
+            assert_eq!(text(&out.stderr), want, "{u:?} {args}");
+            assert_eq!(code(out.status), 125, "{u:?} {args}");
+        }
+        // One of each, in either order, is what bwrap's tests give.
+        for args in ["--perms 01777 --size 1048576 --tmpfs /tmp", "--size 1048576 --perms 01777 --tmpfs /tmp"] {
+            let mut words: Vec<&str> = vec!["--ro-bind", "/", "/"];
+            words.extend(args.split(' ').chain(["--", "stat", "-c", "%a", "/tmp"]));
+            let out = husk_with_umask(u, "022", &words);
+            assert_eq!(text(&out.stdout), "1777\n", "{u:?} {args}: {}", text(&out.stderr));
+        }
+    }
+}
+}
