@@ -1,10 +1,12 @@
-//! argv → `Spec`, without copying: values are slices of argv. Options end at `--` or at the
-//! first argument that is not an option, so `husk printf %s -w` runs `printf %s -w`. The
-//! parser only records what was asked; `resolve` checks how the options fit together.
+//! argv → `Spec`, without copying: values are slices of argv (or of the `--args` files, read
+//! into memory never freed, `argfile`). Options end at `--` or at the first argument that is not
+//! an option, so `husk printf %s -w` runs `printf %s -w`. The parser only records what was
+//! asked; `resolve` checks how the options fit together.
 //!
 //! Every option, short or long, is one entry of one table, beside the `--help` line that
 //! documents it; `--help` is made of those lines.
 
+use crate::argfile;
 use crate::error::{Error, Result};
 use crate::num::parse as parse_u64;
 use crate::spec::{
@@ -181,6 +183,8 @@ Sandbox (bubblewrap's names; mounts are applied in the order given):
 ];
 "  --monotonic-offset SECONDS, --boottime-offset SECONDS   time namespace
 " => ["monotonic-offset" Offset(true), "boottime-offset" Offset(false)];
+"  --args FD       options from FD, NUL-separated
+" => ["args" Args];
 "  --info-fd FD, --json-status-fd FD   bubblewrap's JSON status
 " => ["info-fd" StatusFd(true), "json-status-fd" StatusFd(false)];
 "  --sync-fd FD, --block-fd FD, --lock-file PATH, --as-pid-1,
@@ -283,6 +287,8 @@ enum Opt {
     NoDefaultSeccomp,
     DisableUserns,
     RestrictAf,
+    /// `--args FD`: the options in FD, walked before the rest of argv (Cursor::file).
+    Args,
 }
 
 impl Opt {
@@ -320,6 +326,7 @@ impl Opt {
                 | LandlockStrict
                 | Cgroup
                 | Limit(_)
+                | Args
         )
     }
 }
@@ -355,18 +362,39 @@ struct Cursor<'a> {
     argv: Argv<'a>,
     next: usize,
     attached: Option<&'a CStr>,
+    /// What is left of an `--args` file, walked before argv goes on: arguments, each
+    /// ended by a NUL.
+    file: &'a [u8],
+    /// The option being parsed came from the file (its values must too, as in bwrap).
+    in_file: bool,
 }
 
 impl<'a> Cursor<'a> {
+    /// The next argument, taken: the file's while they last, then argv's.
+    fn shift(&mut self) -> Option<&'a CStr> {
+        self.in_file = !self.file.is_empty();
+        if self.in_file {
+            let (s, rest) = self
+                .file
+                .split_at(self.file.iter().position(|&b| b == 0)? + 1);
+            self.file = rest;
+            // SAFETY: `s` ends at its first NUL.
+            return Some(unsafe { CStr::from_bytes_with_nul_unchecked(s) });
+        }
+        let s = (self.next < self.argv.len()).then(|| self.argv.get(self.next))?;
+        self.next += 1;
+        Some(s)
+    }
+
     fn arg(&mut self, option: &'a [u8]) -> Result<'a, &'a CStr> {
         if let Some(v) = self.attached.take() {
             return Ok(v);
         }
-        if self.next >= self.argv.len() {
-            return Err(Error::refused(option, b"missing value"));
+        let missing = Error::refused(option, b"missing value");
+        if self.in_file && self.file.is_empty() {
+            return Err(missing);
         }
-        self.next += 1;
-        Ok(self.argv.get(self.next - 1))
+        self.shift().ok_or(missing)
     }
 
     /// The next value read with `parse`, or an error naming the option and the value.
@@ -399,44 +427,44 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>, spec: &mut Spec<'a>) -> Result<'a
         argv,
         next: 1,
         attached: None,
+        file: b"",
+        in_file: false,
     };
-    while cur.next < argv.len() {
-        let whole = argv.get(cur.next);
+    while let Some(whole) = cur.shift() {
         let arg = whole.to_bytes();
-        if arg == b"--" {
-            cur.next += 1;
+        if arg == b"--" || arg.len() < 2 || arg[0] != b'-' {
+            // COMMAND comes from the command line, after the options.
+            if cur.in_file {
+                return Err(Error::refused(arg, IN_FILE));
+            }
+            cur.next -= usize::from(arg != b"--");
             break;
         }
-        if arg.len() < 2 || arg[0] != b'-' {
-            break;
-        }
-        cur.next += 1;
         let unknown = |name| Error::refused(name, b"unknown option (see --help)");
-        if arg[1] == b'-' {
-            let eq = arg.iter().position(|&b| b == b'=');
-            let name = &arg[..eq.unwrap_or(arg.len())];
-            let (_, opt) = lookup(name).ok_or(unknown(name))?;
-            if let Some(eq) = eq {
-                if !opt.inline_ok() {
+        // One option, or each of a cluster of short ones: `-svv`, `-e3`, `-p SIGTERM`.
+        let long = arg[1] == b'-';
+        let mut j = 1;
+        loop {
+            let (name, opt, rest) = if long {
+                let eq = arg.iter().position(|&b| b == b'=');
+                let name = &arg[..eq.unwrap_or(arg.len())];
+                let (_, opt) = lookup(name).ok_or(unknown(name))?;
+                if eq.is_some() && !opt.inline_ok() {
                     return Err(unknown(arg));
                 }
-                cur.attached = Some(suffix(whole, eq + 1));
-            }
-            if let Some(action) = option(opt, name, &mut cur, spec)? {
-                return Ok(action);
-            }
-            continue;
-        }
-        // A cluster of short options: `-svv`, `-e3`, `-p SIGTERM`.
-        for j in 1..arg.len() {
-            let (name, opt) = lookup(&[b'-', arg[j]]).ok_or(unknown(arg))?;
-            let rest = (j + 1 < arg.len()).then(|| suffix(whole, j + 1));
+                (name, opt, eq.map(|eq| suffix(whole, eq + 1)))
+            } else {
+                let (name, opt) = lookup(&[b'-', arg[j]]).ok_or(unknown(arg))?;
+                (name, opt, (j + 1 < arg.len()).then(|| suffix(whole, j + 1)))
+            };
             cur.attached = rest;
             if let Some(action) = option(opt, name, &mut cur, spec)? {
                 return Ok(action);
             }
-            if rest.is_some() && cur.attached.is_none() {
-                break; // the rest was this option's value
+            j += 1;
+            // Past the cluster, or the rest was this option's value.
+            if long || j == arg.len() || rest.is_some() && cur.attached.is_none() {
+                break;
             }
         }
         cur.attached = None;
@@ -445,7 +473,12 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>, spec: &mut Spec<'a>) -> Result<'a
     Ok(Action::Run)
 }
 
+/// Why an argument of an `--args` file is refused: COMMAND, `--` and `--args` belong on the
+/// command line.
+const IN_FILE: &[u8] = b"not allowed in an --args file";
+
 /// One option with its values; `Some` for an option that is an action of its own.
+#[inline(never)]
 fn option<'a>(
     opt: Opt,
     name: &'a [u8],
@@ -737,6 +770,13 @@ fn option<'a>(
                 b"not an address family list (see --help)",
             )?;
             sb.restrict_af = Some(set as u8);
+        }
+        Opt::Args => {
+            let fd = cur.parsed(name, parse_fd, b"not a file descriptor")? as i32;
+            if cur.in_file {
+                return Err(full(IN_FILE));
+            }
+            cur.file = argfile::read(name, fd)?;
         }
     }
     Ok(None)
@@ -1100,6 +1140,113 @@ mod tests {
             err_of(&["husk", "--hostname=box", "x"]),
             ("--hostname=box".into(), None)
         );
+    }
+
+    /// The cursor walks a file's arguments in place, then argv's; an option from the file
+    /// takes its values from the file alone (Miri checks the walk's C strings).
+    #[test]
+    fn the_cursor_walks_the_file_then_argv() {
+        let a = crate::testing::leaked(&["cmd"]);
+        // SAFETY: NULL-terminated, never freed, borrowed by nothing else.
+        let argv = unsafe { Argv::new(a.as_mut_ptr(), 1) };
+        let mut cur = Cursor {
+            argv,
+            next: 0,
+            attached: None,
+            file: b"--a\0\0b\0",
+            in_file: false,
+        };
+        assert_eq!(cur.shift(), Some(c"--a"));
+        assert_eq!(cur.arg(b"--a"), Ok(c""));
+        assert_eq!(cur.arg(b"--a"), Ok(c"b"));
+        assert!(cur.in_file && cur.arg(b"--a").is_err());
+        assert_eq!(cur.shift(), Some(c"cmd"));
+        assert!(!cur.in_file && cur.shift().is_none());
+    }
+
+    /// A pipe holding `data`, for `--args`: its read end (closed by husk's parser).
+    fn pipe_with(data: &[u8]) -> String {
+        let mut fds = [0; 2];
+        // SAFETY: fds has room for the two descriptors.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        // SAFETY: data is readable for its length; the write end is ours to close.
+        unsafe {
+            assert_eq!(
+                libc::write(fds[1], data.as_ptr().cast(), data.len()),
+                data.len() as isize
+            );
+            libc::close(fds[1]);
+        }
+        fds[0].to_string()
+    }
+
+    /// The environment operations, the subreaper flag and COMMAND; or the error's option,
+    /// operand and reason.
+    type Parsed =
+        std::result::Result<(Vec<String>, bool, Vec<String>), (String, Option<String>, String)>;
+
+    /// What `husk BEFORE... --args FD AFTER...` asks for, FD holding `data`; environment
+    /// operations as `NAME=value`, `-NAME` (unset) and `clear`.
+    fn with_file(data: &[u8], before: &[&str], after: &[&str]) -> Parsed {
+        let fd = pipe_with(data);
+        let mut args = vec!["husk"];
+        args.extend(before);
+        args.extend(["--args", &fd]);
+        args.extend(after);
+        let s = |b: &[u8]| String::from_utf8(b.to_vec()).unwrap();
+        with_parse(&args, &[], |r, spec| match r {
+            Ok(Action::Run) => {
+                let env = spec.sandbox.env_ops.iter().map(|op| match *op {
+                    EnvOp::Set(n, v) => format!("{}={}", s(n.to_bytes()), s(v.to_bytes())),
+                    EnvOp::Unset(n) => format!("-{}", s(n.to_bytes())),
+                    EnvOp::Clear => "clear".into(),
+                });
+                let cmd = (0..spec.command.len()).map(|i| s(spec.command.get(i).to_bytes()));
+                Ok((env.collect(), spec.init.subreaper, cmd.collect()))
+            }
+            Ok(_) => panic!("not a run"),
+            Err(e) => Err((s(e.what), e.operands[0].map(s), s(e.reason.unwrap_or(b"")))),
+        })
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "reads a pipe through raw syscalls")]
+    fn args_files_are_options_in_their_place() {
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        // Split at each NUL, the last argument without its own; short clusters, attached
+        // values and init options work there too; COMMAND comes after, from argv.
+        let file = b"--setenv\0B\0b\0-se\x003\0--setenv\0A\0two\0--unsetenv\0C";
+        let got = with_file(
+            file,
+            &["--setenv", "A", "one"],
+            &["--setenv", "B", "c", "cmd", "x"],
+        );
+        let env = strings(&["A=one", "B=b", "A=two", "-C", "B=c"]);
+        assert_eq!(got, Ok((env, true, strings(&["cmd", "x"]))));
+        assert_eq!(
+            with_file(b"", &[], &["cmd"]),
+            Ok((vec![], false, strings(&["cmd"])))
+        );
+        let got = with_file(b"--clearenv\0", &[], &["--", "-cmd"]);
+        assert_eq!(got, Ok((strings(&["clear"]), false, strings(&["-cmd"]))));
+        // What belongs on the command line is refused, named; values come from the file.
+        let s = |b: &[u8]| String::from_utf8(b.to_vec()).unwrap();
+        let refused = |what: &str| Err((what.to_string(), None, s(IN_FILE)));
+        assert_eq!(with_file(b"--clearenv\0sh\0", &[], &["cmd"]), refused("sh"));
+        assert_eq!(with_file(b"--\0sh", &[], &["cmd"]), refused("--"));
+        assert_eq!(with_file(b"-s\0\0", &[], &["cmd"]), refused(""));
+        let nested = Err(("--args".into(), None, s(IN_FILE)));
+        assert_eq!(with_file(b"--args\x000\0", &[], &["cmd"]), nested);
+        let missing = Err(("--setenv".into(), None, "missing value".into()));
+        assert_eq!(with_file(b"--setenv\0A", &[], &["b", "cmd"]), missing);
+        let unknown = Err(("--bogus".into(), None, "unknown option (see --help)".into()));
+        assert_eq!(with_file(b"--bogus", &[], &["cmd"]), unknown);
+        // A descriptor that is not open (a high one: other tests open theirs meanwhile).
+        with_parse(&["husk", "--args", "1000000", "x"], &[], |r, _| {
+            let e = r.err().expect("an error");
+            let want = (&b"--args"[..], Some(1000000), crate::sys::Errno::BADF);
+            assert_eq!((e.what, e.number, e.errno), want);
+        });
     }
 
     #[test]

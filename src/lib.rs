@@ -5,6 +5,7 @@
 //! module may use for the syscalls rustix lacks.
 #![cfg_attr(not(test), no_std)]
 
+pub mod argfile;
 pub mod buf;
 pub mod cgroup;
 pub mod cli;
