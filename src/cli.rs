@@ -163,7 +163,8 @@ Sandbox (bubblewrap's names; mounts are applied in the order given):
     "bind-data" MountFd(OpKind::Data { bound: true, read_only: false }),
     "ro-bind-data" MountFd(OpKind::Data { bound: true, read_only: true })
 ];
-"  --perms OCTAL, --size BYTES   mode and size for the next --tmpfs or --dir
+"  --perms OCTAL, --size BYTES   mode (and size) of the next --tmpfs, --dir
+                  or data file
 " => ["perms" Perms, "size" Size];
 "  --uid N, --gid N              ids inside (default 0, the caller mapped)
 " => ["uid" Id(true), "gid" Id(false)];
@@ -187,11 +188,17 @@ Sandbox (bubblewrap's names; mounts are applied in the order given):
 " => ["args" Args];
 "  --info-fd FD, --json-status-fd FD   bubblewrap's JSON status
 " => ["info-fd" StatusFd(true), "json-status-fd" StatusFd(false)];
-"  --sync-fd FD, --block-fd FD, --lock-file PATH, --as-pid-1,
-  --assert-userns-disabled   as in bubblewrap
+"  --userns FD, --pidns FD   make the sandbox in these namespaces; --userns2 FD
+                  moves to that user namespace once the root is built
+  --sync-fd FD, --block-fd FD, --userns-block-fd FD, --lock-file PATH,
+  --as-pid-1, --assert-userns-disabled   as in bubblewrap
 " => [
+    "userns" Fd(SetupFd::Userns),
+    "pidns" Fd(SetupFd::Pidns),
+    "userns2" Fd(SetupFd::Userns2),
     "sync-fd" Fd(SetupFd::Sync),
     "block-fd" Fd(SetupFd::Block),
+    "userns-block-fd" Fd(SetupFd::UsernsBlock),
     "lock-file" LockFile,
     "as-pid-1" AsPid1,
     "assert-userns-disabled" AssertUsernsDisabled
@@ -611,7 +618,9 @@ fn option<'a>(
             // As bwrap, which refuses --perms before an option that makes no file.
             let makes_file = matches!(kind, OpKind::Dir | OpKind::Tmpfs | OpKind::Data { .. });
             if sb.pending_perms.is_some() && !makes_file {
-                return Err(full(b"--perms applies only to --dir, --tmpfs and the data options"));
+                return Err(full(
+                    b"--perms applies only to --dir, --tmpfs and the data options",
+                ));
             }
             let op = MountOp {
                 kind,

@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::spec::ALL_NAMESPACES;
-use crate::spec::{OpKind, Spec};
+use crate::spec::{OpKind, SetupFd, Spec};
 use linux_raw_sys::general as k;
 
 const fn ns(flag: u32) -> u64 {
@@ -45,6 +45,14 @@ pub fn resolve<'a>(spec: &mut Spec<'a>, root: bool) -> Result<'a, ()> {
     }
     let ids = sb.uid.is_some_and(|u| u != 0) || sb.gid.is_some_and(|g| g != 0);
     let maps = ids || !sb.uid_map.is_empty() || !sb.gid_map.is_empty();
+    // --userns: the sandbox is made in that user namespace, and makes none of its own.
+    let joins_user = sb.fd(SetupFd::Userns).is_some();
+    if joins_user && (sb.user_try || sb.namespaces & ns(k::CLONE_NEWUSER) != 0 || maps) {
+        return Err(Error::refused(
+            b"--userns",
+            b"not with --unshare-user, --uid, --gid or the maps (it joins a user namespace)",
+        ));
+    }
     // Ids other than the caller's, and unprivileged sandboxes (as bubblewrap when not
     // setuid), need a user namespace.
     if maps || !root {
@@ -53,6 +61,9 @@ pub fn resolve<'a>(spec: &mut Spec<'a>, root: bool) -> Result<'a, ()> {
     if sb.rootfs.is_some() && !sb.unshare_asked {
         sb.namespaces |= ALL_NAMESPACES;
         sb.time = true;
+    }
+    if joins_user {
+        sb.namespaces &= !ns(k::CLONE_NEWUSER);
     }
     if sb.share_net || sb.netns.is_some() {
         sb.namespaces &= !ns(k::CLONE_NEWNET);
@@ -63,8 +74,17 @@ pub fn resolve<'a>(spec: &mut Spec<'a>, root: bool) -> Result<'a, ()> {
     // owns that pid namespace may mount it: inside a user namespace of its own, a sandbox
     // that mounts /proc needs a pid namespace of its own too.
     let proc = sb.rootfs.is_some() || sb.ops.iter().any(|op| op.kind == OpKind::Proc);
-    if proc && sb.namespaces & ns(k::CLONE_NEWUSER) != 0 {
+    if proc && sb.namespaces & ns(k::CLONE_NEWUSER) != 0 && sb.fd(SetupFd::Pidns).is_none() {
         sb.namespaces |= ns(k::CLONE_NEWPID);
+    }
+    let status_fd = sb.info_fd.or(sb.json_status_fd);
+    if sb.fd(SetupFd::UsernsBlock).is_some()
+        && (sb.namespaces & ns(k::CLONE_NEWUSER) == 0 || status_fd.is_none())
+    {
+        return Err(Error::refused(
+            b"--userns-block-fd",
+            b"needs a new user namespace and --info-fd or --json-status-fd (for its pid)",
+        ));
     }
     if sb.as_pid_1
         && (sb.namespaces & ns(k::CLONE_NEWPID) == 0 || !sb.lock_files.is_empty() || init.pause)

@@ -473,10 +473,25 @@ pub enum SetupFd {
     Sync,
     /// Read (one byte) before COMMAND starts.
     Block,
+    /// Read by the monitor instead of writing the id maps (someone else writes them).
+    UsernsBlock,
+    /// A user namespace to join instead of making one.
+    Userns,
+    /// A user namespace to move to once the root is built.
+    Userns2,
+    /// The pid namespace the sandbox's is made in (or joined, without --unshare-pid).
+    Pidns,
 }
 
 /// The option of each `SetupFd`, in order.
-pub const SETUP_FDS: [&[u8]; 2] = [b"--sync-fd", b"--block-fd"];
+pub const SETUP_FDS: [&[u8]; 6] = [
+    b"--sync-fd",
+    b"--block-fd",
+    b"--userns-block-fd",
+    b"--userns",
+    b"--userns2",
+    b"--pidns",
+];
 
 pub const MAX_LOCK_FILES: usize = 16;
 

@@ -6,7 +6,7 @@
 
 mod common;
 use common::*;
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
@@ -90,6 +90,72 @@ fn data_pipe(data: Vec<u8>) -> std::io::PipeReader {
 /// `(code, stdout, stderr)` of an output, for one assertion.
 fn all(out: &Output) -> (i32, String, String) {
     (code(out.status), text(&out.stdout), text(&out.stderr))
+}
+
+/// The namespace link of `pid` (`user:[N]`).
+fn ns_link(pid: u32, kind: &str) -> String {
+    let link = std::fs::read_link(format!("/proc/{pid}/ns/{kind}")).unwrap();
+    link.to_string_lossy().into_owned()
+}
+
+/// Whether `u` may make the holders' user namespaces here (`unshare -U -r`); SKIP if not.
+fn can_make_userns(u: User, test: &str) -> bool {
+    let out = run(
+        command_as(u, Path::new("unshare"), &["-U", "-r", "true"]),
+        10,
+    );
+    if !out.status.success() {
+        println!(
+            "SKIP {test} ({u:?}): unshare -U -r fails here ({})",
+            text(&out.stderr).trim_end()
+        );
+        return false;
+    }
+    true
+}
+
+/// A process holding namespaces open: `unshare ARGS sleep 30` as `u` (killed when
+/// dropped), and the pid of the process in the namespaces it made: the unshare itself, or,
+/// with `forks`, its child (`--fork --kill-child`: killing unshare kills it too).
+fn holder(u: User, args: &[&str], forks: bool, made: &[&str]) -> (KillOnDrop, u32) {
+    let mut all = args.to_vec();
+    all.extend(["sleep", "30"]);
+    let child = command_as(u, Path::new("unshare"), &all)
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let guard = KillOnDrop(child);
+    let me = std::process::id();
+    let mut inner = 0;
+    let ready = eventually(10, || {
+        inner = if forks {
+            let kids = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+                .unwrap_or_default();
+            match kids.split_whitespace().next().and_then(|p| p.parse().ok()) {
+                Some(k) => k,
+                None => return false,
+            }
+        } else {
+            pid
+        };
+        let comm = std::fs::read_to_string(format!("/proc/{inner}/comm")).unwrap_or_default();
+        comm.trim() == "sleep"
+            && made.iter().all(|k| {
+                let (a, b) = (
+                    std::fs::read_link(format!("/proc/{inner}/ns/{k}")),
+                    std::fs::read_link(format!("/proc/{me}/ns/{k}")),
+                );
+                matches!((a, b), (Ok(a), Ok(b)) if a != b)
+            })
+    });
+    assert!(ready, "{u:?}: the holder unshare {args:?} never got going");
+    (guard, inner)
+}
+
+/// `/proc/PID/ns/KIND`, open (as the test's root: the fd goes to husk).
+fn open_ns(pid: u32, kind: &str) -> std::fs::File {
+    std::fs::File::open(format!("/proc/{pid}/ns/{kind}")).unwrap()
 }
 
 /// husk refused before COMMAND ran: exit 125, nothing on stdout, `msg` on stderr.
@@ -592,6 +658,130 @@ for_each_user! {
     fn block_fd_waits_for_a_byte(u: User) { block_fd_holds_command_back(u) }
 }
 
+// --userns-block-fd ------------------------------------------------------------------------
+
+/// `--userns-block-fd FD --info-fd FD2 --unshare-user`: husk writes the record, leaves the
+/// maps unwritten, and waits; the caller writes them for the child pid (as root `1000 0 1`;
+/// unprivileged, its own uid only, after `deny` in setgroups), then writes the byte, and
+/// COMMAND runs as the mapped ids.
+fn userns_block_fd_lets_the_caller_map(u: User) {
+    if !can(Needs::Namespaces, "--userns-block-fd") {
+        return;
+    }
+    let (info_r, info_w) = std::io::pipe().unwrap();
+    let (block_r, mut block_w) = std::io::pipe().unwrap();
+    let args = [
+        "--unshare-user",
+        "--ro-bind",
+        "/",
+        "/",
+        "--userns-block-fd",
+        "4",
+        "--info-fd",
+        "3",
+        "--",
+        "/bin/sh",
+        "-c",
+        "id -u; id -g",
+    ];
+    let child = husk_fds(u, &args, &[(fd(&info_w), 3), (fd(&block_r), 4)])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop((info_w, block_r));
+    // The inner init holds its copy of the info fd until it is let go: read to the "}".
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut record = String::new();
+        for line in BufReader::new(info_r).lines() {
+            let Ok(line) = line else { break };
+            record += &line;
+            record.push('\n');
+            if line == "}" {
+                break;
+            }
+        }
+        let _ = tx.send(record);
+    });
+    let record = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("no --info-fd record");
+    let pid: u32 = record
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("\"child-pid\": "))
+        .and_then(|p| p.trim_end_matches(',').parse().ok())
+        .unwrap_or_else(|| panic!("no child-pid in {record:?}"));
+    // husk wrote no map.
+    let map = std::fs::read_to_string(format!("/proc/{pid}/uid_map")).unwrap();
+    assert_eq!(map, "", "{u:?}: husk wrote the uid map itself");
+    // The ids husk runs as: root's, nobody's (setpriv), or the suite's own.
+    let (uid, gid) = match u {
+        User::Root => (0, 0),
+        User::Unprivileged if is_root() => (NOBODY, NOBODY),
+        // SAFETY: geteuid and getegid have no preconditions.
+        User::Unprivileged => unsafe { (libc::geteuid(), libc::getegid()) },
+    };
+    let mut script = format!("echo '1000 {uid} 1' > /proc/{pid}/uid_map && ");
+    if u == User::Unprivileged {
+        script += &format!("echo deny > /proc/{pid}/setgroups && ");
+    }
+    script += &format!("echo '1000 {gid} 1' > /proc/{pid}/gid_map");
+    let out = run(command_as(u, Path::new("/bin/sh"), &["-c", &script]), 10);
+    assert!(
+        out.status.success(),
+        "{u:?}: writing the maps: {}",
+        text(&out.stderr)
+    );
+    block_w.write_all(b"x").unwrap();
+    let out = wait_output(child, 15);
+    assert_eq!(
+        all(&out),
+        (0, "1000\n1000\n".into(), String::new()),
+        "{u:?}"
+    );
+}
+
+for_each_user! {
+    fn userns_block_fd_waits_for_the_callers_maps(u: User) { userns_block_fd_lets_the_caller_map(u) }
+}
+
+/// `--userns-block-fd` needs `--info-fd` (or `--json-status-fd`, husk's own) for the pid,
+/// and a new user namespace: refused without.
+fn userns_block_fd_needs_a_record(u: User) {
+    let f = std::fs::File::open("/dev/null").unwrap();
+    let msg = "husk: --userns-block-fd: needs a new user namespace and --info-fd or --json-status-fd (for its pid)\n";
+    let mut cases = vec![vec![
+        "--unshare-user",
+        "--ro-bind",
+        "/",
+        "/",
+        "--userns-block-fd",
+        "4",
+    ]];
+    if u == User::Root {
+        // As root no user namespace is made unasked.
+        cases.push(vec![
+            "--ro-bind",
+            "/",
+            "/",
+            "--info-fd",
+            "1",
+            "--userns-block-fd",
+            "4",
+        ]);
+    }
+    for mut args in cases {
+        args.extend(["--", "true"]);
+        let out = run(husk_fds(u, &args, &[(fd(&f), 4)]), 10);
+        assert_refused(&out, msg, &format!("{u:?} {args:?}"));
+    }
+}
+
+for_each_user! {
+    fn userns_block_fd_without_info_fd_is_refused(u: User) { userns_block_fd_needs_a_record(u) }
+}
+
 // --lock-file ------------------------------------------------------------------------------
 
 /// A write lock on `path` for the whole file, without waiting: Ok, or the errno.
@@ -792,12 +982,211 @@ for_each_user! {
     fn assert_userns_disabled(u: User) { assert_userns_disabled_checks(u) }
 }
 
+// --userns ---------------------------------------------------------------------------------
+
+/// `--userns FD`: the sandbox is made in that user namespace (a holder's `unshare -U -r`,
+/// the same user's): COMMAND's /proc/self/ns/user is the holder's, and its uid the
+/// holder's 0. With `--unshare-user` it is refused.
+fn userns_joins_the_holders(u: User) {
+    if !can(Needs::Namespaces, "--userns") || !can_make_userns(u, "--userns") {
+        return;
+    }
+    let (_holder, pid) = holder(u, &["-U", "-r"], false, &["user"]);
+    let ns = open_ns(pid, "user");
+    let want = ns_link(pid, "user");
+    let script = "readlink /proc/self/ns/user; id -u; ls /proc/self/fd";
+    let out = sh_fds(
+        u,
+        &["--ro-bind", "/", "/", "--userns", "3"],
+        &[(fd(&ns), 3)],
+        script,
+    );
+    assert_eq!(
+        all(&out),
+        (0, format!("{want}\n0\n0\n1\n2\n3\n"), String::new()),
+        "{u:?}"
+    );
+
+    let out = sh_fds(
+        u,
+        &["--ro-bind", "/", "/", "--unshare-user", "--userns", "3"],
+        &[(fd(&ns), 3)],
+        "echo ran",
+    );
+    let msg = "husk: --userns: not with --unshare-user, --uid, --gid or the maps (it joins a user namespace)\n";
+    assert_refused(&out, msg, &format!("{u:?} with --unshare-user"));
+}
+
+for_each_user! {
+    fn userns_joins_a_user_namespace(u: User) { userns_joins_the_holders(u) }
+}
+
+// --pidns ----------------------------------------------------------------------------------
+
+/// The holder of a pid namespace for `u`: as root `unshare --pid --fork --mount-proc`; for
+/// an unprivileged user in a user namespace of its own too (`-U -r`), which husk must then
+/// join with `--userns`. Returns the holder and the pid of its sleep (PID 1 there).
+fn pid_holder(u: User) -> (KillOnDrop, u32) {
+    let mut args = vec!["--pid", "--fork", "--kill-child", "--mount-proc"];
+    let mut made = vec!["pid"];
+    if u == User::Unprivileged {
+        args.splice(0..0, ["-U", "-r"]);
+        made.push("user");
+    }
+    holder(u, &args, true, &made)
+}
+
+/// `--pidns FD` without `--unshare-pid`: COMMAND is in the holder's pid namespace (its
+/// /proc/self/ns/pid is the holder's; a /proc mounted there shows the holder's `sleep` as
+/// PID 1). Unprivileged, the holder's user namespace is joined too (`--userns`): without it
+/// husk has no right to that pid namespace and setns fails (EPERM, 125).
+fn pidns_joins_the_holders(u: User) {
+    if !can(Needs::Namespaces, "--pidns")
+        || (u == User::Unprivileged && !can_make_userns(u, "--pidns"))
+    {
+        return;
+    }
+    let (_holder, pid) = pid_holder(u);
+    let pidns = open_ns(pid, "pid");
+    let userns = open_ns(pid, "user");
+    let want = ns_link(pid, "pid");
+    let mut args = vec!["--ro-bind", "/", "/", "--pidns", "3"];
+    let mut fds = vec![(fd(&pidns), 3)];
+    if u == User::Unprivileged {
+        args.extend(["--userns", "4"]);
+        fds.push((fd(&userns), 4));
+    }
+    let out = sh_fds(u, &args, &fds, "readlink /proc/self/ns/pid");
+    assert_eq!(all(&out), (0, format!("{want}\n"), String::new()), "{u:?}");
+    args.extend(["--proc", "/proc"]);
+    let out = sh_fds(
+        u,
+        &args,
+        &fds,
+        "readlink /proc/self/ns/pid; cat /proc/1/comm",
+    );
+    assert_eq!(
+        all(&out),
+        (0, format!("{want}\nsleep\n"), String::new()),
+        "{u:?} --proc"
+    );
+
+    if u == User::Unprivileged {
+        let out = sh_fds(
+            u,
+            &["--ro-bind", "/", "/", "--pidns", "3"],
+            &fds[..1],
+            "echo ran",
+        );
+        let msg = "husk: --pidns 3: Operation not permitted\n";
+        assert_refused(&out, msg, &format!("{u:?} without --userns"));
+    }
+}
+
+for_each_user! {
+    fn pidns_joins_a_pid_namespace(u: User) { pidns_joins_the_holders(u) }
+}
+
+/// `--pidns FD --unshare-pid`: as bubblewrap (which forks into FD's namespace, then
+/// unshares a new one below it), COMMAND's pid namespace is a new one, neither the host's
+/// nor the holder's, and COMMAND is PID 2 in it (husk's init 1).
+fn pidns_with_unshare_pid_nests(u: User) {
+    if !can(Needs::Namespaces, "--pidns --unshare-pid")
+        || (u == User::Unprivileged && !can_make_userns(u, "--pidns"))
+    {
+        return;
+    }
+    let (_holder, pid) = pid_holder(u);
+    let pidns = open_ns(pid, "pid");
+    let userns = open_ns(pid, "user");
+    let (host, held) = (ns_link(std::process::id(), "pid"), ns_link(pid, "pid"));
+    let mut args = vec!["--ro-bind", "/", "/", "--pidns", "3", "--unshare-pid"];
+    let mut fds = vec![(fd(&pidns), 3)];
+    if u == User::Unprivileged {
+        args.extend(["--userns", "4"]);
+        fds.push((fd(&userns), 4));
+    }
+    // Before the relay, husk exited 125 here ("creating namespaces (clone): Invalid
+    // argument"): the kernel refuses CLONE_NEWPID from a process whose own pid namespace
+    // is not the one its children go to.
+    let out = sh_fds(u, &args, &fds, "readlink /proc/self/ns/pid; echo $$");
+    let (status, stdout, stderr) = all(&out);
+    assert_eq!((status, stderr.as_str()), (0, ""), "{u:?}: {stdout}");
+    let mut lines = stdout.lines();
+    let ns = lines.next().unwrap_or_default();
+    assert!(
+        ns.starts_with("pid:[") && ns != host && ns != held,
+        "{u:?}: {stdout}"
+    );
+    assert_eq!(lines.next(), Some("2"), "{u:?}: {stdout}");
+    // The relay that made it passes COMMAND's status back, and a signal's death as 128+N.
+    let out = sh_fds(u, &args, &fds, "exit 7");
+    assert_eq!(all(&out), (7, String::new(), String::new()), "{u:?} exit 7");
+    let out = sh_fds(u, &args, &fds, "kill -TERM $$");
+    assert_eq!(code(out.status), 143, "{u:?} SIGTERM");
+}
+
+for_each_user! {
+    fn pidns_with_unshare_pid_makes_a_child_namespace(u: User) { pidns_with_unshare_pid_nests(u) }
+}
+
+// --userns2 --------------------------------------------------------------------------------
+
+/// `--userns FD1 --userns2 FD2`, FD2 a user namespace made inside FD1 (a holder's
+/// `unshare -U -r --fork unshare -U -r sleep`): the root is built with FD1's rights, then
+/// husk moves to FD2, where COMMAND runs (its /proc/self/ns/user is FD2's, uid 0). Also
+/// with a pid namespace and /proc of its own. FD2 alone, unprivileged, is not husk's to
+/// enter (EPERM, 125).
+fn userns2_moves_to_the_child_namespace(u: User) {
+    if !can(Needs::Namespaces, "--userns2") || !can_make_userns(u, "--userns2") {
+        return;
+    }
+    let args = ["-U", "-r", "--fork", "--kill-child", "unshare", "-U", "-r"];
+    let (holder_guard, inner) = holder(u, &args, true, &["user"]);
+    let outer = holder_guard.0.id();
+    let (first, second) = (open_ns(outer, "user"), open_ns(inner, "user"));
+    let (want1, want2) = (ns_link(outer, "user"), ns_link(inner, "user"));
+    assert_ne!(want1, want2);
+    let base = ["--ro-bind", "/", "/", "--userns", "3", "--userns2", "4"];
+    let fds = [(fd(&first), 3), (fd(&second), 4)];
+    let out = sh_fds(u, &base, &fds, "readlink /proc/self/ns/user; id -u");
+    assert_eq!(
+        all(&out),
+        (0, format!("{want2}\n0\n"), String::new()),
+        "{u:?}"
+    );
+    let args = [&base[..], &["--unshare-pid", "--proc", "/proc"]].concat();
+    let out = sh_fds(u, &args, &fds, "readlink /proc/self/ns/user; echo $$");
+    assert_eq!(
+        all(&out),
+        (0, format!("{want2}\n2\n"), String::new()),
+        "{u:?} --unshare-pid"
+    );
+
+    if u == User::Unprivileged {
+        let out = sh_fds(
+            u,
+            &["--ro-bind", "/", "/", "--userns2", "4"],
+            &fds[1..],
+            "echo ran",
+        );
+        let msg = "husk: --userns2 4: Operation not permitted\n";
+        assert_refused(&out, msg, &format!("{u:?} --userns2 alone"));
+    }
+}
+
+for_each_user! {
+    fn userns2_moves_to_a_nested_user_namespace(u: User) { userns2_moves_to_the_child_namespace(u) }
+}
+
 // Errors -----------------------------------------------------------------------------------
 
 /// Each option given a descriptor that is not open: `husk: OPTION N: Bad file descriptor`
-/// and 125, before anything runs.
+/// and 125, before anything runs; a namespace option given a file that is not a namespace
+/// of its kind (/dev/null, or a user namespace for `--pidns`): `husk: OPTION N: Invalid
+/// argument` and 125.
 fn closed_and_wrong_descriptors(u: User) {
-    let closed: [(&str, &[&str]); 7] = [
+    let closed: [(&str, &[&str]); 11] = [
         ("--file", &["--file", "9", "/tmp/f"]),
         ("--bind-data", &["--bind-data", "9", "/tmp/f"]),
         ("--ro-bind-data", &["--ro-bind-data", "9", "/tmp/f"]),
@@ -805,12 +1194,39 @@ fn closed_and_wrong_descriptors(u: User) {
         ("--ro-bind-fd", &["--ro-bind-fd", "9", "/mnt"]),
         ("--sync-fd", &["--sync-fd", "9"]),
         ("--block-fd", &["--block-fd", "9"]),
+        (
+            "--userns-block-fd",
+            &["--unshare-user", "--info-fd", "1", "--userns-block-fd", "9"],
+        ),
+        ("--userns", &["--userns", "9"]),
+        ("--userns2", &["--userns2", "9"]),
+        ("--pidns", &["--pidns", "9"]),
     ];
     for (name, opts) in closed {
         let args = [&["--ro-bind", "/", "/", "--tmpfs", "/tmp"][..], opts].concat();
         let out = sandbox(u, &args, "echo ran");
         let msg = format!("husk: {name} 9: Bad file descriptor\n");
         assert_refused(&out, &msg, &format!("{u:?} {opts:?}"));
+    }
+    if !can(Needs::Namespaces, "namespace options with a wrong file") {
+        return;
+    }
+    let null = std::fs::File::open("/dev/null").unwrap();
+    let user = std::fs::File::open("/proc/self/ns/user").unwrap();
+    for (opt, file) in [
+        ("--userns", &null),
+        ("--userns2", &null),
+        ("--pidns", &null),
+        ("--pidns", &user),
+    ] {
+        let out = sh_fds(
+            u,
+            &["--ro-bind", "/", "/", opt, "5"],
+            &[(fd(file), 5)],
+            "echo ran",
+        );
+        let msg = format!("husk: {opt} 5: Invalid argument\n");
+        assert_refused(&out, &msg, &format!("{u:?} {opt} on the wrong file"));
     }
 }
 

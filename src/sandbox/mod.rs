@@ -105,6 +105,9 @@ fn clone_and_watch<'a>(
         )
         .map_err(|f| f.with(path))?;
     }
+    if let Some(status) = join_namespaces(sb)? {
+        return Ok(status);
+    }
     let (maps_rd, maps_wr) = step(rustix::pipe::pipe_with(CLOEXEC), b"pipe")?;
     let (started_rd, started_wr) = step(rustix::pipe::pipe_with(CLOEXEC), b"pipe")?;
     let (uid, gid) = (process::getuid().as_raw(), process::getgid().as_raw());
@@ -152,7 +155,9 @@ fn clone_and_watch<'a>(
     }
     drop(maps_rd);
     drop(started_wr);
-    if flags & u64::from(k::CLONE_NEWUSER) != 0 {
+    // With --userns-block-fd someone else writes the maps, once the record says the pid.
+    let maps_by_husk = sb.fd(SetupFd::UsernsBlock).is_none();
+    if flags & u64::from(k::CLONE_NEWUSER) != 0 && maps_by_husk {
         let mut said = [0u8; 256];
         if let Err(e) = idmap::write(pid, sb, (uid, gid, privileged), &mut said) {
             let _ = sys::kill(pid, SIGKILL);
@@ -163,6 +168,9 @@ fn clone_and_watch<'a>(
     }
     // As bubblewrap: the record is written before the inner init goes on with the setup.
     status::started(sb, pid, flags);
+    if let Some(fd) = sb.fd(SetupFd::UsernsBlock) {
+        block_on(fd);
+    }
     drop(maps_wr);
 
     // One byte once COMMAND has been executed; EOF when setup or the exec failed.
@@ -249,6 +257,11 @@ fn enter<'a>(
     if let Some(dir) = sb.chdir {
         step(mounts::chdir_inside(dir), b"--chdir").map_err(|f| f.with(dir))?;
     }
+    join_namespace(
+        sb,
+        SetupFd::Userns2,
+        rustix::thread::LinkNameSpaceType::User,
+    );
     let mut held = [0u32; 1 + crate::spec::MAX_LOCK_FILES];
     held[0] = sb.fd(SetupFd::Sync).unwrap_or(0) as u32;
     for (slot, &path) in held[1..].iter_mut().zip(sb.lock_files.iter()) {
@@ -287,6 +300,49 @@ fn enter<'a>(
     Ok(init::serve(
         init, &payload, inherited, started, None, &mut held,
     ))
+}
+
+/// setns into the namespace a descriptor option names; whether it was given.
+fn join_namespace(sb: &Sandbox, which: SetupFd, kind: rustix::thread::LinkNameSpaceType) -> bool {
+    let Some(fd) = sb.fd(which) else {
+        return false;
+    };
+    // SAFETY: check_fds found it open; it is only borrowed for the call.
+    let ns = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };
+    if let Err(e) = rustix::thread::move_into_link_name_space(ns, Some(kind)) {
+        Error::new(crate::spec::SETUP_FDS[which as usize], e)
+            .with_number(fd)
+            .report();
+        sys::exit(125);
+    }
+    true
+}
+
+/// `--userns` and `--pidns`, joined before the clone: the namespaces made are then owned by
+/// (and nested in) them. Only a process already inside a joined pid namespace can make one
+/// below it, so with `--unshare-pid` a relay is forked there to be the monitor; this
+/// process then passes signals on to it and returns its exit status (Some), where bwrap's
+/// first process exits 0 at once. The relay dies with this process: it arms the signal,
+/// then checks it alive through a pipe whose only reader this process holds.
+#[inline(never)]
+fn join_namespaces<'a>(sb: &Sandbox<'a>) -> Result<'a, Option<i32>> {
+    use rustix::thread::LinkNameSpaceType::{ProcessID, User};
+    join_namespace(sb, SetupFd::Userns, User);
+    if !join_namespace(sb, SetupFd::Pidns, ProcessID)
+        || sb.namespaces & u64::from(k::CLONE_NEWPID) == 0
+    {
+        return Ok(None);
+    }
+    let (parent_rd, parent_wr) = step(rustix::pipe::pipe_with(CLOEXEC), b"pipe")?;
+    let relay = step(sys::clone(0), b"--pidns (fork)")?;
+    if relay != 0 {
+        let status = init::supervise(&crate::spec::Init::default(), relay, false);
+        drop(parent_rd);
+        return Ok(Some(status));
+    }
+    drop(parent_rd);
+    die_with_monitor(&parent_wr);
+    Ok(None)
 }
 
 /// Waits for one byte (or EOF) on a descriptor option's descriptor.
