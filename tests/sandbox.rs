@@ -851,3 +851,43 @@ for_each_user! {
         }
     }
 }
+
+/// husk started in a root that lacks /tmp (an image built without it), and one that lacks
+/// /dev too: the staging tmpfs goes on a directory that is there (before: `husk: mounting a
+/// staging tmpfs on /tmp: No such file or directory`, where bubblewrap fails alike). The
+/// root is entered with pivot_root, since a chroot may not make user namespaces.
+fn sandbox_in_a_root_without(u: User, missing: &[&str]) {
+    let name = format!("no-{}-{u:?}", missing.join("-"));
+    let root = busybox_root(&name);
+    for dir in missing {
+        std::fs::remove_dir(root.join(dir)).unwrap();
+    }
+    std::fs::copy(husk(), root.join("bin/husk")).unwrap();
+    let r = root.to_str().unwrap();
+    // The new pid namespace's proc is mounted before the host's tree goes: a user
+    // namespace may mount a proc only while another is fully visible.
+    let script = format!(
+        "busybox mount -o rbind {r} {r} && cd {r} && mkdir old && busybox pivot_root . old && cd / && \
+         busybox mount -t proc proc /proc && busybox umount -l /old && busybox rmdir /old && \
+         exec /bin/husk --ro-bind / / -- /bin/echo ok"
+    );
+    let mut args = vec!["-m", "-p", "-f", "sh", "-c", &script];
+    if u == User::Unprivileged {
+        args.splice(0..0, ["-U", "-r"]);
+    }
+    let out = run(command_as(u, Path::new("unshare"), &args), 20);
+    assert_eq!(
+        (code(out.status), text(&out.stdout), text(&out.stderr)),
+        (0, "ok\n".into(), String::new()),
+        "{u:?} without {missing:?}"
+    );
+}
+
+for_each_user! {
+    fn a_root_without_tmp_still_sandboxes(u: User) {
+        if can(Needs::Namespaces, "a root without /tmp") {
+            sandbox_in_a_root_without(u, &["tmp"]);
+            sandbox_in_a_root_without(u, &["tmp", "dev"]);
+        }
+    }
+}

@@ -52,15 +52,23 @@ pub fn build_root<'a>(sb: &'a Sandbox) -> error::Result<'a, ()> {
     // COMMAND gets the caller's umask back.
     let umask = rustix::process::umask(Mode::empty());
 
-    // A staging tmpfs on /tmp becomes the root for a moment, with the host's tree below it at
-    // /oldroot, so that nothing mounted for the new root ever covers a host path.
-    let staging = b"mounting a staging tmpfs on /tmp";
+    // A staging tmpfs becomes the root for a moment, with the host's tree below it at
+    // /oldroot, so that nothing mounted for the new root ever covers a host path. Any
+    // directory of the host's can hold it, since pivot_root takes it off there again: /tmp
+    // (as bubblewrap, which needs it), else one that a root without /tmp still has.
+    let staging = b"mounting a staging tmpfs (on /tmp, /dev, /proc or /mnt)";
     let base = step(
         new_fs(c"tmpfs", &[(c"mode", c"0755")], NOSUID | NODEV),
         staging,
     )?;
-    step(attach(&base, CWD, c"/tmp"), staging)?;
-    step(rustix::process::chdir(c"/tmp"), staging)?;
+    let mut at = Err(Errno::NOENT);
+    for dir in [c"/tmp", c"/dev", c"/proc", c"/mnt"] {
+        at = attach(&base, CWD, dir).and_then(|()| rustix::process::chdir(dir));
+        if !matches!(at, Err(Errno::NOENT | Errno::NOTDIR)) {
+            break;
+        }
+    }
+    step(at, staging)?;
     for d in [c"newroot", c"oldroot"] {
         step(fs::mkdirat(CWD, d, Mode::from_raw_mode(0o755)), staging)?;
     }
