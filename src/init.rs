@@ -7,9 +7,7 @@ use crate::error::Error;
 use crate::exec;
 use crate::report::{self, Line};
 use crate::spec::{Argv, Confine, Env, Init, Sandbox};
-use crate::sys::{
-    self, Disposition, SigSet, ALL_SIGNALS, NSIG, SIGCHLD, SIGINT, SIGKILL, SIGSTOP, SIGTERM,
-};
+use crate::sys::{self, Disposition, SigSet, ALL_SIGNALS, SIGCHLD, SIGINT, SIGKILL, SIGTERM};
 use core::ffi::CStr;
 use rustix::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use rustix::process::{self, Pid, Signal, WaitOptions};
@@ -17,29 +15,32 @@ use rustix::process::{self, Pid, Signal, WaitOptions};
 /// The signal state husk was started with, given back to COMMAND before exec.
 pub struct Inherited {
     mask: SigSet,
-    ignored: SigSet,
+    sigchld_ignored: bool,
 }
 
 impl Inherited {
-    /// Blocks every signal and resets inherited SIG_IGN dispositions to SIG_DFL: an ignored
-    /// signal is discarded even while blocked, so husk could neither forward it nor, for an
-    /// ignored SIGCHLD, learn COMMAND's exit status.
+    /// Blocks every signal, and resets an inherited SIG_IGN of SIGCHLD, under which the
+    /// kernel would reap COMMAND itself and its exit status would be lost. Other ignored
+    /// signals are left as they are: a blocked signal is queued whatever its disposition
+    /// (so husk still takes it and forwards it), and COMMAND inherits them through exec.
+    /// One query instead of one per signal: 63 fewer system calls at every start.
     pub fn take() -> Self {
         let mask = sys::set_sigmask(ALL_SIGNALS);
-        let mut ignored = 0;
-        for sig in (1..=NSIG).filter(|&s| s != SIGKILL && s != SIGSTOP) {
-            if sys::set_disposition(sig, None) == Ok(Disposition::Ignore as usize) {
-                let _ = sys::set_disposition(sig, Some(Disposition::Default));
-                ignored |= sys::sigbit(sig);
-            }
+        let sigchld_ignored =
+            sys::set_disposition(SIGCHLD, None) == Ok(Disposition::Ignore as usize);
+        if sigchld_ignored {
+            let _ = sys::set_disposition(SIGCHLD, Some(Disposition::Default));
         }
-        Inherited { mask, ignored }
+        Inherited {
+            mask,
+            sigchld_ignored,
+        }
     }
 
-    /// In a child about to exec: the dispositions and mask husk inherited.
+    /// In a child about to exec: the disposition of SIGCHLD and the mask husk inherited.
     pub fn restore(&self) {
-        for sig in (1..=NSIG).filter(|&s| self.ignored & sys::sigbit(s) != 0) {
-            let _ = sys::set_disposition(sig, Some(Disposition::Ignore));
+        if self.sigchld_ignored {
+            let _ = sys::set_disposition(SIGCHLD, Some(Disposition::Ignore));
         }
         sys::set_sigmask(self.mask);
     }

@@ -250,6 +250,37 @@ for_each_user! {
     }
 }
 
+/// Signals ignored when husk starts are still taken and forwarded: husk blocks them, and a
+/// blocked signal is queued whatever its disposition. COMMAND inherits the ignores, so it
+/// resets them (`env --default-signal`) to trap them.
+const IGNORED_AT_START: [i32; 17] = [
+    libc::SIGHUP,
+    libc::SIGINT,
+    libc::SIGQUIT,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+    libc::SIGPIPE,
+    libc::SIGALRM,
+    libc::SIGTERM,
+    libc::SIGWINCH,
+    libc::SIGSEGV,
+    libc::SIGBUS,
+    libc::SIGFPE,
+    libc::SIGILL,
+    libc::SIGABRT,
+    libc::SIGTRAP,
+    libc::SIGSYS,
+    37,
+];
+
+for_each_user! {
+    fn forwards_signals_ignored_at_start(u: User) {
+        let mut cmd = husk_as(u, &["env", "--default-signal", "sh", "-c", TRAPS]);
+        with_signal_state(&mut cmd, &IGNORED_AT_START, &[]);
+        check_forwarding(cmd, |p| p, &format!("{u:?} ignored at start"));
+    }
+}
+
 /// husk as PID 1 of a new pid namespace made by unshare(1); returns the command and a way
 /// to find husk's host pid from unshare's.
 fn as_pid1(u: User, args: &[&str]) -> Command {
