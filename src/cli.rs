@@ -53,7 +53,8 @@ Init options (as in tini):
 "  -p SIGNAL       parent-death signal: act as if SIGNAL was received when the
                   parent dies
 " => ["-p" ParentDeath];
-"  -g              send forwarded signals to COMMAND's process group
+"  -g              send forwarded signals to COMMAND's process group (TSTP,
+                  TTIN, TTOU as STOP), and SIGTERM once COMMAND has exited
                   (TINI_KILL_PROCESS_GROUP)
 " => ["-g" KillGroup];
 "  -e CODE         exit with 0 when COMMAND exits with CODE (0-255, repeatable)
@@ -1124,6 +1125,10 @@ mod tests {
         assert_eq!(init.rewrite[10], 0);
         assert_eq!(init.rewrite[1], 1);
         assert_eq!(init.grace_ms, Some(1500));
+        // The terminal stops stay marked until named, even as themselves (init::forward).
+        let (_, init) = spec_of(&["husk", "--rewrite", "TSTP:TSTP", "x"], &[]);
+        assert_eq!(init.rewrite[20], 20);
+        assert_eq!(init.rewrite[21], crate::spec::UNSET);
         let (cmd, init) = spec_of(&["husk", "--pause"], &[]);
         assert!(init.pause && cmd.is_empty());
     }

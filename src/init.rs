@@ -7,7 +7,9 @@ use crate::error::Error;
 use crate::exec;
 use crate::report::{self, Line};
 use crate::spec::{Argv, Confine, Env, Init, Sandbox};
-use crate::sys::{self, Disposition, SigSet, ALL_SIGNALS, SIGCHLD, SIGINT, SIGKILL, SIGTERM};
+use crate::sys::{
+    self, Disposition, SigSet, ALL_SIGNALS, SIGCHLD, SIGINT, SIGKILL, SIGSTOP, SIGTERM,
+};
 use core::ffi::CStr;
 use rustix::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use rustix::process::{self, Pid, Signal, WaitOptions};
@@ -291,8 +293,16 @@ pub fn supervise(init: &Init, child: i32, job_control: bool) -> i32 {
             Some(sig) => forward(init, child, sig),
         }
     };
-    if let Some(ms) = init.grace_ms {
-        shut_down(init, ms);
+    match init.grace_ms {
+        // Every descendant left gets the grace, the members of COMMAND's group among them.
+        Some(ms) if reap(init, 0).1 => shut_down(init, ms),
+        // -g as dumb-init's setsid mode: the rest of the group is told to end (none with
+        // --pause). Not waited for: as a plain child husk has none of it to reap, and it
+        // exits at once, as before.
+        _ if init.kill_group && child != 0 => {
+            let _ = sys::kill(-child, SIGTERM);
+        }
+        _ => {}
     }
     match status {
         s if s <= 255 && init.remap.contains(s as u8) => 0,
@@ -345,7 +355,11 @@ fn follow_stop(child: i32) {
 }
 
 fn forward(init: &Init, child: i32, sig: i32) {
-    let sig = i32::from(init.rewrite[sig as usize]);
+    let sig = match init.rewrite[sig as usize] {
+        crate::spec::UNSET if init.kill_group => SIGSTOP,
+        crate::spec::UNSET => sig,
+        to => i32::from(to),
+    };
     if sig != 0 {
         let _ = sys::kill(if init.kill_group { -child } else { child }, sig);
     }
@@ -377,9 +391,6 @@ fn reap(init: &Init, child: i32) -> (Option<i32>, bool) {
 
 /// `--grace`: SIGTERM every remaining descendant, reap for up to `ms`, SIGKILL the rest.
 fn shut_down(init: &Init, ms: u64) {
-    if !reap(init, 0).1 {
-        return;
-    }
     signal_descendants(SIGTERM);
     let mut left = ms;
     while reap(init, 0).1 {

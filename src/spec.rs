@@ -159,7 +159,8 @@ pub struct Init {
     pub verbosity: u32,
     /// Warn for each reaped process that is not the payload (`-w`).
     pub warn_reap: bool,
-    /// Signal N is forwarded as rewrite[N]; 0 drops it (`--rewrite`).
+    /// Signal N is forwarded as rewrite[N]; 0 drops it (`--rewrite`). [`UNSET`] for the
+    /// three terminal stops until `--rewrite` names them.
     pub rewrite: [u8; 65],
     /// After the payload exits: SIGTERM the rest, wait this long, SIGKILL (`--grace`).
     pub grace_ms: Option<u64>,
@@ -221,11 +222,21 @@ pub struct Rlimit<'a> {
 
 pub const MAX_RLIMITS: usize = 16;
 
+/// A terminal stop (SIGTSTP, SIGTTIN, SIGTTOU) no `--rewrite` names: forwarded as itself,
+/// but as SIGSTOP under `-g`, as dumb-init's setsid mode does: a job may ignore or catch
+/// the others, and the kernel drops them for an orphaned group (a sandbox's
+/// `--new-session`), where they would stop nothing.
+pub const UNSET: u8 = u8::MAX;
+
 impl Default for Init {
     fn default() -> Self {
         let mut rewrite = [0u8; 65];
         for (i, r) in rewrite.iter_mut().enumerate() {
             *r = i as u8;
+        }
+        use linux_raw_sys::general::{SIGTSTP, SIGTTIN, SIGTTOU};
+        for s in [SIGTSTP, SIGTTIN, SIGTTOU] {
+            rewrite[s as usize] = UNSET;
         }
         Init {
             subreaper: false,

@@ -317,26 +317,190 @@ for_each_user! {
 
 for_each_user! {
     fn kill_group_reaches_grandchildren(u: User) {
-        for (flag, reaches) in [("-g", true), ("-s", false)] {
-            if flag == "-s" && !can(Needs::Subreaper, "-s leaves the grandchildren") {
-                continue;
-            }
-            let mut child = husk_as(u, &[flag, "sh", "-c", "sleep 60 & echo $!; wait"])
-                .stdout(Stdio::piped())
-                .spawn()
-                .unwrap();
-            let lines = Lines::new(child.stdout.take().unwrap());
-            let grandchild: u32 = lines.next(10).parse().unwrap();
-            kill(child.id(), libc::SIGTERM);
-            assert_eq!(code(wait_for(&mut child, 10)), 143);
-            assert_eq!(
-                eventually(5, || !alive(grandchild)),
-                reaches,
-                "{u:?} {flag}"
-            );
-            kill(grandchild, libc::SIGKILL);
-        }
+        check_group_forwarding(u);
     }
+}
+
+/// COMMAND with a background job and a grandchild (the job of a job), all in its process
+/// group, printing their pids; it reports USR1 and lives on.
+const FAMILY: &str = r#"trap "echo got USR1" USR1; sleep 60 & echo $!; sh -c 'sleep 60 & echo $!; wait' & while :; do sleep 1 & wait $!; done"#;
+
+/// A forwarded signal (USR1, not TERM: COMMAND's exit must not be what ends them) reaches
+/// every member of COMMAND's group with -g, and only COMMAND without.
+fn check_group_forwarding(u: User) {
+    for (args, reaches) in [(&["-g"][..], true), (&[][..], false)] {
+        let mut all = args.to_vec();
+        all.extend(["sh", "-c", FAMILY]);
+        let mut cmd = husk_as(u, &all);
+        let mut child = KillOnDrop(cmd.stdout(Stdio::piped()).spawn().unwrap());
+        let lines = Lines::new(child.0.stdout.take().unwrap());
+        let members = KillPids((0..2).map(|_| lines.next(10).parse().unwrap()).collect());
+        kill(child.0.id(), libc::SIGUSR1);
+        assert_eq!(lines.next(10), "got USR1", "{u:?} {args:?}");
+        // Without -g nothing more is on its way to them once COMMAND has run its trap.
+        let ended = || members.0.iter().all(|&p| !alive(p));
+        let gone = if reaches {
+            eventually(10, ended)
+        } else {
+            ended()
+        };
+        assert_eq!(
+            gone, reaches,
+            "{u:?} {args:?}: background job and grandchild"
+        );
+        assert!(child.0.try_wait().unwrap().is_none(), "{u:?} {args:?}");
+        kill(child.0.id(), libc::SIGTERM);
+        assert_eq!(code(wait_for(&mut child.0, 10)), 143, "{u:?} {args:?}");
+    }
+}
+
+for_each_user! {
+    fn kill_group_terminates_the_group_when_command_exits(u: User) {
+        check_group_term_at_exit(u);
+    }
+}
+
+/// With -g the members of COMMAND's group left when it exits get SIGTERM, as in dumb-init's
+/// setsid mode, with or without --grace, as a plain child (which still exits at once: the
+/// 30 s grace would outlast wait_for) and as a subreaper; without -g (tini) they are left.
+fn check_group_term_at_exit(u: User) {
+    let script = r#"sleep 60 & echo $!; sh -c 'sleep 60 & echo $!; wait' & read x; exit 0"#;
+    for (args, ends) in [
+        (&["-g"][..], true),
+        (&["-g", "--grace", "30"][..], true),
+        (&["-s", "-g"][..], true),
+        (&["-s", "-g", "--grace", "30"][..], true),
+        (&[][..], false),
+    ] {
+        if args.first() == Some(&"-s") && !can(Needs::Subreaper, "-g at exit as subreaper") {
+            continue;
+        }
+        let mut all = args.to_vec();
+        all.extend(["sh", "-c", script]);
+        let mut cmd = husk_as(u, &all);
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
+        let mut child = KillOnDrop(cmd.spawn().unwrap());
+        let lines = Lines::new(child.0.stdout.take().unwrap());
+        let members = KillPids((0..2).map(|_| lines.next(10).parse().unwrap()).collect());
+        drop(child.0.stdin.take());
+        assert_eq!(code(wait_for(&mut child.0, 20)), 0, "{u:?} {args:?}");
+        // Without -g husk has sent nothing, and nothing else signals them.
+        let ended = || members.0.iter().all(|&p| !alive(p));
+        let gone = if ends { eventually(10, ended) } else { ended() };
+        assert_eq!(gone, ends, "{u:?} {args:?}: background job and grandchild");
+    }
+}
+
+for_each_user! {
+    fn kill_group_stops_with_sigstop(u: User) {
+        check_group_stops(u);
+    }
+}
+
+/// COMMAND with a background job (`sleep &`) and a second one that ignores the terminal
+/// stops; each prints its pid under its name once set up.
+const STOPPABLE: &str = r#"sh -c 'trap "" TSTP TTIN TTOU; echo stubborn $$; exec sleep 60' & sleep 60 & echo job $!; echo sh $$; wait"#;
+
+/// The pids STOPPABLE prints, in the order stubborn job, plain job, COMMAND.
+fn stoppable_pids(lines: &Lines) -> KillPids {
+    let mut pids = [0; 3];
+    for _ in 0..3 {
+        let line = lines.next(10);
+        let (name, pid) = line.split_once(' ').unwrap();
+        let at = ["stubborn", "job", "sh"].iter().position(|&n| n == name);
+        pids[at.unwrap()] = pid.parse().unwrap();
+    }
+    KillPids(pids.to_vec())
+}
+
+/// With -g a TSTP, TTIN or TTOU sent to husk stops every member of the group (as SIGSTOP,
+/// which none can ignore) and SIGCONT resumes them; husk itself runs on. An explicit
+/// --rewrite keeps the signal. In a sandbox's new session COMMAND's group is orphaned,
+/// where the kernel drops a TSTP: there the SIGSTOP is all that stops it.
+fn check_group_stops(u: User) {
+    let stopped = |pids: &[u32]| pids.iter().all(|&p| state_of(p) == 'T');
+    let running = |pids: &[u32]| pids.iter().all(|&p| !matches!(state_of(p), 'T' | '?'));
+    let mut cmd = husk_as(u, &["-g", "sh", "-c", STOPPABLE]);
+    let mut child = KillOnDrop(cmd.stdout(Stdio::piped()).spawn().unwrap());
+    let husk = child.0.id();
+    let lines = Lines::new(child.0.stdout.take().unwrap());
+    let group = stoppable_pids(&lines);
+    for (sig, name) in [
+        (libc::SIGTSTP, "TSTP"),
+        (libc::SIGTTIN, "TTIN"),
+        (libc::SIGTTOU, "TTOU"),
+    ] {
+        kill(husk, sig);
+        let all = &group.0;
+        assert!(
+            eventually(10, || stopped(all)),
+            "{u:?}: SIG{name} left {:?}",
+            all.iter().map(|&p| state_of(p)).collect::<String>()
+        );
+        assert_ne!(
+            state_of(husk),
+            'T',
+            "{u:?}: husk stopped itself at SIG{name}"
+        );
+        kill(husk, libc::SIGCONT);
+        assert!(
+            eventually(10, || running(all)),
+            "{u:?}: SIGCONT after SIG{name}"
+        );
+    }
+    kill(husk, libc::SIGTERM);
+    assert_eq!(code(wait_for(&mut child.0, 10)), 143, "{u:?}");
+
+    let mut cmd = husk_as(u, &["-g", "--rewrite", "TSTP:TSTP", "sh", "-c", STOPPABLE]);
+    let mut child = KillOnDrop(cmd.stdout(Stdio::piped()).spawn().unwrap());
+    let lines = Lines::new(child.0.stdout.take().unwrap());
+    let group = stoppable_pids(&lines);
+    kill(child.0.id(), libc::SIGTSTP);
+    assert!(
+        eventually(10, || stopped(&group.0[1..])),
+        "{u:?} --rewrite TSTP:TSTP"
+    );
+    // The same kill reached the stubborn job, which discarded it.
+    assert_ne!(
+        state_of(group.0[0]),
+        'T',
+        "{u:?}: --rewrite TSTP:TSTP sent SIGSTOP"
+    );
+    kill(child.0.id(), libc::SIGCONT);
+    kill(child.0.id(), libc::SIGTERM);
+    assert_eq!(code(wait_for(&mut child.0, 10)), 143, "{u:?}");
+
+    if !can(Needs::Namespaces, "-g stops in a new session") {
+        return;
+    }
+    let args = ["--unshare-pid", "--new-session", "-g", "sh", "-c"];
+    let mut cmd = husk_as(u, &[&args[..], &["sleep 60 & echo ready; wait"]].concat());
+    let mut child = KillOnDrop(cmd.stdout(Stdio::piped()).spawn().unwrap());
+    let monitor = child.0.id();
+    Lines::new(child.0.stdout.take().unwrap()).expect("ready");
+    // The monitor, the sandbox's init, COMMAND and its job, seen from the host.
+    let mut inside = vec![];
+    assert!(eventually(10, || {
+        inside = vec![children_of(monitor).first().copied().unwrap_or(0)];
+        for _ in 0..2 {
+            let last = *inside.last().unwrap();
+            inside.push(children_of(last).first().copied().unwrap_or(0));
+        }
+        !inside.contains(&0)
+    }));
+    let job = &inside[1..];
+    kill(monitor, libc::SIGTSTP);
+    assert!(
+        eventually(10, || stopped(job)),
+        "{u:?}: TSTP in a new session"
+    );
+    kill(monitor, libc::SIGCONT);
+    assert!(
+        eventually(10, || running(job)),
+        "{u:?}: SIGCONT in a new session"
+    );
+    kill(monitor, libc::SIGTERM);
+    assert_eq!(code(wait_for(&mut child.0, 10)), 143, "{u:?}");
 }
 
 const ORPHANS: &str = r#"sh -c 'i=0; while [ $i -lt 1000 ]; do sleep 0.2 & i=$((i+1)); done'; echo spawned; read x; exit 0"#;
@@ -751,6 +915,19 @@ impl Drop for KillTree {
     fn drop(&mut self) {
         for pid in with_marker(&self.0) {
             kill(pid, libc::SIGKILL);
+        }
+    }
+}
+
+/// Kills the given pids (jobs COMMAND left behind), if the test fails half way.
+struct KillPids(Vec<u32>);
+
+impl Drop for KillPids {
+    fn drop(&mut self) {
+        for &pid in &self.0 {
+            if alive(pid) {
+                kill(pid, libc::SIGKILL);
+            }
         }
     }
 }
