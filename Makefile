@@ -1,10 +1,15 @@
 # husk: `make` builds the static x86_64 binary, `make test` runs every test (root and
 # rootless cases, then the init, sandbox, hardening and seccomp suites again against the
 # aarch64 binary under qemu-user), `make test-engine` runs husk under real podman and
-# docker (root only), `make size` prints bytes.
+# docker (root only), `make size` prints bytes, `make init-only` builds the init alone
+# (whose init suite `make test` runs too).
 X86 := x86_64-unknown-linux-musl
 ARM := aarch64-unknown-linux-musl
 BIN := target/$(X86)/release/husk
+# `make init-only`: the init alone (no sandbox, landlock or --cgroup), in a target dir of
+# its own so it never replaces the full binary.
+INIT_DIR := target/init-only
+INIT_BIN := $(INIT_DIR)/$(X86)/release/husk
 ARM_BIN := target/$(ARM)/release/husk
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -21,7 +26,7 @@ ENGINE_APT_FLAGS := --no-install-recommends
 QEMU := qemu-aarch64-static
 ARM_SUITES := --test init --test sandbox --test hardening --test seccomp
 
-.PHONY: all build aarch64 test test-engine size install demo bench deps debs targets clean lint miri
+.PHONY: all build aarch64 init-only test test-engine size install demo bench deps debs targets clean lint miri
 
 all: build
 
@@ -45,11 +50,17 @@ build: targets
 aarch64: targets
 	$(CARGO) build --release --target $(ARM)
 
-size: build
-	@stat -c %s $(BIN)
+init-only: targets
+	CARGO_TARGET_DIR=$(INIT_DIR) $(CARGO) build --release --target $(X86) --no-default-features
 
-test: deps build aarch64
+size: build init-only
+	@stat -c %s $(BIN)
+	@printf 'init-only: '; stat -c %s $(INIT_BIN)
+
+test: deps build aarch64 init-only
 	$(CARGO) test --release --target $(X86) -- --test-threads=2 --nocapture
+	@echo "HUSK_TEST_BIN=$(INIT_BIN) $(CARGO) test ... --test init (the init-only build)"
+	HUSK_TEST_BIN=$(CURDIR)/$(INIT_BIN) $(CARGO) test --release --target $(X86) --test init -- --test-threads=2 --nocapture
 	@if command -v $(QEMU) >/dev/null; then \
 	  echo "HUSK_TEST_BIN=$(ARM_BIN) HUSK_TEST_RUNNER=$(QEMU) $(CARGO) test ... $(ARM_SUITES)"; \
 	  HUSK_TEST_BIN=$(CURDIR)/$(ARM_BIN) HUSK_TEST_RUNNER=$(QEMU) \
@@ -68,6 +79,7 @@ lint: targets
 	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy
 	$(CARGO) fmt --check
 	$(CARGO) clippy --release --all-targets -- -D warnings
+	CARGO_TARGET_DIR=$(INIT_DIR) $(CARGO) clippy --release --no-default-features -- -D warnings
 
 # The unit tests under Miri (undefined behaviour checks), on the host's gnu target: Miri
 # needs a nightly toolchain, so this is not part of `make test`. The tests leak their argv

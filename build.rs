@@ -120,20 +120,26 @@ fn errno_texts() -> Vec<u8> {
     all
 }
 
-/// The concatenated string literals before each `=>` of `options! { ... }`.
+/// The concatenated string literals before each `=>` of `options! { ... }` (of this build's
+/// rows).
 fn help_rows(cli: &str) -> String {
     let start = cli
         .find("\noptions! {")
         .expect("the options! table in src/cli.rs");
     let mut rest = &cli[start + "\noptions! {".len()..];
     let mut help = String::new();
+    // The rows marked `sandbox` are left out of the init-only build, as their options are.
+    let sandbox = std::env::var_os("CARGO_FEATURE_SANDBOX").is_some();
     loop {
         rest = rest.trim_start();
         if rest.starts_with('}') {
             return help;
         }
-        let (literal, after) = string_literal(rest);
-        help.push_str(&literal);
+        let marked = rest.strip_prefix("sandbox ");
+        let (literal, after) = string_literal(marked.unwrap_or(rest));
+        if marked.is_none() || sandbox {
+            help.push_str(&literal);
+        }
         let names = after
             .trim_start()
             .strip_prefix("=>")

@@ -6,6 +6,9 @@
 //! Every option, short or long, is one entry of one table, beside the `--help` line that
 //! documents it; `--help` is made of those lines.
 
+// The init-only build parses no sandbox option: the parsers of their values stay, unused.
+#![cfg_attr(not(feature = "sandbox"), allow(dead_code, unused_imports))]
+
 use crate::argfile;
 use crate::error::{Error, Result};
 use crate::num::parse as parse_u64;
@@ -17,35 +20,64 @@ use core::ffi::CStr;
 use linux_raw_sys::general as k;
 
 /// The option table: rows of `--help` text, each with the options it documents (long ones
-/// without their `--`) and what each does. Expands to `HELP`, `NAMES` (every name, one space
-/// apart: a table of slices would cost 16 bytes of pointers a name) and `OPTIONS` (what
-/// each name does, same order).
+/// without their `--`) and what each does; a row marked `sandbox` is left out of the
+/// init-only build (its options and its text). Expands to `HELP`, `NAMES` (every name of
+/// this build, one space apart: a table of slices would cost 16 bytes of pointers a name)
+/// and `OPTIONS` (what each name does, same order).
 macro_rules! options {
-    ($($help:literal => [$($name:literal $opt:expr),*];)* ) => {
+    // Sorts the rows into the init's and the sandbox's, keeping every row for `HELP`.
+    (@rows [$($i:tt)*] [$($s:tt)*] [$($all:tt)*]
+        sandbox $help:literal => [$($name:literal $opt:expr),*]; $($rest:tt)*) => {
+        options!(@rows [$($i)*] [$($s)* $($name $opt)*] [$($all)* ($help, [$($name)*])]
+            $($rest)*);
+    };
+    (@rows [$($i:tt)*] [$($s:tt)*] [$($all:tt)*]
+        $help:literal => [$($name:literal $opt:expr),*]; $($rest:tt)*) => {
+        options!(@rows [$($i)* $($name $opt)*] [$($s)*] [$($all)* ($help, [$($name)*])]
+            $($rest)*);
+    };
+    (@rows [$($iname:literal $iopt:expr)*] [$($sname:literal $sopt:expr)*]
+        [$(($help:literal, [$($name:literal)*]))*]) => {
         /// `--help`'s text (packed into the binary by build.rs, which reads these rows).
         #[cfg(test)]
         pub const HELP: &str = concat!($($help),*);
-        const NAMES: &[u8] = concat!($($($name, " ",)*)*).as_bytes();
+        #[cfg(feature = "sandbox")]
+        const NAMES: &[u8] = concat!($($iname, " ",)* $($sname, " ",)*).as_bytes();
+        #[cfg(feature = "sandbox")]
         const OPTIONS: &[Opt] = {
             use Opt::*;
-            &[$($($opt,)*)*]
+            &[$($iopt,)* $($sopt,)*]
+        };
+        #[cfg(not(feature = "sandbox"))]
+        const NAMES: &[u8] = concat!($($iname, " ",)*).as_bytes();
+        #[cfg(not(feature = "sandbox"))]
+        const OPTIONS: &[Opt] = {
+            use Opt::*;
+            &[$($iopt,)*]
         };
         /// Each row's text and names, for the test that every name is documented beside it.
         #[cfg(test)]
         const ROWS: &[(&str, &[&str])] = &[$(($help, &[$($name),*])),*];
+    };
+    ($($rows:tt)*) => {
+        options!(@rows [] [] [] $($rows)*);
     };
 }
 
 options! {
 "\
 Usage: husk [OPTION...] [--] COMMAND [ARG...]
-       husk --rootfs DIR [OPTION...] [--] COMMAND [ARG...]
-       husk --pause [OPTION...]
+" => [];
+sandbox "       husk --rootfs DIR [OPTION...] [--] COMMAND [ARG...]
+" => [];
+"       husk --pause [OPTION...]
 
 Runs COMMAND as the child of a minimal init: forwards signals to it, reaps
 every zombie, and exits with COMMAND's status (128+N if it died of signal N).
-With sandbox options, COMMAND runs in new namespaces under husk as PID 1.
-
+" => [];
+sandbox "With sandbox options, COMMAND runs in new namespaces under husk as PID 1.
+" => [];
+"
 Init options (as in tini):
 " => [];
 "  -s              register as a child subreaper when not PID 1 (TINI_SUBREAPER)
@@ -83,21 +115,21 @@ Beyond tini:
 " => ["rlimit" SetRlimit];
 "  --time-limit SECONDS        SIGKILL everything after SECONDS (exit 137)
 " => ["time-limit" TimeLimit];
-"  --landlock-ro PATH, --landlock-rw PATH, --landlock-exec PATH
+sandbox "  --landlock-ro PATH, --landlock-rw PATH, --landlock-exec PATH
                   once any is given, COMMAND reaches only these paths
 " => [
     "landlock-ro" Landlock(PathAccess::ReadOnly),
     "landlock-rw" Landlock(PathAccess::ReadWrite),
     "landlock-exec" Landlock(PathAccess::Exec)
 ];
-"  --landlock-bind PORT, --landlock-connect PORT   likewise for TCP ports
+sandbox "  --landlock-bind PORT, --landlock-connect PORT   likewise for TCP ports
 " => ["landlock-bind" LandlockPort(true), "landlock-connect" LandlockPort(false)];
-"  --landlock-strict           fail where the kernel cannot enforce a rule
+sandbox "  --landlock-strict           fail where the kernel cannot enforce a rule
 " => ["landlock-strict" LandlockStrict];
-"  --cgroup DIR    start COMMAND in this cgroup v2 directory (created if
+sandbox "  --cgroup DIR    start COMMAND in this cgroup v2 directory (created if
                   missing); at exit kill all in it and remove what husk made
 " => ["cgroup" Cgroup];
-"  --memory-max BYTES, --pids-max N, --cpu-max QUOTA[/PERIOD]   its limits
+sandbox "  --memory-max BYTES, --pids-max N, --cpu-max QUOTA[/PERIOD]   its limits
 
 Sandbox (bubblewrap's names; mounts are applied in the order given):
 " => [
@@ -105,14 +137,14 @@ Sandbox (bubblewrap's names; mounts are applied in the order given):
     "pids-max" Limit(CgroupLimit::Pids),
     "cpu-max" Limit(CgroupLimit::Cpu)
 ];
-"  --rootfs DIR    all namespaces; DIR read-only as /, fresh /proc, /dev, and
+sandbox "  --rootfs DIR    all namespaces; DIR read-only as /, fresh /proc, /dev, and
                   tmpfs on /tmp, /run, /var/run
 " => ["rootfs" Rootfs];
-"  --rw            with --rootfs: keep DIR writable
+sandbox "  --rw            with --rootfs: keep DIR writable
 " => ["rw" Rw];
-"  --unshare-all   user, mount, pid, net, ipc, uts, cgroup namespaces
+sandbox "  --unshare-all   user, mount, pid, net, ipc, uts, cgroup namespaces
 " => ["unshare-all" UnshareAll];
-"  --unshare-user, --unshare-user-try, --unshare-ipc, --unshare-pid,
+sandbox "  --unshare-user, --unshare-user-try, --unshare-ipc, --unshare-pid,
   --unshare-net, --unshare-uts, --unshare-cgroup, --unshare-cgroup-try,
   --unshare-time  one namespace each
 " => [
@@ -126,11 +158,11 @@ Sandbox (bubblewrap's names; mounts are applied in the order given):
     "unshare-cgroup-try" Unshare(bit(k::CLONE_NEWCGROUP), true),
     "unshare-time" UnshareTime
 ];
-"  --share-net     keep the host's network
+sandbox "  --share-net     keep the host's network
 " => ["share-net" ShareNet];
-"  --netns PATH    join this network namespace (as from ip netns add)
+sandbox "  --netns PATH    join this network namespace (as from ip netns add)
 " => ["netns" Netns];
-"  --bind SRC DEST, --ro-bind SRC DEST, --dev-bind SRC DEST (and -try forms)
+sandbox "  --bind SRC DEST, --ro-bind SRC DEST, --dev-bind SRC DEST (and -try forms)
                   bind SRC (recursively; nosuid, and nodev unless --dev-bind)
 " => [
     "bind" bind(false, false, false),
@@ -140,7 +172,7 @@ Sandbox (bubblewrap's names; mounts are applied in the order given):
     "dev-bind" bind(false, true, false),
     "dev-bind-try" bind(false, true, true)
 ];
-"  --remount-ro DEST, --proc DEST, --dev DEST, --tmpfs DEST, --mqueue DEST,
+sandbox "  --remount-ro DEST, --proc DEST, --dev DEST, --tmpfs DEST, --mqueue DEST,
   --dir DEST, --symlink TARGET DEST, --chmod OCTAL PATH
 " => [
     "remount-ro" Mount(OpKind::RemountRo),
@@ -152,26 +184,26 @@ Sandbox (bubblewrap's names; mounts are applied in the order given):
     "symlink" Mount(OpKind::Symlink),
     "chmod" Mount(OpKind::Chmod)
 ];
-"  --bind-fd FD DEST, --ro-bind-fd FD DEST   bind what FD is open on
+sandbox "  --bind-fd FD DEST, --ro-bind-fd FD DEST   bind what FD is open on
 " => [
     "bind-fd" MountFd(OpKind::Bind { read_only: false, devices: false, optional: false }),
     "ro-bind-fd" MountFd(OpKind::Bind { read_only: true, devices: false, optional: false })
 ];
-"  --file FD DEST, --bind-data FD DEST, --ro-bind-data FD DEST   FD's data as
+sandbox "  --file FD DEST, --bind-data FD DEST, --ro-bind-data FD DEST   FD's data as
                   a file (0666), or bound on DEST (0600)
 " => [
     "file" MountFd(OpKind::Data { bound: false, read_only: false }),
     "bind-data" MountFd(OpKind::Data { bound: true, read_only: false }),
     "ro-bind-data" MountFd(OpKind::Data { bound: true, read_only: true })
 ];
-"  --perms OCTAL, --size BYTES   mode (and size) of the next --tmpfs, --dir
+sandbox "  --perms OCTAL, --size BYTES   mode (and size) of the next --tmpfs, --dir
                   or data file
 " => ["perms" Perms, "size" Size];
-"  --uid N, --gid N              ids inside (default 0, the caller mapped)
+sandbox "  --uid N, --gid N              ids inside (default 0, the caller mapped)
 " => ["uid" Id(true), "gid" Id(false)];
-"  --uid-map IN:OUT:COUNT, --gid-map IN:OUT:COUNT   id ranges (repeatable)
+sandbox "  --uid-map IN:OUT:COUNT, --gid-map IN:OUT:COUNT   id ranges (repeatable)
 " => ["uid-map" IdMap(true), "gid-map" IdMap(false)];
-"  --hostname NAME (default husk), --chdir DIR, --setenv VAR VALUE,
+sandbox "  --hostname NAME (default husk), --chdir DIR, --setenv VAR VALUE,
   --unsetenv VAR, --clearenv, --argv0 VALUE, --new-session, --die-with-parent
 " => [
     "hostname" Hostname,
@@ -183,13 +215,13 @@ Sandbox (bubblewrap's names; mounts are applied in the order given):
     "new-session" NewSession,
     "die-with-parent" DieWithParent
 ];
-"  --monotonic-offset SECONDS, --boottime-offset SECONDS   time namespace
+sandbox "  --monotonic-offset SECONDS, --boottime-offset SECONDS   time namespace
 " => ["monotonic-offset" Offset(true), "boottime-offset" Offset(false)];
-"  --args FD       options from FD, NUL-separated
+sandbox "  --args FD       options from FD, NUL-separated
 " => ["args" Args];
-"  --info-fd FD, --json-status-fd FD   bubblewrap's JSON status
+sandbox "  --info-fd FD, --json-status-fd FD   bubblewrap's JSON status
 " => ["info-fd" StatusFd(true), "json-status-fd" StatusFd(false)];
-"  --userns FD, --pidns FD   make the sandbox in these namespaces; --userns2 FD
+sandbox "  --userns FD, --pidns FD   make the sandbox in these namespaces; --userns2 FD
                   moves to that user namespace once the root is built
   --sync-fd FD, --block-fd FD, --userns-block-fd FD, --lock-file PATH,
   --as-pid-1, --assert-userns-disabled   as in bubblewrap
@@ -204,27 +236,28 @@ Sandbox (bubblewrap's names; mounts are applied in the order given):
     "as-pid-1" AsPid1,
     "assert-userns-disabled" AssertUsernsDisabled
 ];
-"
+sandbox "
 Sandbox hardening (on by default: no capabilities, no_new_privs, a seccomp
 filter, only fds 0-2 passed on):
 " => [];
-"  --cap-add CAP, --cap-drop CAP   keep (drop) a capability; CAP_ optional, ALL
+sandbox "  --cap-add CAP, --cap-drop CAP   keep (drop) a capability; CAP_ optional, ALL
 " => ["cap-add" Cap(true), "cap-drop" Cap(false)];
-"  --keep-fd FD    pass FD on to COMMAND (repeatable)
+sandbox "  --keep-fd FD    pass FD on to COMMAND (repeatable)
 " => ["keep-fd" KeepFd];
-"  --seccomp FD    load this compiled BPF instead of the default filter
+sandbox "  --seccomp FD    load this compiled BPF instead of the default filter
 " => ["seccomp" Seccomp(true)];
-"  --add-seccomp-fd FD             load it in addition (repeatable)
+sandbox "  --add-seccomp-fd FD             load it in addition (repeatable)
 " => ["add-seccomp-fd" Seccomp(false)];
-"  --no-default-seccomp            do not load the default filter
+sandbox "  --no-default-seccomp            do not load the default filter
 " => ["no-default-seccomp" NoDefaultSeccomp];
-"  --disable-userns                COMMAND cannot create user namespaces
+sandbox "  --disable-userns                COMMAND cannot create user namespaces
 " => ["disable-userns" DisableUserns];
-"  --restrict-af LIST  socket families: unix,inet,inet6,netlink,packet or none
-
+sandbox "  --restrict-af LIST  socket families: unix,inet,inet6,netlink,packet or none
+" => ["restrict-af" RestrictAf];
+"
 SIGNAL is a name (TERM, SIGTERM, RTMIN+3) or a number. Exit status: COMMAND's;
 125 if husk failed, 126 if COMMAND cannot be executed, 127 if not found.
-" => ["restrict-af" RestrictAf];
+" => [];
 }
 
 const NOT_AN_FD: &[u8] = b"not a file descriptor";
@@ -493,14 +526,9 @@ fn option<'a>(
     cur: &mut Cursor<'a>,
     spec: &mut Spec<'a>,
 ) -> Result<'a, Option<Action>> {
-    let (init, sb, confine, cgroup) = (
-        &mut spec.init,
-        &mut spec.sandbox,
-        &mut spec.confine,
-        &mut spec.cgroup,
-    );
+    let (init, confine) = (&mut spec.init, &mut spec.confine);
     let full = |what| Error::refused(name, what);
-    sb.enabled |= opt.makes_sandbox();
+    spec.sandbox.enabled |= opt.makes_sandbox();
     match opt {
         Opt::Help => return Ok(Some(Action::Help)),
         Opt::Version => return Ok(Some(Action::Version)),
@@ -552,6 +580,26 @@ fn option<'a>(
                 .push(limit)
                 .map_err(|_| full(b"too many (max 16)"))?;
         }
+        #[cfg(feature = "sandbox")]
+        _ => sandbox_option(opt, name, cur, spec)?,
+        // The init-only build has no names for the others.
+        #[cfg(not(feature = "sandbox"))]
+        _ => {}
+    }
+    Ok(None)
+}
+
+/// One option of the sandbox, landlock or the cgroup (left out of the init-only build).
+#[cfg(feature = "sandbox")]
+fn sandbox_option<'a>(
+    opt: Opt,
+    name: &'a [u8],
+    cur: &mut Cursor<'a>,
+    spec: &mut Spec<'a>,
+) -> Result<'a, ()> {
+    let (sb, confine, cgroup) = (&mut spec.sandbox, &mut spec.confine, &mut spec.cgroup);
+    let full = |what| Error::refused(name, what);
+    match opt {
         Opt::Landlock(access) => {
             let path = cur.arg(name)?;
             confine
@@ -788,8 +836,9 @@ fn option<'a>(
             }
             cur.file = argfile::read(name, fd)?;
         }
+        _ => {}
     }
-    Ok(None)
+    Ok(())
 }
 
 /// `-l`'s text, the repository's LICENSE (packed into the binary by build.rs).

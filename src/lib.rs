@@ -28,6 +28,11 @@ pub mod text;
 use rustix::fd::{AsFd, AsRawFd};
 use spec::{Action, Argv, Env};
 
+/// Whether this build has the sandbox, landlock and `--cgroup` (the `sandbox` feature): the
+/// init-only build (`make init-only`) parses none of their options, and the branches that
+/// would run them are cut off by this constant, so their code is not linked.
+pub const SANDBOX: bool = cfg!(feature = "sandbox");
+
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 const COMMIT: &str = env!("HUSK_COMMIT");
 
@@ -38,7 +43,7 @@ pub fn run(argv: Argv, env: Env) -> i32 {
     let action = action.and_then(|a| match a {
         // Whether husk is root matters to a sandbox only: init mode does not ask.
         Action::Run => {
-            let root = !spec.sandbox.enabled || rustix::process::geteuid().is_root();
+            let root = !SANDBOX || !spec.sandbox.enabled || rustix::process::geteuid().is_root();
             resolve::resolve(&mut spec, root).map(|()| a)
         }
         other => Ok(other),
@@ -69,6 +74,11 @@ pub fn run(argv: Argv, env: Env) -> i32 {
 
 /// Starts COMMAND, in a sandbox or under the init alone, inside `--cgroup` if given.
 fn start(spec: &spec::Spec, env: Env) -> i32 {
+    if !SANDBOX {
+        let inherited = init::Inherited::take();
+        let payload = init::Payload::plain(spec.command, env, &spec.confine);
+        return init::serve(&spec.init, &payload, &inherited, None, None, &mut [0]);
+    }
     let started = sandbox::check_fds(&spec.sandbox).and_then(|()| {
         let inherited = init::Inherited::take();
         let cgroup = cgroup::prepare(&spec.cgroup)?;

@@ -746,11 +746,17 @@ fn help_version_license() {
         .split("<!-- usage -->\n```\n")
         .nth(1)
         .expect("README has a usage block");
-    assert_eq!(
-        usage.split("```").next().unwrap(),
-        help,
-        "README's usage block differs from --help"
-    );
+    let usage = usage.split("```").next().unwrap();
+    if init_only() {
+        // The init-only build's help is the full one without the sandbox's rows.
+        let mut full = usage.lines();
+        for line in help.lines() {
+            assert!(full.any(|l| l == line), "{line:?} is not in README's usage");
+        }
+        assert!(help.len() < usage.len() / 2, "{help}");
+    } else {
+        assert_eq!(usage, help, "README's usage block differs from --help");
+    }
     // Docker reads the commit of its init as tini prints it: "tini version X - git.Y".
     let out = run(husk_as(User::Unprivileged, &["--version"]), 10);
     let version = text(&out.stdout);

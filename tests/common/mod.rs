@@ -145,6 +145,13 @@ pub enum Needs {
 /// `SKIP TEST on RUNNER: REASON` and returns false. Without a runner it always can. Under
 /// one, husk is tried once per feature and only the known failure of that feature counts.
 pub fn can(what: Needs, test: &str) -> bool {
+    if init_only() && what != Needs::Subreaper {
+        println!(
+            "SKIP {test}{}: the husk under test is the init-only build (no sandbox, landlock or --cgroup)",
+            which_user()
+        );
+        return false;
+    }
     let Some(r) = runner() else { return true };
     static FOUND: [OnceLock<Option<&'static str>>; 5] = [const { OnceLock::new() }; 5];
     let why = *FOUND[what as usize].get_or_init(|| {
@@ -192,6 +199,16 @@ pub fn can(what: Needs, test: &str) -> bool {
         }
         None => true,
     }
+}
+
+/// Whether the husk under test is the init-only build (`make init-only`): its `--help` has
+/// no sandbox options.
+pub fn init_only() -> bool {
+    static FOUND: OnceLock<bool> = OnceLock::new();
+    *FOUND.get_or_init(|| {
+        let out = run(husk_as(User::Root, &["--help"]), 10);
+        !text(&out.stdout).contains("--rootfs")
+    })
 }
 
 /// " as root" or " rootless" in a case of `for_each_user!` (from the test's thread name),
