@@ -16,7 +16,11 @@ DESTDIR ?=
 CARGO ?= cargo
 # Debian packages the tests and benchmarks use (peers, pty and uid tools, qemu-user).
 TEST_DEBS := qemu-user-static util-linux uidmap busybox-static bsdutils procps iproute2 gcc
-BENCH_DEBS := hyperfine tini dumb-init catatonit bubblewrap python3
+BENCH_DEBS := musl-tools valgrind strace python3 python3-matplotlib tini dumb-init catatonit \
+  bubblewrap util-linux gcc
+# The benchmark's own C programs (static musl): the floors, the payloads, the uid launcher.
+BENCH_C := true floor-init floor-sandbox orphans runas
+BENCH_BIN := target/bench
 # The container engines `make test-engine` drives (tests/engines.rs), without the
 # recommended extras (buildah, criu, apparmor, needrestart...), which the tests do not use.
 ENGINE_DEBS := podman runc docker.io
@@ -26,7 +30,7 @@ ENGINE_APT_FLAGS := --no-install-recommends
 QEMU := qemu-aarch64-static
 ARM_SUITES := --test init --test sandbox --test hardening --test seccomp
 
-.PHONY: all build aarch64 init-only test test-engine size install demo bench deps debs targets clean lint miri
+.PHONY: all build aarch64 init-only test test-engine size install demo bench bench-floors deps debs targets clean lint miri
 
 all: build
 
@@ -94,9 +98,18 @@ install: build
 demo: build
 	sh bench/demo.sh $(BIN)
 
-bench: build
+# Debian's python3, which finds python3-matplotlib (another python3 on PATH may not).
+bench: build aarch64
 	@$(MAKE) --no-print-directory debs DEBS="$(BENCH_DEBS)"
-	sh bench/run.sh $(BIN)
+	@$(MAKE) --no-print-directory bench-floors
+	/usr/bin/python3 bench/bench.py $(BIN) $(ARM_BIN)
+
+bench-floors: $(BENCH_C:%=$(BENCH_BIN)/%)
+
+$(BENCH_BIN)/%: bench/%.c
+	@mkdir -p $(BENCH_BIN)
+	musl-gcc -static -Os -Wall -Wextra -o $@ $<
+	strip $@
 
 clean:
 	$(CARGO) clean
