@@ -23,7 +23,7 @@ BENCH_C := true floor-init floor-sandbox orphans runas
 BENCH_BIN := target/bench
 # The container engines `make test-engine` drives (tests/engines.rs), without the
 # recommended extras (buildah, criu, apparmor, needrestart...), which the tests do not use.
-ENGINE_DEBS := podman runc docker.io
+ENGINE_DEBS := podman runc docker.io catatonit tini
 ENGINE_APT_FLAGS := --no-install-recommends
 # `make test` runs these suites again against the aarch64 binary, under qemu-user named as a
 # runner (binfmt_misc need not be registered); what qemu-user cannot do prints SKIP.

@@ -367,10 +367,19 @@ fn podman_engine(dir: &Path) -> Engine {
     };
     let nofile = limit(libc::RLIMIT_NOFILE);
     let nproc = limit(libc::RLIMIT_NPROC);
+    // The same limits for what `--ulimit` cannot reach (`kube play`, `build`).
+    std::fs::create_dir_all(dir).unwrap();
+    let conf = dir.join("containers.conf");
+    let ulimits = format!("\"nofile={nofile}:{nofile}\", \"nproc={nproc}:{nproc}\"");
+    std::fs::write(
+        &conf,
+        format!("[containers]\ndefault_ulimits = [{ulimits}]\n"),
+    )
+    .unwrap();
     Engine {
         program: PODMAN,
         global: words(global),
-        env: Vec::new(),
+        env: vec![("CONTAINERS_CONF", conf.display().to_string())],
         run_opts: words([
             ("--network", "none".into()),
             ("--ulimit", format!("nofile={nofile}:{nofile}")),
@@ -804,6 +813,212 @@ fn podman_sandbox_inside() {
         (&["--privileged"], Want::Runs(Some("husk"))),
     ];
     sandbox_checks(e, T, cases);
+}
+
+// ---- pods: podman kube play of examples/ -----------------------------------------------
+
+/// examples/, where the README's Containerfile and pod manifests live.
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
+}
+
+/// The image of examples/Containerfile, built once as its header says (a context holding
+/// husk and the static busybox); the manifests under examples/ name it.
+fn example_image(e: &Engine) {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let ctx = work().join("ctx");
+        std::fs::create_dir_all(&ctx).unwrap();
+        std::fs::copy(husk_bin(), ctx.join("husk")).unwrap();
+        std::fs::copy("/bin/busybox", ctx.join("busybox")).unwrap();
+        let file = examples().join("Containerfile");
+        let (file, ctx) = (file.to_str().unwrap(), ctx.to_str().unwrap());
+        let t = Instant::now();
+        let tag = "localhost/husk-example:latest";
+        e.ok(&["build", "--network", "none", "-f", file, "-t", tag, ctx]);
+        println!("TIME podman build: {:.2}s", t.elapsed().as_secs_f64());
+    });
+}
+
+/// A pod of `podman kube play`, taken down (`kube down`) when dropped.
+struct Pod<'a> {
+    engine: &'a Engine,
+    manifest: String,
+    /// Its container `app`, as podman names it: POD-app.
+    app: Container<'a>,
+}
+
+impl<'a> Pod<'a> {
+    fn play(engine: &'a Engine, manifest: &Path, pod: &str) -> Self {
+        let manifest = manifest.to_str().unwrap().to_owned();
+        engine.ok(&["kube", "play", "--network", "none", &manifest]);
+        let app = Container {
+            engine,
+            name: format!("{pod}-app"),
+        };
+        Pod {
+            engine,
+            manifest,
+            app,
+        }
+    }
+
+    /// The app container's exit code, once it has exited (within `secs`).
+    fn exit_code(&self, secs: u64) -> i32 {
+        let state = |f: &str| self.engine.ok(&["inspect", "--format", f, &self.app.name]);
+        let exited = eventually(secs, || state("{{.State.Status}}").trim() == "exited");
+        assert!(
+            exited,
+            "{} did not exit:\n{}",
+            self.app.name,
+            self.app.logs()
+        );
+        state("{{.State.ExitCode}}").trim().parse().unwrap()
+    }
+
+    /// `podman kube down`, timed.
+    fn down(&self) -> Duration {
+        let t = Instant::now();
+        let out = run(self.engine.cmd(&["kube", "down", &self.manifest]), 60);
+        assert!(out.status.success(), "kube down: {}", text(&out.stderr));
+        t.elapsed()
+    }
+}
+
+impl Drop for Pod<'_> {
+    fn drop(&mut self) {
+        let _ = run(self.engine.cmd(&["kube", "down", &self.manifest]), 60);
+    }
+}
+
+/// The log lines of a container, trimmed.
+fn log_lines(c: &Container) -> Vec<String> {
+    c.logs().lines().map(|l| l.trim().to_owned()).collect()
+}
+
+/// examples/pod.yaml: husk as the image's ENTRYPOINT in a pod, PID 1, COMMAND its child,
+/// the exit status passed through. examples/pod-sandbox.yaml: a sandboxed payload
+/// (`--rootfs /`) in a pod. Both from the image examples/Containerfile builds.
+#[test]
+fn podman_kube_play_pods() {
+    const T: &str = "podman_kube_play_pods";
+    let Some(e) = podman(T) else { return };
+    example_image(e);
+    let pod = Pod::play(e, &examples().join("pod.yaml"), "husk-pod");
+    assert_eq!(pod.exit_code(30), 3, "{T}: {}", pod.app.logs());
+    assert_eq!(log_lines(&pod.app), ["husk", "ppid 1"], "{T}: pod.yaml");
+    drop(pod);
+
+    let pod = Pod::play(e, &examples().join("pod-sandbox.yaml"), "husk-sandbox");
+    assert_eq!(pod.exit_code(30), 5, "{T}: {}", pod.app.logs());
+    assert_eq!(
+        log_lines(&pod.app),
+        ["husk", "husk", "read-only"],
+        "{T}: pod-sandbox.yaml: the hostname, PID 1 and the read-only root inside"
+    );
+}
+
+/// examples/pod-shared-pid.yaml: with shareProcessNamespace the infra process is PID 1 and
+/// husk runs with -s: the orphan comes to husk and is reaped, a USR1 reaches COMMAND, and
+/// the status it exits with (4) is the container's. Then a pod whose COMMAND traps TERM:
+/// `podman kube down` delivers it through husk and returns without waiting for a kill.
+#[test]
+fn podman_kube_play_shared_pid_namespace() {
+    const T: &str = "podman_kube_play_shared_pid_namespace";
+    let Some(e) = podman(T) else { return };
+    example_image(e);
+    let pod = Pod::play(
+        e,
+        &examples().join("pod-shared-pid.yaml"),
+        "husk-shared-pid",
+    );
+    pod.app.wait_log("orphan reaped", 30);
+    e.ok(&["kill", "--signal", "USR1", &pod.app.name]);
+    assert_eq!(pod.exit_code(30), 4, "{T}: {}", pod.app.logs());
+    let lines = log_lines(&pod.app);
+    assert_eq!(
+        lines[0], "catatonit",
+        "{T}: PID 1 is the pod's infra process"
+    );
+    for want in ["orphan-parent husk", "orphan reaped", "got-usr1"] {
+        assert!(
+            lines.iter().any(|l| l == want),
+            "{T}: no {want:?}: {lines:?}"
+        );
+    }
+    drop(pod);
+
+    let manifest = work().join("pod-term.yaml");
+    std::fs::write(
+        &manifest,
+        format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: husk-term\nspec:\n  restartPolicy: Never\n  \
+         containers:\n    - name: app\n      image: localhost/husk-example:latest\n      \
+         args: [\"sh\", \"-c\", {TRAPS:?}]\n"
+    ),
+    )
+    .unwrap();
+    let pod = Pod::play(e, &manifest, "husk-term");
+    pod.app.wait_log("ready", 30);
+    let took = pod.down();
+    println!("TIME {T}: kube down {:.2}s", took.as_secs_f64());
+    assert!(
+        took < Duration::from_secs(8),
+        "{T}: kube down took {took:?}: not through husk's TERM"
+    );
+}
+
+/// `podman stop` through husk next to catatonit and tini-static as `--init-path`, in one run:
+/// COMMAND is a plain `sleep`, so the stop takes what the init's forwarding takes. Prints
+/// the medians of 5 stops each (the note compares them); asserts only that no stop waited
+/// for podman's kill.
+#[test]
+fn podman_stop_latency_next_to_peers() {
+    const T: &str = "podman_stop_latency_next_to_peers";
+    let Some(e) = podman(T) else { return };
+    let inits = [
+        ("husk", husk_bin().to_str().unwrap()),
+        ("catatonit", "/usr/bin/catatonit"),
+        ("tini-static", "/usr/bin/tini-static"),
+    ];
+    if !have(T, &inits.map(|(_, path)| path)) {
+        return;
+    }
+    let mut times: Vec<(&str, Vec<f64>)> = inits.iter().map(|(n, _)| (*n, vec![])).collect();
+    for round in 0..5 {
+        for (i, (name, path)) in inits.iter().enumerate() {
+            let c = Container::new(e, &format!("stop-{name}-{round}"));
+            let opts = ["-d", "--name", &c.name, "--init", "--init-path", path];
+            let out = run(
+                e.run_cmd(
+                    &[&opts[..], &["--entrypoint", ""]].concat(),
+                    &["sleep", "1000"],
+                ),
+                60,
+            );
+            assert!(out.status.success(), "{T} {name}: {}", text(&out.stderr));
+            let running = || e.ok(&["inspect", "--format", "{{.State.Status}}", &c.name]);
+            assert!(
+                eventually(15, || running().trim() == "running"),
+                "{T} {name}"
+            );
+            let t = Instant::now();
+            e.ok(&["stop", "-t", "10", &c.name]);
+            let took = t.elapsed();
+            assert!(
+                took < Duration::from_secs(8),
+                "{T} {name}: stop took {took:?}"
+            );
+            times[i].1.push(took.as_secs_f64());
+        }
+    }
+    for (name, mut t) in times {
+        t.sort_by(f64::total_cmp);
+        println!(
+            "TIME {T}: {name} stop median {:.3}s (of {t:.3?})",
+            t[t.len() / 2]
+        );
+    }
 }
 
 // ---- docker --------------------------------------------------------------------------
