@@ -1090,6 +1090,7 @@ fn parse_rewrite(s: &[u8]) -> Option<(u8, u8)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Why;
 
     fn with_parse<R>(
         args: &[&str],
@@ -1268,7 +1269,13 @@ mod tests {
                 Ok((env.collect(), spec.init.subreaper, cmd.collect()))
             }
             Ok(_) => panic!("not a run"),
-            Err(e) => Err((s(e.what), e.operands[0].map(s), s(e.reason.unwrap_or(b"")))),
+            Err(e) => {
+                let reason = match e.why {
+                    Why::Reason(reason) => reason,
+                    Why::Errno(_) => b"",
+                };
+                Err((s(e.what), e.operands[0].map(s), s(reason)))
+            }
         })
     }
 
@@ -1307,8 +1314,12 @@ mod tests {
         // A descriptor that is not open (a high one: other tests open theirs meanwhile).
         with_parse(&["husk", "--args", "1000000", "x"], &[], |r, _| {
             let e = r.err().expect("an error");
-            let want = (&b"--args"[..], Some(1000000), crate::sys::Errno::BADF);
-            assert_eq!((e.what, e.number, e.errno), want);
+            let want = (
+                &b"--args"[..],
+                Some(1000000),
+                Why::Errno(crate::sys::Errno::BADF),
+            );
+            assert_eq!((e.what, e.number, e.why), want);
         });
     }
 

@@ -15,9 +15,18 @@ pub struct Error<'a> {
     pub operands: [Option<&'a [u8]>; 2],
     /// A numeric operand (a descriptor), after the others.
     pub number: Option<i32>,
-    pub errno: Errno,
-    /// Words of husk's own (or a helper's) instead of the errno text.
-    pub reason: Option<&'a [u8]>,
+    pub why: Why<'a>,
+}
+
+/// What the message ends with. One or the other, never both: as an enum it takes the 16
+/// bytes of the reason alone, and every `?` across husk copies the error (72 bytes instead
+/// of 80 saved 704 bytes of code).
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub enum Why<'a> {
+    /// Its text (`No such file or directory`).
+    Errno(Errno),
+    /// Words of husk's own (or a helper's) instead of an errno text.
+    Reason(&'a [u8]),
 }
 
 pub type Result<'a, T> = core::result::Result<T, Error<'a>>;
@@ -28,19 +37,23 @@ impl<'a> Error<'a> {
             what,
             operands: [None, None],
             number: None,
-            errno,
-            reason: None,
+            why: Why::Errno(errno),
         }
     }
 
     /// A failure husk finds itself (a bad option, a refused layout): `reason` says why.
     pub fn refused(what: &'a [u8], reason: &'a [u8]) -> Self {
-        Error::new(what, Errno::INVAL).because(reason)
+        Error {
+            what,
+            operands: [None, None],
+            number: None,
+            why: Why::Reason(reason),
+        }
     }
 
     pub fn because(self, reason: &'a [u8]) -> Self {
         Error {
-            reason: Some(reason),
+            why: Why::Reason(reason),
             ..self
         }
     }
@@ -77,9 +90,9 @@ impl<'a> Error<'a> {
             line.push(b" ").num(n.into());
         }
         line.push(b": ")
-            .push_escaped(match self.reason {
-                Some(reason) => reason,
-                None => crate::text::errno_text(self.errno, &mut texts),
+            .push_escaped(match self.why {
+                Why::Reason(reason) => reason,
+                Why::Errno(errno) => crate::text::errno_text(errno, &mut texts),
             })
             .print();
     }
