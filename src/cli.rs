@@ -16,6 +16,7 @@ use crate::spec::{
     Action, Argv, CgroupLimit, Env, EnvOp, IdRange, MountOp, OpKind, PathAccess, Rlimit, SetupFd,
     Spec, ALL_NAMESPACES,
 };
+use crate::text::Text;
 use core::ffi::CStr;
 use linux_raw_sys::general as k;
 
@@ -260,8 +261,6 @@ SIGNAL is a name (TERM, SIGTERM, RTMIN+3) or a number. Exit status: COMMAND's;
 " => [];
 }
 
-const NOT_AN_FD: &[u8] = b"not a file descriptor";
-
 /// What an option does.
 #[derive(Clone, Copy)]
 enum Opt {
@@ -431,7 +430,7 @@ impl<'a> Cursor<'a> {
         if let Some(v) = self.attached.take() {
             return Ok(v);
         }
-        let missing = Error::refused(option, b"missing value");
+        let missing = Error::refused(option, text!("missing value"));
         if self.in_file && self.file.is_empty() {
             return Err(missing);
         }
@@ -443,7 +442,7 @@ impl<'a> Cursor<'a> {
         &mut self,
         option: &'a [u8],
         parse: fn(&'a [u8]) -> Option<T>,
-        reason: &'static [u8],
+        reason: Text,
     ) -> Result<'a, T> {
         let v = self.arg(option)?.to_bytes();
         parse(v).ok_or(Error::refused(option, reason).with_bytes(v))
@@ -481,7 +480,7 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>, spec: &mut Spec<'a>) -> Result<'a
             cur.next -= usize::from(arg != b"--");
             break;
         }
-        let unknown = |name| Error::refused(name, b"unknown option (see --help)");
+        let unknown = |name| Error::refused(name, text!("unknown option (see --help)"));
         // One option, or each of a cluster of short ones: `-svv`, `-e3`, `-p SIGTERM`.
         let long = arg[1] == b'-';
         let mut j = 1;
@@ -516,7 +515,7 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>, spec: &mut Spec<'a>) -> Result<'a
 
 /// Why an argument of an `--args` file is refused: COMMAND, `--` and `--args` belong on the
 /// command line.
-const IN_FILE: &[u8] = b"not allowed in an --args file";
+const IN_FILE: Text = text!("not allowed in an --args file");
 
 /// One option with its values; `Some` for an option that is an action of its own.
 #[inline(never)]
@@ -540,18 +539,18 @@ fn option<'a>(
         Opt::Pause => init.pause = true,
         Opt::ParentDeath => {
             init.parent_death =
-                cur.parsed(name, signal_number, b"not a signal name or number")? as i32
+                cur.parsed(name, signal_number, text!("not a signal name or number"))? as i32
         }
         Opt::Remap => init.remap.insert(cur.parsed(
             name,
             |v| parse_u64(v).filter(|&c| c <= 255),
-            b"not an exit code (0-255)",
+            text!("not an exit code (0-255)"),
         )? as u8),
         Opt::Rewrite => {
             let (from, to) = cur.parsed(
                 name,
                 parse_rewrite,
-                b"expected SIGNAL:SIGNAL (the second may be 0)",
+                text!("expected SIGNAL:SIGNAL (the second may be 0)"),
             )?;
             init.rewrite[from as usize] = to;
         }
@@ -559,26 +558,26 @@ fn option<'a>(
             init.grace_ms = Some(cur.parsed(
                 name,
                 parse_millis,
-                b"not a number of seconds (at most 4294967295)",
+                text!("not a number of seconds (at most 4294967295)"),
             )?)
         }
         Opt::TimeLimit => {
             init.time_limit_ms = Some(cur.parsed(
                 name,
                 |v| parse_millis(v).filter(|&ms| ms > 0),
-                b"not a number of seconds (0.001 to 4294967295)",
+                text!("not a number of seconds (0.001 to 4294967295)"),
             )?)
         }
         Opt::SetRlimit => {
             let limit = cur.parsed(
                 name,
                 parse_rlimit,
-                b"expected NAME=SOFT[:HARD] (see setrlimit(2); unlimited, K/M/G accepted)",
+                text!("expected NAME=SOFT[:HARD] (see setrlimit(2); unlimited, K/M/G accepted)"),
             )?;
             confine
                 .rlimits
                 .push(limit)
-                .map_err(|_| full(b"too many (max 16)"))?;
+                .map_err(|_| full(text!("too many (max 16)")))?;
         }
         #[cfg(feature = "sandbox")]
         _ => sandbox_option(opt, name, cur, spec)?,
@@ -597,6 +596,10 @@ fn sandbox_option<'a>(
     cur: &mut Cursor<'a>,
     spec: &mut Spec<'a>,
 ) -> Result<'a, ()> {
+    const NOT_AN_FD: Text = text!("not a file descriptor");
+    // `--perms` or `--size` again before the option that takes the first (their values are
+    // never attached: the one given is the argument before the next).
+    const TWICE: Text = text!("given twice before the option it applies to");
     let (sb, confine, cgroup) = (&mut spec.sandbox, &mut spec.confine, &mut spec.cgroup);
     let full = |what| Error::refused(name, what);
     match opt {
@@ -606,41 +609,42 @@ fn sandbox_option<'a>(
                 .landlock
                 .paths
                 .push((access, path))
-                .map_err(|_| full(b"too many (max 32)"))?;
+                .map_err(|_| full(text!("too many (max 32)")))?;
         }
         Opt::LandlockPort(bind) => {
             let port = cur.parsed(
                 name,
                 |v| parse_u64(v).filter(|&p| p <= 65535),
-                b"not a TCP port",
+                text!("not a TCP port"),
             )? as u16;
             let ll = &mut confine.landlock;
             let list = if bind { &mut ll.bind } else { &mut ll.connect };
-            list.push(port).map_err(|_| full(b"too many (max 16)"))?;
+            list.push(port)
+                .map_err(|_| full(text!("too many (max 16)")))?;
         }
         Opt::LandlockStrict => confine.landlock.strict = true,
         Opt::Cgroup => {
             let dir = cur.arg(name)?;
             if dir.is_empty() {
-                return Err(full(b"not a directory path"));
+                return Err(full(text!("not a directory path")));
             }
             cgroup.dir = Some(dir);
         }
         Opt::Limit(which) => {
             let v = cur.arg(name)?;
             let b = v.to_bytes();
-            let (ok, reason): (bool, &[u8]) = match which {
+            let (ok, reason) = match which {
                 CgroupLimit::Memory => (
                     b == b"max" || parse_size(b).is_some(),
-                    b"not a size (bytes, K, M, G or max)",
+                    text!("not a size (bytes, K, M, G or max)"),
                 ),
                 CgroupLimit::Pids => (
                     b == b"max" || parse_u64(b).is_some(),
-                    b"not a number or max",
+                    text!("not a number or max"),
                 ),
                 CgroupLimit::Cpu => (
                     valid_cpu_max(b),
-                    b"expected QUOTA[/PERIOD] in microseconds (QUOTA may be max)",
+                    text!("expected QUOTA[/PERIOD] in microseconds (QUOTA may be max)"),
                 ),
             };
             if !ok {
@@ -660,16 +664,16 @@ fn sandbox_option<'a>(
                 OpKind::Bind { .. } | OpKind::Symlink => (Some(cur.arg(name)?), None),
                 OpKind::Chmod => (
                     None,
-                    Some(cur.parsed(name, parse_octal, b"not an octal mode")? as u32),
+                    Some(cur.parsed(name, parse_octal, text!("not an octal mode"))? as u32),
                 ),
                 _ => (None, None),
             };
             // As bwrap, which refuses --perms before an option that makes no file.
             let makes_file = matches!(kind, OpKind::Dir | OpKind::Tmpfs | OpKind::Data { .. });
             if sb.pending_perms.is_some() && !makes_file {
-                return Err(full(
-                    b"--perms applies only to --dir, --tmpfs and the data options",
-                ));
+                return Err(full(text!(
+                    "--perms applies only to --dir, --tmpfs and the data options"
+                )));
             }
             let op = MountOp {
                 kind,
@@ -682,7 +686,7 @@ fn sandbox_option<'a>(
             };
             sb.ops
                 .push(op)
-                .map_err(|_| full(b"too many mount options (max 256)"))?;
+                .map_err(|_| full(text!("too many mount options (max 256)")))?;
         }
         Opt::Fd(which) => {
             sb.fds[which as usize] = Some(cur.parsed(name, parse_fd, NOT_AN_FD)? as i32)
@@ -691,7 +695,7 @@ fn sandbox_option<'a>(
             let path = cur.arg(name)?;
             sb.lock_files
                 .push(path)
-                .map_err(|_| full(b"too many (max 16)"))?;
+                .map_err(|_| full(text!("too many (max 16)")))?;
         }
         Opt::AsPid1 => sb.as_pid_1 = true,
         Opt::AssertUsernsDisabled => sb.assert_userns_disabled = true,
@@ -724,7 +728,7 @@ fn sandbox_option<'a>(
             let v = cur.arg(name)?;
             let bytes = v.to_bytes();
             if (0..bytes.len()).any(|i| crate::report::is_control(&bytes[i..])) {
-                return Err(full(b"control characters are not allowed").with_bytes(bytes));
+                return Err(full(text!("control characters are not allowed")).with_bytes(bytes));
             }
             sb.hostname = Some(v);
         }
@@ -737,7 +741,7 @@ fn sandbox_option<'a>(
                 // setenv(3) and unsetenv(3) refuse such a name, and so bubblewrap does.
                 let var = cur.arg(name)?;
                 if var.is_empty() || var.to_bytes().contains(&b'=') {
-                    return Err(full(b"not a variable name").with(var));
+                    return Err(full(text!("not a variable name")).with(var));
                 }
                 if matches!(opt, Opt::Setenv) {
                     EnvOp::Set(var, cur.arg(name)?)
@@ -747,26 +751,26 @@ fn sandbox_option<'a>(
             };
             sb.env_ops
                 .push(op)
-                .map_err(|_| full(b"too many (max 128)"))?;
+                .map_err(|_| full(text!("too many (max 128)")))?;
         }
         Opt::DieWithParent => sb.die_with_parent = true,
         Opt::NewSession => sb.new_session = true,
         Opt::Id(uid) => {
-            let id = Some(cur.parsed(name, parse_id, b"not an id")? as u32);
+            let id = Some(cur.parsed(name, parse_id, text!("not an id"))? as u32);
             *(if uid { &mut sb.uid } else { &mut sb.gid }) = id;
         }
         Opt::IdMap(uid) => {
-            let range = cur.parsed(name, parse_id_range, b"expected INSIDE:OUTSIDE:COUNT")?;
+            let range = cur.parsed(name, parse_id_range, text!("expected INSIDE:OUTSIDE:COUNT"))?;
             let list = if uid {
                 &mut sb.uid_map
             } else {
                 &mut sb.gid_map
             };
             list.push(range)
-                .map_err(|_| full(b"too many ranges (max 8)"))?;
+                .map_err(|_| full(text!("too many ranges (max 8)")))?;
         }
         Opt::Offset(monotonic) => {
-            let secs = cur.parsed(name, parse_i64, b"not a number of seconds")?;
+            let secs = cur.parsed(name, parse_i64, text!("not a number of seconds"))?;
             sb.time = true;
             *(if monotonic {
                 &mut sb.monotonic_offset
@@ -784,13 +788,13 @@ fn sandbox_option<'a>(
         }
         // As bwrap: one of each for the --tmpfs or --dir that follows.
         Opt::Perms => {
-            let mode = cur.parsed(name, parse_octal, b"not an octal mode")? as u32;
+            let mode = cur.parsed(name, parse_octal, text!("not an octal mode"))? as u32;
             if sb.pending_perms.replace(mode).is_some() {
                 return Err(full(TWICE).with_bytes(cur.argv.get(cur.next - 1).to_bytes()));
             }
         }
         Opt::Size => {
-            let size = cur.parsed(name, parse_tmpfs_size, b"not a size in bytes")?;
+            let size = cur.parsed(name, parse_tmpfs_size, text!("not a size in bytes"))?;
             if sb.pending_size.replace(size).is_some() {
                 return Err(full(TWICE).with_bytes(cur.argv.get(cur.next - 1).to_bytes()));
             }
@@ -799,7 +803,7 @@ fn sandbox_option<'a>(
             let set = cur.parsed(
                 name,
                 capability_set,
-                b"not a capability name (see capabilities(7)) or ALL",
+                text!("not a capability name (see capabilities(7)) or ALL"),
             )?;
             if add {
                 sb.caps |= set;
@@ -811,13 +815,13 @@ fn sandbox_option<'a>(
             let fd = cur.parsed(name, parse_fd, NOT_AN_FD)? as i32;
             sb.keep_fds
                 .push(fd)
-                .map_err(|_| full(b"too many (max 64)"))?;
+                .map_err(|_| full(text!("too many (max 64)")))?;
         }
         Opt::Seccomp(replace) => {
             let fd = cur.parsed(name, parse_fd, NOT_AN_FD)? as i32;
             sb.seccomp_fds
                 .push((fd, replace))
-                .map_err(|_| full(b"too many (max 8)"))?;
+                .map_err(|_| full(text!("too many (max 8)")))?;
         }
         Opt::NoDefaultSeccomp => sb.no_default_seccomp = true,
         Opt::DisableUserns => sb.disable_userns = true,
@@ -825,12 +829,12 @@ fn sandbox_option<'a>(
             let set = cur.parsed(
                 name,
                 address_families,
-                b"not an address family list (see --help)",
+                text!("not an address family list (see --help)"),
             )?;
             sb.restrict_af = Some(set as u8);
         }
         Opt::Args => {
-            let fd = cur.parsed(name, parse_fd, b"not a file descriptor")? as i32;
+            let fd = cur.parsed(name, parse_fd, NOT_AN_FD)? as i32;
             if cur.in_file {
                 return Err(full(IN_FILE));
             }
@@ -967,10 +971,6 @@ fn parse_i64(s: &[u8]) -> Option<i64> {
 fn parse_tmpfs_size(s: &[u8]) -> Option<u64> {
     parse_size(s).filter(|&n| n as i64 > 0)
 }
-
-/// `--perms` or `--size` again before the option that takes the first (their values are
-/// never attached: the one given is the argument before the next).
-const TWICE: &[u8] = b"given twice before the option it applies to";
 
 /// Bytes, with an optional K, M or G suffix (powers of 1024).
 pub fn parse_size(s: &[u8]) -> Option<u64> {
@@ -1270,11 +1270,8 @@ mod tests {
             }
             Ok(_) => panic!("not a run"),
             Err(e) => {
-                let reason = match e.why {
-                    Why::Reason(reason) => reason,
-                    Why::Errno(_) => b"",
-                };
-                Err((s(e.what), e.operands[0].map(s), s(reason)))
+                let mut texts = [0; crate::text::TEXT_LEN];
+                Err((s(e.what), e.operands[0].map(s), s(e.words(&mut texts))))
             }
         })
     }
@@ -1300,12 +1297,12 @@ mod tests {
         let got = with_file(b"--clearenv\0", &[], &["--", "-cmd"]);
         assert_eq!(got, Ok((strings(&["clear"]), false, strings(&["-cmd"]))));
         // What belongs on the command line is refused, named; values come from the file.
-        let s = |b: &[u8]| String::from_utf8(b.to_vec()).unwrap();
-        let refused = |what: &str| Err((what.to_string(), None, s(IN_FILE)));
+        let in_file = "not allowed in an --args file";
+        let refused = |what: &str| Err((what.to_string(), None, in_file.into()));
         assert_eq!(with_file(b"--clearenv\0sh\0", &[], &["cmd"]), refused("sh"));
         assert_eq!(with_file(b"--\0sh", &[], &["cmd"]), refused("--"));
         assert_eq!(with_file(b"-s\0\0", &[], &["cmd"]), refused(""));
-        let nested = Err(("--args".into(), None, s(IN_FILE)));
+        let nested = Err(("--args".into(), None, in_file.into()));
         assert_eq!(with_file(b"--args\x000\0", &[], &["cmd"]), nested);
         let missing = Err(("--setenv".into(), None, "missing value".into()));
         assert_eq!(with_file(b"--setenv\0A", &[], &["b", "cmd"]), missing);
@@ -1317,7 +1314,7 @@ mod tests {
             let want = (
                 &b"--args"[..],
                 Some(1000000),
-                Why::Errno(crate::sys::Errno::BADF),
+                Why::Text(Text::Errno(crate::sys::Errno::BADF)),
             );
             assert_eq!((e.what, e.number, e.why), want);
         });

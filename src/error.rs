@@ -6,6 +6,7 @@
 
 use crate::report::Line;
 use crate::sys::Errno;
+use crate::text::Text;
 use core::ffi::CStr;
 
 #[derive(Debug, PartialEq, Eq)]
@@ -18,15 +19,33 @@ pub struct Error<'a> {
     pub why: Why<'a>,
 }
 
-/// What the message ends with. One or the other, never both: as an enum it takes the 16
-/// bytes of the reason alone, and every `?` across husk copies the error (72 bytes instead
-/// of 80 saved 704 bytes of code).
+/// What the message ends with: a packed text (an errno's, or husk's own), or words given.
+/// As an enum of the two it takes the 16 bytes of the words alone, and every `?` across
+/// husk copies the error.
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
 pub enum Why<'a> {
-    /// Its text (`No such file or directory`).
-    Errno(Errno),
-    /// Words of husk's own (or a helper's) instead of an errno text.
+    /// `No such file or directory`, or a message of husk's own (`text!`).
+    Text(Text),
+    /// Words of husk's own (or a helper's).
     Reason(&'a [u8]),
+}
+
+impl<'a> From<&'a [u8]> for Why<'a> {
+    fn from(reason: &'a [u8]) -> Self {
+        Why::Reason(reason)
+    }
+}
+
+impl<'a, const N: usize> From<&'a [u8; N]> for Why<'a> {
+    fn from(reason: &'a [u8; N]) -> Self {
+        Why::Reason(reason)
+    }
+}
+
+impl From<Text> for Why<'_> {
+    fn from(text: Text) -> Self {
+        Why::Text(text)
+    }
 }
 
 pub type Result<'a, T> = core::result::Result<T, Error<'a>>;
@@ -37,23 +56,23 @@ impl<'a> Error<'a> {
             what,
             operands: [None, None],
             number: None,
-            why: Why::Errno(errno),
+            why: Why::Text(Text::Errno(errno)),
         }
     }
 
     /// A failure husk finds itself (a bad option, a refused layout): `reason` says why.
-    pub fn refused(what: &'a [u8], reason: &'a [u8]) -> Self {
+    pub fn refused(what: &'a [u8], reason: impl Into<Why<'a>>) -> Self {
         Error {
             what,
             operands: [None, None],
             number: None,
-            why: Why::Reason(reason),
+            why: reason.into(),
         }
     }
 
-    pub fn because(self, reason: &'a [u8]) -> Self {
+    pub fn because(self, reason: impl Into<Why<'a>>) -> Self {
         Error {
-            why: Why::Reason(reason),
+            why: reason.into(),
             ..self
         }
     }
@@ -77,7 +96,7 @@ impl<'a> Error<'a> {
         }
     }
 
-    /// Never inlined: the errno texts are unpacked in its frame.
+    /// Never inlined: the texts are unpacked in its frame.
     #[inline(never)]
     pub fn report(&self) {
         let mut texts = [0u8; crate::text::TEXT_LEN];
@@ -90,11 +109,16 @@ impl<'a> Error<'a> {
             line.push(b" ").num(n.into());
         }
         line.push(b": ")
-            .push_escaped(match self.why {
-                Why::Reason(reason) => reason,
-                Why::Errno(errno) => crate::text::errno_text(errno, &mut texts),
-            })
+            .push_escaped(self.words(&mut texts))
             .print();
+    }
+
+    /// The end of the message: the reason, or the text unpacked into `texts`.
+    pub fn words<'b>(&'b self, texts: &'b mut [u8; crate::text::TEXT_LEN]) -> &'b [u8] {
+        match self.why {
+            Why::Reason(reason) => reason,
+            Why::Text(text) => crate::text::get(text, texts),
+        }
     }
 }
 

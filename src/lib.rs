@@ -5,6 +5,9 @@
 //! module may use for the syscalls rustix lacks.
 #![cfg_attr(not(test), no_std)]
 
+// First: it defines `text!`, which the modules after it use.
+#[macro_use]
+pub mod text;
 pub mod argfile;
 pub mod buf;
 pub mod cgroup;
@@ -23,7 +26,6 @@ pub mod spec;
 pub mod sys;
 #[cfg(test)]
 mod testing;
-pub mod text;
 
 use rustix::fd::{AsFd, AsRawFd};
 use spec::{Action, Argv, Env};

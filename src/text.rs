@@ -1,5 +1,6 @@
-//! `--help` and `-l`, stored packed by build.rs (see `pack` there) and unpacked only when
-//! asked for.
+//! `--help`, `-l`, the errno texts and husk's own messages, stored packed by build.rs (see
+//! `pack` there) and unpacked only when asked for. A message is written `text!("...")`
+//! where it is used (in the files build.rs reads for them), which stands for its number.
 
 use crate::report;
 
@@ -16,12 +17,24 @@ pub fn write(license: bool) {
     report::write_all(1, if license { license_text } else { help });
 }
 
-/// The text for an errno ("No such file or directory"), unpacked into `buf`.
-pub fn errno_text(e: crate::sys::Errno, buf: &mut [u8; TEXT_LEN]) -> &[u8] {
+/// A packed text: an errno's ("Unknown error" past the last Linux has), or one of husk's
+/// own messages (`text!("missing value")`), by its number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Text {
+    Errno(crate::sys::Errno),
+    Message(u16),
+}
+
+/// The words of `t`, unpacked into `buf`.
+pub fn get(t: Text, buf: &mut [u8; TEXT_LEN]) -> &[u8] {
+    // After the errno texts come "Unknown error" and the messages.
+    let i = match t {
+        Text::Message(message) => usize::from(UNKNOWN_ERRNO) + 1 + usize::from(message),
+        Text::Errno(e) => (e.raw_os_error() as u32).min(UNKNOWN_ERRNO.into()) as usize,
+    };
     let n = unpack(&PACKED, buf);
     let texts = buf.get(LICENSE_END..n).unwrap_or(&[]);
-    let nth = texts.split(|&b| b == 0).nth(e.raw_os_error() as usize);
-    nth.unwrap_or(b"Unknown error")
+    texts.split(|&b| b == 0).nth(i).unwrap_or(b"")
 }
 
 /// Unpacks into `out`; returns the length. A reference that does not fit ends it (the
@@ -62,16 +75,21 @@ mod tests {
         assert_eq!(core::str::from_utf8(help).unwrap(), crate::cli::HELP);
         assert_eq!(core::str::from_utf8(license).unwrap(), crate::cli::LICENSE);
         let mut buf = [0u8; TEXT_LEN];
-        let enoent = errno_text(crate::sys::Errno::NOENT, &mut buf);
-        assert_eq!(enoent, b"No such file or directory");
-        assert_eq!(
-            errno_text(crate::sys::Errno::BADF, &mut buf),
-            b"Bad file descriptor"
-        );
-        assert_eq!(
-            errno_text(crate::sys::Errno::from_raw_os_error(4000), &mut buf),
-            b"Unknown error"
-        );
+        let mut errno = |e| {
+            get(
+                Text::Errno(crate::sys::Errno::from_raw_os_error(e)),
+                &mut buf,
+            )
+            .to_vec()
+        };
+        assert_eq!(errno(2), b"No such file or directory");
+        assert_eq!(errno(9), b"Bad file descriptor");
+        assert_eq!(errno(133), b"Memory page has hardware error");
+        assert_eq!(errno(134), b"Unknown error");
+        assert_eq!(errno(4000), b"Unknown error");
+        for (i, &m) in MESSAGES.iter().enumerate() {
+            assert_eq!(get(Text::Message(i as u16), &mut buf), m.as_bytes());
+        }
         assert!(
             PACKED.len() < TEXT_LEN * 2 / 3,
             "{} of {TEXT_LEN}",
