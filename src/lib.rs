@@ -35,8 +35,14 @@ use spec::{Action, Argv, Env};
 /// would run them are cut off by this constant, so their code is not linked.
 pub const SANDBOX: bool = cfg!(feature = "sandbox");
 
-const VERSION: &str = env!("CARGO_PKG_VERSION");
-const COMMIT: &str = env!("HUSK_COMMIT");
+/// `--version`, in tini's shape, which Docker parses for `docker info` when husk is its init.
+const VERSION: &str = concat!(
+    "husk version ",
+    env!("CARGO_PKG_VERSION"),
+    " - git.",
+    env!("HUSK_COMMIT"),
+    "\n"
+);
 
 /// The whole program: parses argv and runs; returns the exit status.
 pub fn run(argv: Argv, env: Env) -> i32 {
@@ -64,10 +70,7 @@ pub fn run(argv: Argv, env: Env) -> i32 {
             0
         }
         Ok(Action::Version) => {
-            // tini's shape, which Docker parses for `docker info` when husk is its init.
-            for part in ["husk version ", VERSION, " - git.", COMMIT, "\n"] {
-                report::write_all(1, part.as_bytes());
-            }
+            report::write_all(1, VERSION.as_bytes());
             0
         }
         Ok(Action::Run) => start(&spec, env),
