@@ -407,6 +407,8 @@ struct Cursor<'a> {
     file: &'a [u8],
     /// The option being parsed came from the file (its values must too, as in bwrap).
     in_file: bool,
+    /// The value last handed out, for the message that refuses it.
+    last: &'a [u8],
 }
 
 impl<'a> Cursor<'a> {
@@ -426,27 +428,62 @@ impl<'a> Cursor<'a> {
         Some(s)
     }
 
-    fn arg(&mut self, option: &'a [u8]) -> Result<'a, &'a CStr> {
-        if let Some(v) = self.attached.take() {
-            return Ok(v);
-        }
-        let missing = Error::refused(option, text!("missing value"));
-        if self.in_file && self.file.is_empty() {
-            return Err(missing);
-        }
-        self.shift().ok_or(missing)
+    fn arg(&mut self) -> Checked<&'a CStr> {
+        let missing = refused(text!("missing value"));
+        let v = match self.attached.take() {
+            Some(v) => v,
+            None if self.in_file && self.file.is_empty() => return Err(missing),
+            None => self.shift().ok_or(missing)?,
+        };
+        self.last = v.to_bytes();
+        Ok(v)
     }
 
-    /// The next value read with `parse`, or an error naming the option and the value.
-    fn parsed<T>(
-        &mut self,
-        option: &'a [u8],
-        parse: fn(&'a [u8]) -> Option<T>,
-        reason: Text,
-    ) -> Result<'a, T> {
-        let v = self.arg(option)?.to_bytes();
-        parse(v).ok_or(Error::refused(option, reason).with_bytes(v))
+    /// The next value read with `parse`, or refused with `reason`.
+    fn parsed<T>(&mut self, parse: fn(&'a [u8]) -> Option<T>, reason: Text) -> Checked<T> {
+        let v = self.arg()?.to_bytes();
+        parse(v).ok_or(bad_value(reason))
     }
+}
+
+/// Why an option is refused: small enough to come back in registers (as an `Error`, each
+/// `?` of the parser copied it), it becomes the error naming the option in `parse`, and
+/// with `value` the value last taken (`husk: -e 300: not an exit code (0-255)`).
+#[derive(Clone, Copy)]
+struct Refused {
+    why: Text,
+    value: bool,
+}
+
+type Checked<T> = core::result::Result<T, Refused>;
+
+/// The option is refused (`husk: --hostname: needs --unshare-uts`).
+fn refused(why: Text) -> Refused {
+    Refused { why, value: false }
+}
+
+/// The value last taken is refused.
+fn bad_value(why: Text) -> Refused {
+    Refused { why, value: true }
+}
+
+impl Refused {
+    fn error<'a>(self, option: &'a [u8], value: &'a [u8]) -> Error<'a> {
+        let e = Error::refused(option, self.why);
+        if self.value {
+            e.with_bytes(value)
+        } else {
+            e
+        }
+    }
+}
+
+/// What the parser does after an option.
+enum Then {
+    Next,
+    Act(Action),
+    /// `--args FD`: read FD (an errno, not a `Refused`, if that fails) and walk it next.
+    ReadArgs(i32),
 }
 
 /// The part of a C string after its first `at` bytes, itself a C string.
@@ -469,6 +506,7 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>, spec: &mut Spec<'a>) -> Result<'a
         attached: None,
         file: b"",
         in_file: false,
+        last: b"",
     };
     while let Some(whole) = cur.shift() {
         let arg = whole.to_bytes();
@@ -498,8 +536,11 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>, spec: &mut Spec<'a>) -> Result<'a
                 (name, opt, (j + 1 < arg.len()).then(|| suffix(whole, j + 1)))
             };
             cur.attached = rest;
-            if let Some(action) = option(opt, name, &mut cur, spec)? {
-                return Ok(action);
+            match option(opt, name, &mut cur, spec) {
+                Ok(Then::Next) => {}
+                Ok(Then::Act(action)) => return Ok(action),
+                Ok(Then::ReadArgs(fd)) => cur.file = argfile::read(name, fd)?,
+                Err(r) => return Err(r.error(name, cur.last)),
             }
             j += 1;
             // Past the cluster, or the rest was this option's value.
@@ -517,21 +558,20 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>, spec: &mut Spec<'a>) -> Result<'a
 /// command line.
 const IN_FILE: Text = text!("not allowed in an --args file");
 
-/// One option with its values; `Some` for an option that is an action of its own.
+/// One option with its values.
 #[inline(never)]
 fn option<'a>(
     opt: Opt,
     name: &'a [u8],
     cur: &mut Cursor<'a>,
     spec: &mut Spec<'a>,
-) -> Result<'a, Option<Action>> {
+) -> Checked<Then> {
     let (init, confine) = (&mut spec.init, &mut spec.confine);
-    let full = |what| Error::refused(name, what);
     spec.sandbox.enabled |= opt.makes_sandbox();
     match opt {
-        Opt::Help => return Ok(Some(Action::Help)),
-        Opt::Version => return Ok(Some(Action::Version)),
-        Opt::License => return Ok(Some(Action::License)),
+        Opt::Help => return Ok(Then::Act(Action::Help)),
+        Opt::Version => return Ok(Then::Act(Action::Version)),
+        Opt::License => return Ok(Then::Act(Action::License)),
         Opt::Subreaper => init.subreaper = true,
         Opt::KillGroup => init.kill_group = true,
         Opt::Verbose => init.verbosity += 1,
@@ -539,16 +579,14 @@ fn option<'a>(
         Opt::Pause => init.pause = true,
         Opt::ParentDeath => {
             init.parent_death =
-                cur.parsed(name, signal_number, text!("not a signal name or number"))? as i32
+                cur.parsed(signal_number, text!("not a signal name or number"))? as i32
         }
         Opt::Remap => init.remap.insert(cur.parsed(
-            name,
             |v| parse_u64(v).filter(|&c| c <= 255),
             text!("not an exit code (0-255)"),
         )? as u8),
         Opt::Rewrite => {
             let (from, to) = cur.parsed(
-                name,
                 parse_rewrite,
                 text!("expected SIGNAL:SIGNAL (the second may be 0)"),
             )?;
@@ -556,36 +594,35 @@ fn option<'a>(
         }
         Opt::Grace => {
             init.grace_ms = Some(cur.parsed(
-                name,
                 parse_millis,
                 text!("not a number of seconds (at most 4294967295)"),
             )?)
         }
         Opt::TimeLimit => {
             init.time_limit_ms = Some(cur.parsed(
-                name,
                 |v| parse_millis(v).filter(|&ms| ms > 0),
                 text!("not a number of seconds (0.001 to 4294967295)"),
             )?)
         }
         Opt::SetRlimit => {
             let limit = cur.parsed(
-                name,
                 parse_rlimit,
                 text!("expected NAME=SOFT[:HARD] (see setrlimit(2); unlimited, K/M/G accepted)"),
             )?;
             confine
                 .rlimits
                 .push(limit)
-                .map_err(|_| full(text!("too many (max 16)")))?;
+                .map_err(|_| refused(text!("too many (max 16)")))?;
         }
         #[cfg(feature = "sandbox")]
-        _ => sandbox_option(opt, name, cur, spec)?,
-        // The init-only build has no names for the others.
+        _ => return sandbox_option(opt, name, cur, spec),
+        // The init-only build has no names for the others (nor a use for `name`).
         #[cfg(not(feature = "sandbox"))]
-        _ => {}
+        _ => {
+            let _ = name;
+        }
     }
-    Ok(None)
+    Ok(Then::Next)
 }
 
 /// One option of the sandbox, landlock or the cgroup (left out of the init-only build).
@@ -595,43 +632,45 @@ fn sandbox_option<'a>(
     name: &'a [u8],
     cur: &mut Cursor<'a>,
     spec: &mut Spec<'a>,
-) -> Result<'a, ()> {
+) -> Checked<Then> {
     const NOT_AN_FD: Text = text!("not a file descriptor");
-    // `--perms` or `--size` again before the option that takes the first (their values are
-    // never attached: the one given is the argument before the next).
-    const TWICE: Text = text!("given twice before the option it applies to");
+    // `--perms` or `--size` again before the option that takes the first, named with the
+    // argument of argv before the next (their values are never attached, so that is the
+    // value given, unless it came from an --args file: then it is the file's descriptor).
+    let twice = |cur: &mut Cursor<'a>| {
+        cur.last = cur.argv.get(cur.next - 1).to_bytes();
+        bad_value(text!("given twice before the option it applies to"))
+    };
     let (sb, confine, cgroup) = (&mut spec.sandbox, &mut spec.confine, &mut spec.cgroup);
-    let full = |what| Error::refused(name, what);
     match opt {
         Opt::Landlock(access) => {
-            let path = cur.arg(name)?;
+            let path = cur.arg()?;
             confine
                 .landlock
                 .paths
                 .push((access, path))
-                .map_err(|_| full(text!("too many (max 32)")))?;
+                .map_err(|_| refused(text!("too many (max 32)")))?;
         }
         Opt::LandlockPort(bind) => {
             let port = cur.parsed(
-                name,
                 |v| parse_u64(v).filter(|&p| p <= 65535),
                 text!("not a TCP port"),
             )? as u16;
             let ll = &mut confine.landlock;
             let list = if bind { &mut ll.bind } else { &mut ll.connect };
             list.push(port)
-                .map_err(|_| full(text!("too many (max 16)")))?;
+                .map_err(|_| refused(text!("too many (max 16)")))?;
         }
         Opt::LandlockStrict => confine.landlock.strict = true,
         Opt::Cgroup => {
-            let dir = cur.arg(name)?;
+            let dir = cur.arg()?;
             if dir.is_empty() {
-                return Err(full(text!("not a directory path")));
+                return Err(refused(text!("not a directory path")));
             }
             cgroup.dir = Some(dir);
         }
         Opt::Limit(which) => {
-            let v = cur.arg(name)?;
+            let v = cur.arg()?;
             let b = v.to_bytes();
             let (ok, reason) = match which {
                 CgroupLimit::Memory => (
@@ -648,7 +687,7 @@ fn sandbox_option<'a>(
                 ),
             };
             if !ok {
-                return Err(full(reason).with_bytes(b));
+                return Err(bad_value(reason));
             }
             cgroup.limits[which as usize] = Some(v);
         }
@@ -657,21 +696,21 @@ fn sandbox_option<'a>(
             let (source, mode) = match kind {
                 // A descriptor stays the source as given too, for messages.
                 _ if matches!(opt, Opt::MountFd(_)) => {
-                    let v = cur.arg(name)?;
-                    fd = Some(parse_fd(v.to_bytes()).ok_or(full(NOT_AN_FD).with(v))? as i32);
+                    let v = cur.arg()?;
+                    fd = Some(parse_fd(v.to_bytes()).ok_or(bad_value(NOT_AN_FD))? as i32);
                     (Some(v), None)
                 }
-                OpKind::Bind { .. } | OpKind::Symlink => (Some(cur.arg(name)?), None),
+                OpKind::Bind { .. } | OpKind::Symlink => (Some(cur.arg()?), None),
                 OpKind::Chmod => (
                     None,
-                    Some(cur.parsed(name, parse_octal, text!("not an octal mode"))? as u32),
+                    Some(cur.parsed(parse_octal, text!("not an octal mode"))? as u32),
                 ),
                 _ => (None, None),
             };
             // As bwrap, which refuses --perms before an option that makes no file.
             let makes_file = matches!(kind, OpKind::Dir | OpKind::Tmpfs | OpKind::Data { .. });
             if sb.pending_perms.is_some() && !makes_file {
-                return Err(full(text!(
+                return Err(refused(text!(
                     "--perms applies only to --dir, --tmpfs and the data options"
                 )));
             }
@@ -679,27 +718,25 @@ fn sandbox_option<'a>(
                 kind,
                 option: name,
                 source,
-                dest: cur.arg(name)?,
+                dest: cur.arg()?,
                 perms: mode.or(sb.pending_perms.take()),
                 size: sb.pending_size.take(),
                 fd,
             };
             sb.ops
                 .push(op)
-                .map_err(|_| full(text!("too many mount options (max 256)")))?;
+                .map_err(|_| refused(text!("too many mount options (max 256)")))?;
         }
-        Opt::Fd(which) => {
-            sb.fds[which as usize] = Some(cur.parsed(name, parse_fd, NOT_AN_FD)? as i32)
-        }
+        Opt::Fd(which) => sb.fds[which as usize] = Some(cur.parsed(parse_fd, NOT_AN_FD)? as i32),
         Opt::LockFile => {
-            let path = cur.arg(name)?;
+            let path = cur.arg()?;
             sb.lock_files
                 .push(path)
-                .map_err(|_| full(text!("too many (max 16)")))?;
+                .map_err(|_| refused(text!("too many (max 16)")))?;
         }
         Opt::AsPid1 => sb.as_pid_1 = true,
         Opt::AssertUsernsDisabled => sb.assert_userns_disabled = true,
-        Opt::Rootfs => sb.rootfs = Some(cur.arg(name)?),
+        Opt::Rootfs => sb.rootfs = Some(cur.arg()?),
         Opt::Rw => sb.rw = true,
         Opt::UnshareAll => {
             sb.namespaces |= ALL_NAMESPACES;
@@ -723,54 +760,54 @@ fn sandbox_option<'a>(
             sb.time = true;
             sb.unshare_asked = true;
         }
-        Opt::Netns => sb.netns = Some(cur.arg(name)?),
+        Opt::Netns => sb.netns = Some(cur.arg()?),
         Opt::Hostname => {
-            let v = cur.arg(name)?;
+            let v = cur.arg()?;
             let bytes = v.to_bytes();
             if (0..bytes.len()).any(|i| crate::report::is_control(&bytes[i..])) {
-                return Err(full(text!("control characters are not allowed")).with_bytes(bytes));
+                return Err(bad_value(text!("control characters are not allowed")));
             }
             sb.hostname = Some(v);
         }
-        Opt::Chdir => sb.chdir = Some(cur.arg(name)?),
-        Opt::Argv0 => sb.argv0 = Some(cur.arg(name)?),
+        Opt::Chdir => sb.chdir = Some(cur.arg()?),
+        Opt::Argv0 => sb.argv0 = Some(cur.arg()?),
         Opt::Setenv | Opt::Unsetenv | Opt::Clearenv => {
             let op = if matches!(opt, Opt::Clearenv) {
                 EnvOp::Clear
             } else {
                 // setenv(3) and unsetenv(3) refuse such a name, and so bubblewrap does.
-                let var = cur.arg(name)?;
+                let var = cur.arg()?;
                 if var.is_empty() || var.to_bytes().contains(&b'=') {
-                    return Err(full(text!("not a variable name")).with(var));
+                    return Err(bad_value(text!("not a variable name")));
                 }
                 if matches!(opt, Opt::Setenv) {
-                    EnvOp::Set(var, cur.arg(name)?)
+                    EnvOp::Set(var, cur.arg()?)
                 } else {
                     EnvOp::Unset(var)
                 }
             };
             sb.env_ops
                 .push(op)
-                .map_err(|_| full(text!("too many (max 128)")))?;
+                .map_err(|_| refused(text!("too many (max 128)")))?;
         }
         Opt::DieWithParent => sb.die_with_parent = true,
         Opt::NewSession => sb.new_session = true,
         Opt::Id(uid) => {
-            let id = Some(cur.parsed(name, parse_id, text!("not an id"))? as u32);
+            let id = Some(cur.parsed(parse_id, text!("not an id"))? as u32);
             *(if uid { &mut sb.uid } else { &mut sb.gid }) = id;
         }
         Opt::IdMap(uid) => {
-            let range = cur.parsed(name, parse_id_range, text!("expected INSIDE:OUTSIDE:COUNT"))?;
+            let range = cur.parsed(parse_id_range, text!("expected INSIDE:OUTSIDE:COUNT"))?;
             let list = if uid {
                 &mut sb.uid_map
             } else {
                 &mut sb.gid_map
             };
             list.push(range)
-                .map_err(|_| full(text!("too many ranges (max 8)")))?;
+                .map_err(|_| refused(text!("too many ranges (max 8)")))?;
         }
         Opt::Offset(monotonic) => {
-            let secs = cur.parsed(name, parse_i64, text!("not a number of seconds"))?;
+            let secs = cur.parsed(parse_i64, text!("not a number of seconds"))?;
             sb.time = true;
             *(if monotonic {
                 &mut sb.monotonic_offset
@@ -779,7 +816,7 @@ fn sandbox_option<'a>(
             }) = secs;
         }
         Opt::StatusFd(info) => {
-            let fd = Some(cur.parsed(name, parse_fd, NOT_AN_FD)? as i32);
+            let fd = Some(cur.parsed(parse_fd, NOT_AN_FD)? as i32);
             *(if info {
                 &mut sb.info_fd
             } else {
@@ -788,20 +825,19 @@ fn sandbox_option<'a>(
         }
         // As bwrap: one of each for the --tmpfs or --dir that follows.
         Opt::Perms => {
-            let mode = cur.parsed(name, parse_octal, text!("not an octal mode"))? as u32;
+            let mode = cur.parsed(parse_octal, text!("not an octal mode"))? as u32;
             if sb.pending_perms.replace(mode).is_some() {
-                return Err(full(TWICE).with_bytes(cur.argv.get(cur.next - 1).to_bytes()));
+                return Err(twice(cur));
             }
         }
         Opt::Size => {
-            let size = cur.parsed(name, parse_tmpfs_size, text!("not a size in bytes"))?;
+            let size = cur.parsed(parse_tmpfs_size, text!("not a size in bytes"))?;
             if sb.pending_size.replace(size).is_some() {
-                return Err(full(TWICE).with_bytes(cur.argv.get(cur.next - 1).to_bytes()));
+                return Err(twice(cur));
             }
         }
         Opt::Cap(add) => {
             let set = cur.parsed(
-                name,
                 capability_set,
                 text!("not a capability name (see capabilities(7)) or ALL"),
             )?;
@@ -812,37 +848,36 @@ fn sandbox_option<'a>(
             }
         }
         Opt::KeepFd => {
-            let fd = cur.parsed(name, parse_fd, NOT_AN_FD)? as i32;
+            let fd = cur.parsed(parse_fd, NOT_AN_FD)? as i32;
             sb.keep_fds
                 .push(fd)
-                .map_err(|_| full(text!("too many (max 64)")))?;
+                .map_err(|_| refused(text!("too many (max 64)")))?;
         }
         Opt::Seccomp(replace) => {
-            let fd = cur.parsed(name, parse_fd, NOT_AN_FD)? as i32;
+            let fd = cur.parsed(parse_fd, NOT_AN_FD)? as i32;
             sb.seccomp_fds
                 .push((fd, replace))
-                .map_err(|_| full(text!("too many (max 8)")))?;
+                .map_err(|_| refused(text!("too many (max 8)")))?;
         }
         Opt::NoDefaultSeccomp => sb.no_default_seccomp = true,
         Opt::DisableUserns => sb.disable_userns = true,
         Opt::RestrictAf => {
             let set = cur.parsed(
-                name,
                 address_families,
                 text!("not an address family list (see --help)"),
             )?;
             sb.restrict_af = Some(set as u8);
         }
         Opt::Args => {
-            let fd = cur.parsed(name, parse_fd, NOT_AN_FD)? as i32;
+            let fd = cur.parsed(parse_fd, NOT_AN_FD)? as i32;
             if cur.in_file {
-                return Err(full(IN_FILE));
+                return Err(refused(IN_FILE));
             }
-            cur.file = argfile::read(name, fd)?;
+            return Ok(Then::ReadArgs(fd));
         }
         _ => {}
     }
-    Ok(())
+    Ok(Then::Next)
 }
 
 /// `-l`'s text, the repository's LICENSE (packed into the binary by build.rs).
@@ -1219,11 +1254,12 @@ mod tests {
             attached: None,
             file: b"--a\0\0b\0",
             in_file: false,
+            last: b"",
         };
         assert_eq!(cur.shift(), Some(c"--a"));
-        assert_eq!(cur.arg(b"--a"), Ok(c""));
-        assert_eq!(cur.arg(b"--a"), Ok(c"b"));
-        assert!(cur.in_file && cur.arg(b"--a").is_err());
+        assert_eq!(cur.arg().ok(), Some(c""));
+        assert_eq!(cur.arg().ok(), Some(c"b"));
+        assert!(cur.in_file && cur.arg().is_err());
         assert_eq!(cur.shift(), Some(c"cmd"));
         assert!(!cur.in_file && cur.shift().is_none());
     }
