@@ -1087,18 +1087,13 @@ pub fn signal_number(s: &[u8]) -> Option<u8> {
     }
     // Other names for signals of the table (before, these were refused: the real-time
     // range check below caught them too).
-    let alias = match name {
-        b"IOT" => k::SIGIOT,
-        b"CLD" => k::SIGCHLD,
-        b"POLL" => k::SIGPOLL,
-        _ => 0,
-    };
-    if alias != 0 {
-        return Some(alias as u8);
+    if let Some(i) = index_of(b"IOT CLD POLL", name) {
+        return Some([k::SIGIOT, k::SIGCHLD, k::SIGPOLL][i] as u8);
     }
-    let n = match name {
-        _ if name.starts_with(b"RTMIN") => SIGRTMIN.checked_add(rt_offset(&name[5..], b'+')?)?,
-        _ if name.starts_with(b"RTMAX") => SIGRTMAX.checked_sub(rt_offset(&name[5..], b'-')?)?,
+    let (base, offset) = name.split_at_checked(5)?;
+    let n = match base {
+        b"RTMIN" => SIGRTMIN.checked_add(rt_offset(offset, b'+')?)?,
+        b"RTMAX" => SIGRTMAX.checked_sub(rt_offset(offset, b'-')?)?,
         _ => return None,
     };
     (SIGRTMIN..=SIGRTMAX).contains(&n).then_some(n as u8)
