@@ -92,6 +92,17 @@ fn append_num(bytes: &mut [u8], len: &mut usize, n: i64) -> bool {
         )
 }
 
+/// Whether `s` holds `byte`. A loop, not `<[u8]>::contains`: that links core's memchr, 200
+/// bytes of code for the few short searches husk makes.
+pub fn holds(s: &[u8], byte: u8) -> bool {
+    for &b in s {
+        if b == byte {
+            return true;
+        }
+    }
+    false
+}
+
 /// `a/b//c/` → (`a/b//`, `c`): the last component, which must name an entry (not `.` or
 /// `..`, and not the root), and what leads to it.
 pub fn split_last(path: &[u8]) -> Result<(&[u8], &[u8]), Errno> {

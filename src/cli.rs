@@ -777,7 +777,7 @@ fn sandbox_option<'a>(
             } else {
                 // setenv(3) and unsetenv(3) refuse such a name, and so bubblewrap does.
                 let var = cur.arg()?;
-                if var.is_empty() || var.to_bytes().contains(&b'=') {
+                if var.is_empty() || crate::buf::holds(var.to_bytes(), b'=') {
                     return Err(bad_value(text!("not a variable name")));
                 }
                 if matches!(opt, Opt::Setenv) {
