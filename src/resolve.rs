@@ -52,7 +52,7 @@ fn sandbox<'a>(spec: &mut Spec<'a>, root: bool) -> Result<'a, ()> {
     if let Some(op) = sb
         .ops
         .iter()
-        .find(|op| op.size.is_some() && op.kind != OpKind::Tmpfs)
+        .find(|op| op.size.is_some() && !matches!(op.kind, OpKind::Tmpfs))
     {
         return Err(Error::refused(
             op.option,
@@ -92,7 +92,7 @@ fn sandbox<'a>(spec: &mut Spec<'a>, root: bool) -> Result<'a, ()> {
     // A new proc shows the pid namespace it is mounted in, and only a user namespace that
     // owns that pid namespace may mount it: inside a user namespace of its own, a sandbox
     // that mounts /proc needs a pid namespace of its own too.
-    let proc = sb.rootfs.is_some() || sb.ops.iter().any(|op| op.kind == OpKind::Proc);
+    let proc = sb.rootfs.is_some() || sb.ops.iter().any(|op| matches!(op.kind, OpKind::Proc));
     if proc && sb.namespaces & ns(k::CLONE_NEWUSER) != 0 && sb.fd(SetupFd::Pidns).is_none() {
         sb.namespaces |= ns(k::CLONE_NEWPID);
     }
