@@ -371,10 +371,8 @@ impl<T: Copy, const N: usize> List<T, N> {
     }
 
     pub fn push(&mut self, item: T) -> Result<(), Full> {
-        if self.len == N {
-            return Err(Full);
-        }
-        self.items[self.len].write(item);
+        // One test for both the capacity and the bounds.
+        self.items.get_mut(self.len).ok_or(Full)?.write(item);
         self.len += 1;
         Ok(())
     }
