@@ -84,7 +84,7 @@ fn main() {
 /// written here turns each into its number.
 fn pack_texts() {
     let cli = std::fs::read_to_string("src/cli.rs").expect("src/cli.rs");
-    let help = help_rows(&cli);
+    let (names, help) = table_rows(&cli);
     let license = std::fs::read_to_string("LICENSE").expect("LICENSE");
     let mut texts = errno_texts();
     let messages = messages();
@@ -98,19 +98,29 @@ fn pack_texts() {
         texts.extend_from_slice(text.as_bytes());
         texts.push(0);
     }
-    let text = [help.as_bytes(), license.as_bytes(), &texts].concat();
+    let text = [
+        names.as_bytes(),
+        help.as_bytes(),
+        license.as_bytes(),
+        &texts,
+    ]
+    .concat();
     assert!(
         text.is_ascii(),
         "--help and LICENSE must be ASCII (packing uses the 8th bit)"
     );
-    let packed = pack(&text);
+    let packed = pack(&text, names.len());
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let short: String = names.split(' ').filter(|n| n.starts_with('-')).collect();
     let mut rust = format!(
-        "pub const HELP_LEN: usize = {};\npub const LICENSE_END: usize = {};\n\
-         pub const UNKNOWN_ERRNO: u16 = {};\npub const TEXT_LEN: usize = {};\n\
-         pub const PACKED: [u8; {}] = {:?};\n",
-        help.len(),
-        help.len() + license.len(),
+        "pub const NAMES_END: usize = {};\npub const HELP_END: usize = {};\n\
+         pub const LICENSE_END: usize = {};\npub const UNKNOWN_ERRNO: u16 = {};\n\
+         pub const TEXT_LEN: usize = {};\npub const PACKED: [u8; {}] = {:?};\n\
+         /// The short options' names, `-s-p...`: a name that outlives the unpacked ones.\n\
+         pub const SHORT_NAMES: &[u8] = b\"{short}\";\n",
+        names.len(),
+        names.len() + help.len(),
+        names.len() + help.len() + license.len(),
         first_message - 1,
         text.len(),
         packed.len(),
@@ -203,31 +213,44 @@ fn errno_texts() -> Vec<u8> {
     all
 }
 
-/// The concatenated string literals before each `=>` of `options! { ... }` (of this build's
-/// rows).
-fn help_rows(cli: &str) -> String {
+/// The names of the options of `options! { ... }` (long ones without their `--`), each
+/// followed by a space, in the order of its `OPTIONS` (the init's rows, then the
+/// sandbox's), and the help: the concatenated string literals before each `=>` (of this
+/// build's rows).
+fn table_rows(cli: &str) -> (String, String) {
     let start = cli
         .find("\noptions! {")
         .expect("the options! table in src/cli.rs");
     let mut rest = &cli[start + "\noptions! {".len()..];
-    let mut help = String::new();
+    let (mut init_names, mut sandbox_names, mut help) =
+        (String::new(), String::new(), String::new());
     // The rows marked `sandbox` are left out of the init-only build, as their options are.
     let sandbox = std::env::var_os("CARGO_FEATURE_SANDBOX").is_some();
     loop {
         rest = rest.trim_start();
         if rest.starts_with('}') {
-            return help;
+            return (init_names + &sandbox_names, help);
         }
         let marked = rest.strip_prefix("sandbox ");
         let (literal, after) = string_literal(marked.unwrap_or(rest));
-        if marked.is_none() || sandbox {
-            help.push_str(&literal);
-        }
         let names = after
             .trim_start()
             .strip_prefix("=>")
             .expect("=> after a help row");
         let end = names.find("];").expect("]; closing a row's names");
+        if marked.is_none() || sandbox {
+            help.push_str(&literal);
+            let to = if marked.is_some() {
+                &mut sandbox_names
+            } else {
+                &mut init_names
+            };
+            // The row's names are its string literals, `["-h" Help, "help" Help]`.
+            for name in names[..end].split('"').skip(1).step_by(2) {
+                to.push_str(name);
+                to.push(' ');
+            }
+        }
         rest = &names[end + 2..];
     }
 }
@@ -264,14 +287,16 @@ fn string_literal(s: &str) -> (String, &str) {
 
 /// LZ77 with 2-byte references: a byte under 0x80 is itself; `0x80 | (len - 3) << 3 |
 /// (dist - 1) >> 8` then `(dist - 1) & 0xff` repeats `len` (3..=18) bytes from `dist`
-/// (1..=2048) back. Greedy, with one step of lazy matching.
-fn pack(text: &[u8]) -> Vec<u8> {
+/// (1..=2048) back. Greedy, with one step of lazy matching. No reference crosses `stop`,
+/// so unpacking the text before it alone unpacks all of it.
+fn pack(text: &[u8], stop: usize) -> Vec<u8> {
     const WINDOW: usize = 2048;
     const MAX: usize = 18;
     let longest = |at: usize| -> (usize, usize) {
+        let end = if at < stop { stop } else { text.len() };
         let mut best = (0, 0);
         for from in at.saturating_sub(WINDOW)..at {
-            let len = (0..MAX.min(text.len() - at))
+            let len = (0..MAX.min(end - at))
                 .take_while(|&k| text[from + k] == text[at + k])
                 .count();
             if len > best.0 {

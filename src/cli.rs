@@ -16,15 +16,16 @@ use crate::spec::{
     Action, Argv, CgroupLimit, Env, EnvOp, IdRange, MountOp, OpKind, PathAccess, Rlimit, SetupFd,
     Spec, ALL_NAMESPACES,
 };
-use crate::text::Text;
+use crate::text::{self, Text};
 use core::ffi::CStr;
 use linux_raw_sys::general as k;
 
 /// The option table: rows of `--help` text, each with the options it documents (long ones
 /// without their `--`) and what each does; a row marked `sandbox` is left out of the
-/// init-only build (its options and its text). Expands to `HELP`, `NAMES` (every name of
-/// this build, one space apart: a table of slices would cost 16 bytes of pointers a name)
-/// and `OPTIONS` (what each name does, same order).
+/// init-only build (its options and its text). Expands to `OPTIONS` (what each name does,
+/// in the order of the names that build.rs reads from these rows and stores packed,
+/// `text::names`), and for the tests `HELP`, `NAMES` (every name of this build, one space
+/// after each) and `ROWS`.
 macro_rules! options {
     // Sorts the rows into the init's and the sandbox's, keeping every row for `HELP`.
     (@rows [$($i:tt)*] [$($s:tt)*] [$($all:tt)*]
@@ -42,15 +43,15 @@ macro_rules! options {
         /// `--help`'s text (packed into the binary by build.rs, which reads these rows).
         #[cfg(test)]
         pub const HELP: &str = concat!($($help),*);
-        #[cfg(feature = "sandbox")]
-        const NAMES: &[u8] = concat!($($iname, " ",)* $($sname, " ",)*).as_bytes();
+        #[cfg(all(test, feature = "sandbox"))]
+        pub const NAMES: &[u8] = concat!($($iname, " ",)* $($sname, " ",)*).as_bytes();
         #[cfg(feature = "sandbox")]
         const OPTIONS: &[Opt] = {
             use Opt::*;
             &[$($iopt,)* $($sopt,)*]
         };
-        #[cfg(not(feature = "sandbox"))]
-        const NAMES: &[u8] = concat!($($iname, " ",)*).as_bytes();
+        #[cfg(all(test, not(feature = "sandbox")))]
+        pub const NAMES: &[u8] = concat!($($iname, " ",)*).as_bytes();
         #[cfg(not(feature = "sandbox"))]
         const OPTIONS: &[Opt] = {
             use Opt::*;
@@ -383,17 +384,36 @@ const fn bind(read_only: bool, devices: bool, optional: bool) -> Opt {
     })
 }
 
-/// An option and its name in the table, by the name as given (`--bind`, `-s`). Long names
-/// are kept without their `--`.
-fn lookup(given: &[u8]) -> Option<(&'static [u8], Opt)> {
-    let name = match given.strip_prefix(b"--") {
-        Some(long) if !long.starts_with(b"-") => long,
-        Some(_) => return None,
-        None => given,
-    };
-    let i = index_of(NAMES, name)?;
-    let opt = *OPTIONS.get(i)?;
-    Some((NAMES.split(|&b| b == b' ').nth(i)?, opt))
+/// The option names (long ones without their `--`), unpacked when the first is looked up
+/// (`husk -- COMMAND` looks up none).
+struct Names {
+    unpacked: [u8; text::NAMES_END],
+    len: usize,
+}
+
+impl Names {
+    /// An option by the name as given (`--bind`, `-s`).
+    #[inline(never)]
+    fn lookup(&mut self, given: &[u8]) -> Option<Opt> {
+        let name = match given.strip_prefix(b"--") {
+            Some(long) if !long.starts_with(b"-") => long,
+            Some(_) => return None,
+            None => given,
+        };
+        if self.len == 0 {
+            self.len = text::names(&mut self.unpacked).len();
+        }
+        OPTIONS
+            .get(index_of(&self.unpacked[..self.len], name)?)
+            .copied()
+    }
+}
+
+/// `-s` for the short option `s`, from a table that lives as long as husk (a message may
+/// name it after the unpacked names are gone).
+fn short_name(letter: u8) -> &'static [u8] {
+    let mut names = text::SHORT_NAMES.chunks(2);
+    names.find(|n| n[1] == letter).unwrap_or(b"-")
 }
 
 /// Walks argv, handing out option values: an attached one first (`-e3`, `--grace=1`),
@@ -508,6 +528,10 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>, spec: &mut Spec<'a>) -> Result<'a
         in_file: false,
         last: b"",
     };
+    let mut names = Names {
+        unpacked: [0; text::NAMES_END],
+        len: 0,
+    };
     while let Some(whole) = cur.shift() {
         let arg = whole.to_bytes();
         if arg == b"--" || arg.len() < 2 || arg[0] != b'-' {
@@ -526,13 +550,14 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>, spec: &mut Spec<'a>) -> Result<'a
             let (name, opt, rest) = if long {
                 let eq = arg.iter().position(|&b| b == b'=');
                 let name = &arg[..eq.unwrap_or(arg.len())];
-                let (_, opt) = lookup(name).ok_or(unknown(name))?;
+                let opt = names.lookup(name).ok_or(unknown(name))?;
                 if eq.is_some() && !opt.inline_ok() {
                     return Err(unknown(arg));
                 }
                 (name, opt, eq.map(|eq| suffix(whole, eq + 1)))
             } else {
-                let (name, opt) = lookup(&[b'-', arg[j]]).ok_or(unknown(arg))?;
+                let opt = names.lookup(&[b'-', arg[j]]).ok_or(unknown(arg))?;
+                let name = short_name(arg[j]);
                 (name, opt, (j + 1 < arg.len()).then(|| suffix(whole, j + 1)))
             };
             cur.attached = rest;
@@ -1400,9 +1425,19 @@ mod tests {
         assert_eq!(index_of(RLIMITS, b""), None);
         assert_eq!(capability_set(b"cap_sys_admin"), Some(1 << 21));
         assert_eq!(parse_rlimit(b"NOFILE=5").map(|r| r.resource), Some(7));
+        let mut names = Names {
+            unpacked: [0; text::NAMES_END],
+            len: 0,
+        };
+        let mut lookup = |name| names.lookup(name);
         assert!(lookup(b"").is_none() && lookup(b"-").is_none() && lookup(b"---s").is_none());
         assert!(lookup(b"--s").is_none() && lookup(b"-rw").is_none());
-        assert_eq!(lookup(b"--rw").map(|(n, _)| n), Some(&b"rw"[..]));
+        assert!(
+            matches!(lookup(b"--rw"), Some(Opt::Rw)) && matches!(lookup(b"-P"), Some(Opt::Pause))
+        );
+        for short in NAMES.split(|&b| b == b' ').filter(|n| n.starts_with(b"-")) {
+            assert_eq!(short_name(short[1]), short);
+        }
     }
 
     /// Every name of the packed tables against the kernel's own number for it, so a name

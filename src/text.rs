@@ -12,9 +12,19 @@ include!(concat!(env!("OUT_DIR"), "/texts.rs"));
 pub fn write(license: bool) {
     let mut text = [0u8; TEXT_LEN];
     let n = unpack(&PACKED, &mut text);
-    let (help, rest) = text[..n].split_at(HELP_LEN.min(n));
-    let license_text = &rest[..(LICENSE_END - HELP_LEN).min(rest.len())];
-    report::write_all(1, if license { license_text } else { help });
+    let range = if license {
+        HELP_END..LICENSE_END
+    } else {
+        NAMES_END..HELP_END
+    };
+    report::write_all(1, text[..n].get(range).unwrap_or_default());
+}
+
+/// The names of the options (`cli`'s table, long ones without their `--`), each followed
+/// by a space: the first of the texts, so only they are unpacked, into `buf`.
+pub fn names(buf: &mut [u8; NAMES_END]) -> &[u8] {
+    let n = unpack(&PACKED, buf);
+    &buf[..n]
 }
 
 /// A packed text: an errno's ("Unknown error" past the last Linux has), or one of husk's
@@ -70,8 +80,11 @@ mod tests {
     fn the_packed_texts_are_the_help_and_the_license() {
         let mut text = [0u8; TEXT_LEN];
         let n = unpack(&PACKED, &mut text);
-        let (help, rest) = text[..n].split_at(HELP_LEN);
-        let license = &rest[..LICENSE_END - HELP_LEN];
+        let help = &text[NAMES_END..HELP_END];
+        let license = &text[HELP_END..LICENSE_END];
+        assert_eq!(n, TEXT_LEN);
+        let mut names = [0u8; NAMES_END];
+        assert_eq!(super::names(&mut names), crate::cli::NAMES);
         assert_eq!(core::str::from_utf8(help).unwrap(), crate::cli::HELP);
         assert_eq!(core::str::from_utf8(license).unwrap(), crate::cli::LICENSE);
         let mut buf = [0u8; TEXT_LEN];
