@@ -50,24 +50,27 @@ pub fn get(t: Text, buf: &mut [u8; TEXT_LEN]) -> &[u8] {
 /// Unpacks into `out`; returns the length. A reference that does not fit ends it (the
 /// data is build.rs's, checked by the tests).
 fn unpack(packed: &[u8], out: &mut [u8]) -> usize {
-    let (mut n, mut i) = (0, 0);
-    while let (Some(&b), true) = (packed.get(i), n < out.len()) {
+    let mut n = 0;
+    let mut bytes = packed.iter();
+    while let (Some(&b), Some(slot)) = (bytes.next(), out.get_mut(n)) {
         if b < 0x80 {
-            out[n] = b;
+            *slot = b;
             n += 1;
-            i += 1;
             continue;
         }
         let len = usize::from(b >> 3 & 15) + 3;
-        let dist = (usize::from(b & 7) << 8 | usize::from(*packed.get(i + 1).unwrap_or(&0))) + 1;
-        if dist > n || n + len > out.len() {
+        let dist = (usize::from(b & 7) << 8 | usize::from(*bytes.next().unwrap_or(&0))) + 1;
+        // The run and what it repeats, which it may overlap: copied forwards, byte by byte.
+        let Some(run) = n
+            .checked_sub(dist)
+            .and_then(|from| out.get_mut(from..n + len))
+        else {
             return n;
+        };
+        for k in dist..run.len() {
+            run[k] = run[k - dist];
         }
-        for _ in 0..len {
-            out[n] = out[n - dist];
-            n += 1;
-        }
-        i += 2;
+        n += len;
     }
     n
 }
