@@ -448,15 +448,23 @@ impl<'a> Cursor<'a> {
         Some(s)
     }
 
+    /// The option's next value.
     fn arg(&mut self) -> Checked<&'a CStr> {
-        let missing = refused(text!("missing value"));
+        self.value().ok_or(refused(text!("missing value")))
+    }
+
+    /// The option's next value, if any: as an `Option` it comes back in two registers (a
+    /// `Checked` comes back through memory), and once inlined, the `?` that follows each
+    /// `arg` is the same test everywhere.
+    #[inline(never)]
+    fn value(&mut self) -> Option<&'a CStr> {
         let v = match self.attached.take() {
             Some(v) => v,
-            None if self.in_file && self.file.is_empty() => return Err(missing),
-            None => self.shift().ok_or(missing)?,
+            None if self.in_file && self.file.is_empty() => return None,
+            None => self.shift()?,
         };
         self.last = v.to_bytes();
-        Ok(v)
+        Some(v)
     }
 
     /// The next value read with `parse`, or refused with `reason`.
