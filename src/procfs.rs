@@ -24,7 +24,7 @@ pub fn for_each_pid(mut f: impl FnMut(i32)) {
 /// The parent pid from /proc/PID/stat (the field after the state, which follows the last
 /// ')' so that a command name with spaces or parentheses cannot confuse it).
 pub fn parent_of(pid: i32) -> Option<i32> {
-    let mut path = crate::buf::Buf::<32>::new();
+    let mut path: crate::buf::Buf = crate::buf::Buf::new();
     let path = path
         .push(b"/proc/")
         .num(pid.into())

@@ -82,8 +82,9 @@ pub fn write<'a>(
     write_map(pid, b"gid_map", &gid_map).map_err(|e| Error::new(b"writing gid_map", e))
 }
 
-/// Room for MAX_ID_RANGES lines (or arguments) of three u32 numbers.
-type MapText = Buf<512>;
+/// Room for MAX_ID_RANGES lines (or arguments) of three u32 numbers. PATH_MAX, as every
+/// small text husk composes: each size of `Buf` would be another copy of its code.
+type MapText = Buf;
 
 fn write_map(pid: i32, file: &[u8], map: &List<IdRange, MAX_ID_RANGES>) -> Result<(), Errno> {
     let mut text = MapText::new();
@@ -106,7 +107,7 @@ pub fn may_map_any_id() -> bool {
 
 /// Writes `/proc/PID/FILE` (PID 0: self) in one write(2), as the kernel requires.
 pub fn write_proc(pid: i32, file: &[u8], content: &[u8]) -> Result<(), Errno> {
-    let mut path = Buf::<64>::new();
+    let mut path: Buf = Buf::new();
     path.push(b"/proc/");
     if pid == 0 {
         path.push(b"self");
@@ -155,7 +156,7 @@ fn helper(
         // The environment is empty: newuidmap needs none.
         let envp = [core::ptr::null::<core::ffi::c_char>()];
         for dir in [&b"/usr/bin/"[..], b"/bin/", b"/usr/sbin/"] {
-            let mut path = Buf::<32>::new();
+            let mut path: Buf = Buf::new();
             if let Ok(p) = path.push(dir).push(name).as_cstr() {
                 // SAFETY: argv and envp are NULL-terminated (argv's last slot is never
                 // filled) and point into buffers that outlive the call.

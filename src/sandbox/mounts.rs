@@ -298,10 +298,10 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
         } => {
             // A descriptor's mount is in the caller's mount namespace, which this one only
             // copied: it is bound by its path here, then checked to be the same file.
-            let mut path = Buf::<PATH_MAX>::new();
+            let mut path: Buf = Buf::new();
             let src = match op.fd {
                 Some(fd) => {
-                    let mut link = Buf::<24>::new();
+                    let mut link: Buf = Buf::new();
                     let link = link.push(b"proc/self/fd/").num(fd.into()).as_cstr()?;
                     let mut buf = [core::mem::MaybeUninit::<u8>::uninit(); PATH_MAX];
                     path.push(fs::readlinkat_raw(&r.host, link, &mut buf)?.0);
@@ -354,12 +354,12 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
             let fresh = if op.kind == OpKind::Mqueue {
                 new_fs(c"mqueue", &[], NOSUID | NODEV | NOEXEC)
             } else {
-                let mut mode = Buf::<8>::new();
+                let mut mode: Buf = Buf::new();
                 let perms = op.perms.unwrap_or(0o755);
                 for shift in [9, 6, 3, 0] {
                     mode.push(&[b'0' + ((perms >> shift) & 7) as u8]);
                 }
-                let mut size = Buf::<24>::new();
+                let mut size: Buf = Buf::new();
                 size.num(op.size.unwrap_or(0) as i64);
                 let options = [(c"mode", mode.as_cstr()?), (c"size", size.as_cstr()?)];
                 let n = if op.size.is_some() { 2 } else { 1 };

@@ -34,7 +34,7 @@ pub fn started(sb: &Sandbox, pid: i32, flags: u64) {
             .push(b"\"child-pid\": ")
             .num(pid.into());
         for (file, flag) in NAMESPACES {
-            let mut path = Buf::<64>::new();
+            let mut path: Buf = Buf::new();
             path.push(b"/proc/")
                 .num(pid.into())
                 .push(b"/ns/")
