@@ -4,8 +4,9 @@
 //! devpts and the like can be mounted; `--uid`/`--gid` other than 0 are applied at the end
 //! by a nested user namespace that maps them onto that 0 (as bubblewrap does).
 
+use super::must;
 use crate::buf::Buf;
-use crate::error::{self, step, Error};
+use crate::error::{self, Error};
 use crate::spec::{IdRange, List, Sandbox, MAX_ID_RANGES};
 use crate::sys::{self, Errno};
 use rustix::fs::{Mode, OFlags};
@@ -188,9 +189,9 @@ fn helper(
 /// root caller, by changing ids (capabilities kept for COMMAND's `--cap-add`); otherwise
 /// through a nested user namespace mapping them onto the uid and gid 0 that set the
 /// sandbox up (a rootless caller has only that one id). Returns whether this process's
-/// own ids changed (which clears its parent-death signal).
-pub fn become_ids<'a>(sb: &Sandbox, identity: bool) -> error::Result<'a, bool> {
-    let changed = identity && change_ids(sb).map_err(|e| Error::new(b"--uid/--gid", e))?;
+/// own ids changed (which clears its parent-death signal). A failure ends the inner init.
+pub fn become_ids(sb: &Sandbox, identity: bool) -> bool {
+    let changed = identity && must(change_ids(sb), b"--uid/--gid");
     // The ids setup ran as (0 unless --uid-map said otherwise), read before unsharing.
     let setup = (
         rustix::process::geteuid().as_raw(),
@@ -206,13 +207,13 @@ pub fn become_ids<'a>(sb: &Sandbox, identity: bool) -> error::Result<'a, bool> {
     // of the mounts are locked), not change these.
     let admin = sb.caps & (1 << linux_raw_sys::general::CAP_SYS_ADMIN) != 0;
     if (uid, gid) == setup && !admin {
-        return Ok(changed);
+        return changed;
     }
     let nested = b"--uid/--gid (nested user namespace)";
-    step(
+    must(
         crate::sys::unshare(linux_raw_sys::general::CLONE_NEWUSER),
         nested,
-    )?;
+    );
     let one = |inside: u32, outside: u32| {
         let mut l = List::<IdRange, MAX_ID_RANGES>::new();
         let _ = l.push(IdRange {
@@ -224,14 +225,14 @@ pub fn become_ids<'a>(sb: &Sandbox, identity: bool) -> error::Result<'a, bool> {
     };
     // A change of ids made the process non-dumpable, which hands /proc/self to root: this
     // process must open its own maps (the inner init turns dumping off again right after).
-    step(
+    must(
         rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::Dumpable),
         nested,
-    )?;
-    step(write_map(0, b"uid_map", &one(uid, setup.0)), b"--uid")?;
-    step(write_proc(0, b"setgroups", b"deny"), b"--gid")?;
-    step(write_map(0, b"gid_map", &one(gid, setup.1)), b"--gid")?;
-    Ok(changed)
+    );
+    must(write_map(0, b"uid_map", &one(uid, setup.0)), b"--uid");
+    must(write_proc(0, b"setgroups", b"deny"), b"--gid");
+    must(write_map(0, b"gid_map", &one(gid, setup.1)), b"--gid");
+    changed
 }
 
 /// setresgid, no supplementary groups, setresuid, keeping the permitted capabilities so

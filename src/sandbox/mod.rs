@@ -12,7 +12,7 @@ use crate::error::{step, Error, Result};
 use crate::init::{self, Inherited, Payload};
 use crate::lockdown;
 use crate::spec::{Sandbox, SetupFd, Spec};
-use crate::sys::{self, SIGKILL};
+use crate::sys::{self, Errno, SIGKILL};
 use core::ffi::CStr;
 use linux_raw_sys::general as k;
 use rustix::fd::{AsFd, AsRawFd, OwnedFd};
@@ -144,14 +144,9 @@ fn clone_and_watch<'a>(
             identity,
             foreground,
         };
-        let status = match enter(spec, env, inherited, flags, facts, maps_rd, started_wr) {
-            Ok(status) => status,
-            Err(e) => {
-                e.report();
-                125
-            }
-        };
-        sys::exit(status);
+        sys::exit(enter(
+            spec, env, inherited, flags, facts, maps_rd, started_wr,
+        ));
     }
     drop(maps_rd);
     drop(started_wr);
@@ -209,7 +204,31 @@ struct HostFacts {
     foreground: bool,
 }
 
-/// The inner init: waits for its id maps, builds the sandbox, then runs the init loop.
+/// How the inner init's setup fails, as bubblewrap's: it prints the one line and exits 125
+/// (the monitor then sees that COMMAND never ran). Never inlined: one call per step, with
+/// no error carried back up through the callers.
+#[inline(never)]
+pub(super) fn die(e: Error) -> ! {
+    e.report();
+    sys::exit(125)
+}
+
+/// `die` of the error naming the step.
+#[inline(never)]
+fn die_at(what: &[u8], e: Errno) -> ! {
+    die(Error::new(what, e))
+}
+
+/// The value of a setup step of the inner init, or its failure (`die`).
+pub(super) fn must<T>(r: core::result::Result<T, Errno>, what: &[u8]) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => die_at(what, e),
+    }
+}
+
+/// The inner init: waits for its id maps, builds the sandbox, then runs the init loop;
+/// returns the exit status.
 fn enter<'a>(
     spec: &'a Spec,
     env: crate::spec::Env<'a>,
@@ -218,7 +237,7 @@ fn enter<'a>(
     facts: HostFacts,
     maps_rd: OwnedFd,
     started: OwnedFd,
-) -> Result<'a, i32> {
+) -> i32 {
     let sb = &spec.sandbox;
     // EOF: the monitor has written the maps (or died, and then SIGKILL follows).
     let _ = rustix::io::read(&maps_rd, &mut [0u8; 1]);
@@ -228,34 +247,36 @@ fn enter<'a>(
     // SAFETY: this clone of the monitor owns no descriptor but `started` from here on (the
     // cgroup descriptor it inherited is never used or dropped: the process ends in exit).
     let closed = unsafe { lockdown::close_fds(sb, Some(started.as_raw_fd() as u32), false) };
-    step(closed, b"closing inherited descriptors")?;
+    must(closed, b"closing inherited descriptors");
     if sb.time {
-        enter_time_namespace(sb)?;
+        enter_time_namespace(sb);
     }
     if namespaces & u64::from(k::CLONE_NEWNET) != 0 {
-        step(sys::interface_up(b"lo"), b"bringing up loopback (lo)")?;
+        must(sys::interface_up(b"lo"), b"bringing up loopback (lo)");
     }
     if namespaces & u64::from(k::CLONE_NEWUTS) != 0 {
         // husk's own default name is set where it can be (a container's seccomp profile may
         // refuse sethostname); a name the user asked for must be set.
         let set = rustix::system::sethostname(sb.hostname.unwrap_or(c"husk").to_bytes());
         if let (Err(e), Some(name)) = (set, sb.hostname) {
-            return Err(Error::new(b"--hostname", e).with(name));
+            die(Error::new(b"--hostname", e).with(name));
         }
     }
     if sb.builds_root() {
-        mounts::build_root(sb)?;
+        mounts::build_root(sb);
     } else if namespaces & u64::from(k::CLONE_NEWNS) != 0 {
         // The host's tree as it is, but what happens in this copy stays in it.
         let private = rustix::mount::MountPropagationFlags::REC
             | rustix::mount::MountPropagationFlags::PRIVATE;
-        step(
+        must(
             rustix::mount::mount_change(c"/", private),
             b"making mounts private",
-        )?;
+        );
     }
     if let Some(dir) = sb.chdir {
-        step(mounts::chdir_inside(dir), b"--chdir").map_err(|f| f.with(dir))?;
+        if let Err(e) = mounts::chdir_inside(dir) {
+            die(Error::new(b"--chdir", e).with(dir));
+        }
     }
     join_namespace(
         sb,
@@ -265,20 +286,20 @@ fn enter<'a>(
     let mut held = [0u32; 1 + crate::spec::MAX_LOCK_FILES];
     held[0] = sb.fd(SetupFd::Sync).unwrap_or(0) as u32;
     for (slot, &path) in held[1..].iter_mut().zip(sb.lock_files.iter()) {
-        *slot = lock_file(path)?;
+        *slot = lock_file(path);
     }
     // A change of ids clears the parent-death signal: set it again.
-    if namespaces & u64::from(k::CLONE_NEWUSER) != 0 && idmap::become_ids(sb, facts.identity)? {
+    if namespaces & u64::from(k::CLONE_NEWUSER) != 0 && idmap::become_ids(sb, facts.identity) {
         die_with_monitor(&started);
     }
     // From here untrusted code runs: it must not ptrace the init or read its memory.
-    step(
+    must(
         process::set_dumpable_behavior(process::DumpableBehavior::NotDumpable),
         b"PR_SET_DUMPABLE",
-    )?;
+    );
 
     let mut block = env::Block::new();
-    let env = block.build(env, sb)?;
+    let env = block.build(env, sb).unwrap_or_else(|e| die(e));
     let argv = spec.command;
     // The file to execute is argv[0] as given; --argv0 only changes what COMMAND sees.
     let mut payload = Payload::plain(argv, env, &spec.confine);
@@ -294,12 +315,10 @@ fn enter<'a>(
         block_on(fd);
     }
     if sb.as_pid_1 {
-        return Ok(init::exec_in_place(&payload, inherited, &started));
+        return init::exec_in_place(&payload, inherited, &started);
     }
     let (init, started) = (&spec.init, Some(started));
-    Ok(init::serve(
-        init, &payload, inherited, started, None, &mut held,
-    ))
+    init::serve(init, &payload, inherited, started, None, &mut held)
 }
 
 /// setns into the namespace a descriptor option names; whether it was given.
@@ -354,23 +373,24 @@ fn block_on(fd: i32) {
 
 /// `--lock-file PATH`: opened inside the sandbox and read-locked, as bubblewrap's init does;
 /// the init holds the descriptor (and the lock) while the sandbox lives.
-fn lock_file(path: &CStr) -> Result<'_, u32> {
-    let fail = |e| Error::new(b"--lock-file", e).with(path);
-    let fd =
-        rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).map_err(fail)?;
+fn lock_file(path: &CStr) -> u32 {
     let shared = rustix::fs::FlockOperation::NonBlockingLockShared;
-    rustix::fs::fcntl_lock(&fd, shared).map_err(fail)?;
-    Ok(rustix::fd::IntoRawFd::into_raw_fd(fd) as u32)
+    let locked = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+        .and_then(|fd| rustix::fs::fcntl_lock(&fd, shared).map(|()| fd));
+    match locked {
+        Ok(fd) => rustix::fd::IntoRawFd::into_raw_fd(fd) as u32,
+        Err(e) => die(Error::new(b"--lock-file", e).with(path)),
+    }
 }
 
 /// unshare(CLONE_NEWTIME) and the offsets, written before any process enters it.
-fn enter_time_namespace<'a>(sb: &Sandbox) -> Result<'a, ()> {
-    step(
+fn enter_time_namespace(sb: &Sandbox) {
+    must(
         crate::sys::unshare(linux_raw_sys::general::CLONE_NEWTIME),
         b"--unshare-time",
-    )?;
+    );
     if sb.monotonic_offset == 0 && sb.boottime_offset == 0 {
-        return Ok(());
+        return;
     }
     let what = b"--monotonic-offset/--boottime-offset";
     let mut text = crate::buf::Buf::<64>::new();
@@ -379,14 +399,14 @@ fn enter_time_namespace<'a>(sb: &Sandbox) -> Result<'a, ()> {
         .push(b" 0\nboottime ")
         .num(sb.boottime_offset)
         .push(b" 0");
-    let offsets = step(text.as_bytes(), what)?;
-    let fd = step(
+    let offsets = must(text.as_bytes(), what);
+    let fd = must(
         rustix::fs::open(
             "/proc/self/timens_offsets",
             OFlags::WRONLY | OFlags::CLOEXEC,
             Mode::empty(),
         ),
         what,
-    )?;
-    step(rustix::io::write(&fd, offsets).map(drop), what)
+    );
+    must(rustix::io::write(&fd, offsets), what);
 }

@@ -5,8 +5,9 @@
 //! `..` in a hostile root can lead a mount or a mkdir out of it. Fresh filesystems (proc,
 //! tmpfs, devpts, mqueue) come from fsopen/fsmount the same way.
 
+use super::{die, must};
 use crate::buf::{split_last, Buf, PATH_MAX};
-use crate::error::{self, step, Error};
+use crate::error::Error;
 use crate::spec::{MountOp, OpKind, Sandbox};
 use crate::sys::{self, Errno};
 use core::ffi::CStr;
@@ -38,16 +39,16 @@ struct Roots {
 }
 
 /// Builds the root from `--rootfs` (or an empty tmpfs) and the mount options, in order, then
-/// pivots into it and detaches the host's tree.
-pub fn build_root<'a>(sb: &'a Sandbox) -> error::Result<'a, ()> {
+/// pivots into it and detaches the host's tree. A failure ends the inner init (`die`).
+pub fn build_root(sb: &Sandbox) {
     let private = MountPropagationFlags::REC | MountPropagationFlags::PRIVATE;
-    step(m::mount_change(c"/", private), b"making mounts private")?;
+    must(m::mount_change(c"/", private), b"making mounts private");
     let dir = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
-    let host = step(fs::open(c"/", dir, Mode::empty()), b"opening /")?;
-    let cwd = step(
+    let host = must(fs::open(c"/", dir, Mode::empty()), b"opening /");
+    let cwd = must(
         fs::open(c".", dir, Mode::empty()),
         b"opening the current directory",
-    )?;
+    );
     // Directories get exactly the modes asked (a sticky --perms included), as with bwrap;
     // COMMAND gets the caller's umask back.
     let umask = rustix::process::umask(Mode::empty());
@@ -57,10 +58,10 @@ pub fn build_root<'a>(sb: &'a Sandbox) -> error::Result<'a, ()> {
     // directory of the host's can hold it, since pivot_root takes it off there again: /tmp
     // (as bubblewrap, which needs it), else one that a root without /tmp still has.
     let staging = b"mounting a staging tmpfs (on /tmp, /dev, /proc or /mnt)";
-    let base = step(
+    let base = must(
         new_fs(c"tmpfs", &[(c"mode", c"0755")], NOSUID | NODEV),
         staging,
-    )?;
+    );
     let mut at = Err(Errno::NOENT);
     for dir in [c"/tmp", c"/dev", c"/proc", c"/mnt"] {
         at = attach(&base, CWD, dir).and_then(|()| rustix::process::chdir(dir));
@@ -68,39 +69,38 @@ pub fn build_root<'a>(sb: &'a Sandbox) -> error::Result<'a, ()> {
             break;
         }
     }
-    step(at, staging)?;
+    must(at, staging);
     for d in [c"newroot", c"oldroot"] {
-        step(fs::mkdirat(CWD, d, Mode::from_raw_mode(0o755)), staging)?;
+        must(fs::mkdirat(CWD, d, Mode::from_raw_mode(0o755)), staging);
     }
-    step(
+    must(
         rustix::process::pivot_root(c".", c"oldroot"),
         b"pivot_root (staging)",
-    )?;
+    );
 
     let top = match sb.rootfs {
         Some(rootfs) => {
-            let fail = |e| Error::new(b"--rootfs", e).with(rootfs);
             let (base_fd, rel) = host_path(&host, &cwd, rootfs);
-            let tree = m::open_tree(base_fd, rel, tree_flags(true)).map_err(fail)?;
-            if !fs::fstat(&tree)
-                .is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::Directory)
-            {
-                return Err(fail(Errno::NOTDIR));
-            }
-            let ro = if sb.rw { 0 } else { RDONLY };
-            sys::mount_setattr(tree.as_fd(), true, NOSUID | NODEV | ro).map_err(fail)?;
-            tree
+            let tree = m::open_tree(base_fd, rel, tree_flags(true)).and_then(|tree| {
+                match fs::fstat(&tree) {
+                    Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Directory => {}
+                    _ => return Err(Errno::NOTDIR),
+                }
+                let ro = if sb.rw { 0 } else { RDONLY };
+                sys::mount_setattr(tree.as_fd(), true, NOSUID | NODEV | ro).map(|()| tree)
+            });
+            tree.unwrap_or_else(|e| die(Error::new(b"--rootfs", e).with(rootfs)))
         }
-        None => step(
+        None => must(
             new_fs(c"tmpfs", &[(c"mode", c"0755")], NOSUID | NODEV),
             b"mounting the root tmpfs",
-        )?,
+        ),
     };
-    step(attach(&top, CWD, c"/newroot"), b"attaching the new root")?;
-    let new = step(
+    must(attach(&top, CWD, c"/newroot"), b"attaching the new root");
+    let new = must(
         fs::open(c"/newroot", dir, Mode::empty()),
         b"opening the new root",
-    )?;
+    );
     let mut roots = Roots { host, cwd, new };
 
     for (i, op) in rootfs_defaults(sb).iter().enumerate() {
@@ -110,36 +110,31 @@ pub fn build_root<'a>(sb: &'a Sandbox) -> error::Result<'a, ()> {
         let dir_flags = OFlags::PATH | OFlags::DIRECTORY;
         match open_in(&roots.new, op.dest, dir_flags, ResolveFlags::NO_SYMLINKS) {
             Err(_) if i >= ROOTFS_NEEDED => continue,
-            Err(Errno::LOOP) => {
-                return Err(Error::new(b"--rootfs", Errno::LOOP)
-                    .with(op.dest)
-                    .because(SYMLINK_REFUSED))
-            }
+            Err(Errno::LOOP) => die(Error::new(b"--rootfs", Errno::LOOP)
+                .with(op.dest)
+                .because(SYMLINK_REFUSED)),
             _ => {}
         }
-        apply(&roots, op).map_err(|f| Error {
-            operands: [Some(op.dest.to_bytes()), None],
-            ..f
-        })?;
+        apply(&roots, op);
     }
     for op in sb.ops.iter() {
-        apply(&roots, op)?;
+        apply(&roots, op);
         if in_root(op.dest.to_bytes()).is_ok_and(|p| p.as_bytes() == Ok(b".")) {
             // A mount on the root itself covers the directory `new` refers to.
-            roots.new = step(
+            roots.new = must(
                 fs::open(c"/newroot", dir, Mode::empty()),
                 b"opening the new root",
-            )?;
+            );
         }
     }
 
-    step(rustix::process::chdir(c"/newroot"), b"pivot_root")?;
-    step(rustix::process::pivot_root(c".", c"."), b"pivot_root")?;
-    step(
+    must(rustix::process::chdir(c"/newroot"), b"pivot_root");
+    must(rustix::process::pivot_root(c".", c"."), b"pivot_root");
+    must(
         m::unmount(c".", UnmountFlags::DETACH),
         b"detaching the old root",
-    )?;
-    step(rustix::process::chdir(c"/"), b"chdir /")?;
+    );
+    must(rustix::process::chdir(c"/"), b"chdir /");
     rustix::process::umask(umask);
     // `roots.new` is the root directory now.
     verify(sb, &roots.new)
@@ -226,7 +221,7 @@ fn nth_op<'s, 'a>(sb: &'s Sandbox<'a>, i: usize) -> Option<&'s MountOp<'a>> {
 /// After the pivot, every /proc and /dev husk mounted (and did not cover later) must be in
 /// place: a proc with /proc/sys read-only, a tmpfs for /dev. A rootfs owner who swapped a
 /// directory while the root was built gets 125 here instead of an unhardened /proc.
-fn verify<'a>(sb: &Sandbox<'a>, root: &OwnedFd) -> error::Result<'a, ()> {
+fn verify(sb: &Sandbox, root: &OwnedFd) {
     const PROC_SUPER_MAGIC: u64 = 0x9fa0;
     const TMPFS_MAGIC: u64 = 0x0102_1994;
     const ST_RDONLY: u64 = 1;
@@ -260,29 +255,27 @@ fn verify<'a>(sb: &Sandbox<'a>, root: &OwnedFd) -> error::Result<'a, ()> {
         };
         let dest = open_in(root, op.dest, dir, ResolveFlags::NO_SYMLINKS);
         if !covered && dest.and_then(|d| in_place(&d)) != Ok(true) {
-            return Err(Error::new(op.option, Errno::PERM).with(op.dest).because(
+            die(Error::new(op.option, Errno::PERM).with(op.dest).because(
                 b"not in place after pivot_root (covered, or swapped while the root was built)",
             ));
         }
     }
-    Ok(())
 }
 
-/// One mount operation; a failure names the option and its operands.
-fn apply<'a>(r: &Roots, op: &MountOp<'a>) -> error::Result<'a, ()> {
-    apply_op(r, op).map_err(|e| {
-        let f = Error::new(op.option, e);
-        let f = match op.source {
-            Some(src) => f.with(src),
-            None => f,
-        }
-        .with(op.dest);
-        // /proc and /dev are resolved with RESOLVE_NO_SYMLINKS: ELOOP means a symlink.
-        match op.kind {
-            OpKind::Proc | OpKind::Dev if e == Errno::LOOP => f.because(SYMLINK_REFUSED),
-            OpKind::Proc if e == Errno::PERM => f.because(PROC_REFUSED),
-            _ => f,
-        }
+/// One mount operation; a failure, naming the option and its operands, ends the inner init.
+fn apply(r: &Roots, op: &MountOp) {
+    let Err(e) = apply_op(r, op) else { return };
+    let f = Error::new(op.option, e);
+    let f = match op.source {
+        Some(src) => f.with(src),
+        None => f,
+    }
+    .with(op.dest);
+    // /proc and /dev are resolved with RESOLVE_NO_SYMLINKS: ELOOP means a symlink.
+    die(match op.kind {
+        OpKind::Proc | OpKind::Dev if e == Errno::LOOP => f.because(SYMLINK_REFUSED),
+        OpKind::Proc if e == Errno::PERM => f.because(PROC_REFUSED),
+        _ => f,
     })
 }
 
