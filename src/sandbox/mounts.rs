@@ -625,10 +625,25 @@ fn cover(tree: OwnedFd, target: &OwnedFd, attrs: u64) -> Result<(), Errno> {
     attach(&tree, target, c"")
 }
 
+/// C strings packed one after another, each ending in NUL (`b"a\0bc\0"`): a list of names
+/// without a pointer and a length stored for each.
+struct Names(&'static [u8]);
+
+impl Iterator for Names {
+    type Item = &'static CStr;
+
+    fn next(&mut self) -> Option<&'static CStr> {
+        let end = self.0.iter().position(|&b| b == 0)?;
+        let (name, rest) = self.0.split_at(end + 1);
+        self.0 = rest;
+        CStr::from_bytes_with_nul(name).ok()
+    }
+}
+
 /// Host-wide knobs under a fresh /proc: read-only, or masked, as the OCI runtimes do.
 /// Entries this kernel lacks are skipped.
 fn harden_proc(host: &OwnedFd, proc: &OwnedFd) -> Result<(), Errno> {
-    for name in [c"sys", c"sysrq-trigger", c"irq", c"bus"] {
+    for name in Names(b"sys\0sysrq-trigger\0irq\0bus\0") {
         if let Ok(target) = entry(proc, name) {
             cover(
                 m::open_tree(proc, name, tree_flags(true))?,
@@ -637,16 +652,9 @@ fn harden_proc(host: &OwnedFd, proc: &OwnedFd) -> Result<(), Errno> {
             )?;
         }
     }
-    let files = [
-        c"kcore",
-        c"keys",
-        c"key-users",
-        c"timer_list",
-        c"sched_debug",
-        c"latency_stats",
-        c"timer_stats",
-    ];
-    for name in files {
+    let files = b"kcore\0keys\0key-users\0timer_list\0sched_debug\0latency_stats\0\
+        timer_stats\0";
+    for name in Names(files) {
         if let Ok(target) = entry(proc, name) {
             cover(
                 m::open_tree(host, c"dev/null", tree_flags(false))?,
@@ -655,7 +663,7 @@ fn harden_proc(host: &OwnedFd, proc: &OwnedFd) -> Result<(), Errno> {
             )?;
         }
     }
-    for name in [c"acpi", c"scsi", c"asound"] {
+    for name in Names(b"acpi\0scsi\0asound\0") {
         if let Ok(target) = entry(proc, name) {
             let empty = new_fs(
                 c"tmpfs",
@@ -671,15 +679,12 @@ fn harden_proc(host: &OwnedFd, proc: &OwnedFd) -> Result<(), Errno> {
 /// A minimal /dev on a fresh tmpfs: the harmless host devices bound in, a private devpts,
 /// /dev/shm, and the usual symlinks.
 fn populate_dev(host: &OwnedFd, dev: &OwnedFd) -> Result<(), Errno> {
-    let devices = [
-        (c"null", c"dev/null"),
-        (c"zero", c"dev/zero"),
-        (c"full", c"dev/full"),
-        (c"random", c"dev/random"),
-        (c"urandom", c"dev/urandom"),
-        (c"tty", c"dev/tty"),
-    ];
-    for (name, host_path) in devices {
+    // Each name in the new /dev, then the host's device.
+    let mut devices = Names(
+        b"null\0dev/null\0zero\0dev/zero\0full\0dev/full\0random\0dev/random\0\
+        urandom\0dev/urandom\0tty\0dev/tty\0",
+    );
+    while let (Some(name), Some(host_path)) = (devices.next(), devices.next()) {
         let create =
             OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
         drop(fs::openat(dev, name, create, Mode::from_raw_mode(0o666))?);
@@ -697,15 +702,12 @@ fn populate_dev(host: &OwnedFd, dev: &OwnedFd) -> Result<(), Errno> {
     attach(&pts, &entry(dev, c"pts")?, c"")?;
     // 1777 as made: the root is built with no umask.
     fs::mkdirat(dev, c"shm", Mode::from_raw_mode(0o1777))?;
-    let links = [
-        (c"pts/ptmx", c"ptmx"),
-        (c"/proc/self/fd", c"fd"),
-        (c"/proc/self/fd/0", c"stdin"),
-        (c"/proc/self/fd/1", c"stdout"),
-        (c"/proc/self/fd/2", c"stderr"),
-        (c"/proc/kcore", c"core"),
-    ];
-    for (target, name) in links {
+    // Each link's target, then its name.
+    let mut links = Names(
+        b"pts/ptmx\0ptmx\0/proc/self/fd\0fd\0/proc/self/fd/0\0stdin\0\
+        /proc/self/fd/1\0stdout\0/proc/self/fd/2\0stderr\0/proc/kcore\0core\0",
+    );
+    while let (Some(target), Some(name)) = (links.next(), links.next()) {
         fs::symlinkat(target, dev, name)?;
     }
     Ok(())
@@ -727,5 +729,12 @@ mod tests {
         assert_eq!(rel(b"/"), Ok(b".".to_vec()));
         assert_eq!(rel(b""), Ok(b".".to_vec()));
         assert_eq!(rel(&[b'a'; PATH_MAX]), Err(Errno::NAMETOOLONG));
+    }
+
+    #[test]
+    fn packed_names_are_c_strings_in_order() {
+        let names: Vec<&CStr> = Names(b"a\0bc\0\0d\0").collect();
+        assert_eq!(names, [c"a", c"bc", c"", c"d"]);
+        assert_eq!(Names(b"").next(), None);
     }
 }
