@@ -103,7 +103,8 @@ pub fn build_root(sb: &Sandbox) {
     );
     let mut roots = Roots { host, cwd, new };
 
-    for (i, op) in rootfs_defaults(sb).iter().enumerate() {
+    for i in 0..rootfs_defaults(sb) {
+        let op = &rootfs_default(i);
         // Never through a symlink, which could lead a tmpfs over /dev or /proc/sys: the
         // needed mounts refuse one, the others go only on directories of the rootfs
         // (Debian's /var/run is a symlink to /run, covered already).
@@ -169,26 +170,28 @@ pub fn chdir_inside(dir: &CStr) -> Result<(), Errno> {
 /// /tmp, /run and /var/run, so no host socket under them is reachable. The first
 /// ROOTFS_NEEDED are made where missing; the others only cover existing directories.
 const ROOTFS_NEEDED: usize = 3;
-const ROOTFS_DEFAULTS: [MountOp<'static>; 5] = {
-    const fn op(kind: OpKind, dest: &'static CStr) -> MountOp<'static> {
-        MountOp {
-            kind,
-            option: b"--rootfs",
-            source: None,
-            dest,
-            perms: None,
-            size: None,
-            fd: None,
-        }
+const ROOTFS_DEFAULTS: [(OpKind, &CStr); 5] = [
+    (OpKind::Proc, c"/proc"),
+    (OpKind::Dev, c"/dev"),
+    (OpKind::Tmpfs, c"/tmp"),
+    (OpKind::Tmpfs, c"/run"),
+    (OpKind::Tmpfs, c"/var/run"),
+];
+
+/// The i-th of them as a mount operation (made here: a table of whole operations is
+/// mostly empty fields).
+fn rootfs_default(i: usize) -> MountOp<'static> {
+    let (kind, dest) = ROOTFS_DEFAULTS[i];
+    MountOp {
+        kind,
+        option: b"--rootfs",
+        source: None,
+        dest,
+        perms: None,
+        size: None,
+        fd: None,
     }
-    [
-        op(OpKind::Proc, c"/proc"),
-        op(OpKind::Dev, c"/dev"),
-        op(OpKind::Tmpfs, c"/tmp"),
-        op(OpKind::Tmpfs, c"/run"),
-        op(OpKind::Tmpfs, c"/var/run"),
-    ]
-};
+}
 
 /// Whether two destinations name the same path, leading and trailing slashes aside.
 fn same_path(a: &CStr, b: &CStr) -> bool {
@@ -201,20 +204,21 @@ fn same_path(a: &CStr, b: &CStr) -> bool {
     trim(a) == trim(b)
 }
 
-fn rootfs_defaults(sb: &Sandbox) -> &'static [MountOp<'static>] {
+/// How many of ROOTFS_DEFAULTS apply: all with --rootfs, none without.
+fn rootfs_defaults(sb: &Sandbox) -> usize {
     if sb.rootfs.is_some() {
-        &ROOTFS_DEFAULTS
+        ROOTFS_DEFAULTS.len()
     } else {
-        &[]
+        0
     }
 }
 
 /// The i-th mount operation applied: the rootfs defaults, then the options in order.
-fn nth_op<'s, 'a>(sb: &'s Sandbox<'a>, i: usize) -> Option<&'s MountOp<'a>> {
+fn nth_op<'a>(sb: &Sandbox<'a>, i: usize) -> Option<MountOp<'a>> {
     let defaults = rootfs_defaults(sb);
-    match defaults.get(i) {
-        Some(op) => Some(op),
-        None => sb.ops.iter().nth(i - defaults.len()),
+    match i < defaults {
+        true => Some(rootfs_default(i)),
+        false => sb.ops.iter().nth(i - defaults).copied(),
     }
 }
 
