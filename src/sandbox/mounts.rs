@@ -337,7 +337,7 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
             } else {
                 new_fs(c"tmpfs", &[(c"mode", c"0755")], NOSUID | NOEXEC)?
             };
-            attach(&fresh, &target, c"")?;
+            attach(&fresh, target.as_fd(), c"")?;
             // `fresh` is the mount itself, now attached: everything below is done relative
             // to it, never by looking `dest` up again (the rootfs owner may have swapped it).
             if proc {
@@ -362,7 +362,7 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
                 let n = if op.size.is_some() { 2 } else { 1 };
                 new_fs(c"tmpfs", &options[..n], NOSUID | NODEV)
             }?;
-            attach(&fresh, &target, c"")
+            attach(&fresh, target.as_fd(), c"")
         }
         // As bwrap: the mode is given to a directory made here, not to one already there.
         OpKind::Dir => make_dirs(&r.new, dest.to_bytes(), op.perms),
@@ -455,7 +455,7 @@ fn new_fs(fstype: &CStr, options: &[(&CStr, &CStr)], attrs: u64) -> Result<Owned
 }
 
 /// Attaches the detached mount `tree` at `path` relative to `dir` (an empty path: `dir`).
-fn attach<Fd: AsFd>(tree: &OwnedFd, dir: Fd, path: &CStr) -> Result<(), Errno> {
+fn attach(tree: &OwnedFd, dir: BorrowedFd, path: &CStr) -> Result<(), Errno> {
     let mut flags = MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH;
     if path.is_empty() {
         flags |= MoveMountFlags::MOVE_MOUNT_T_EMPTY_PATH;
@@ -626,7 +626,7 @@ fn entry(dir: &OwnedFd, name: &CStr) -> Result<OwnedFd, Errno> {
 /// Mounts the detached `tree` over `target`, with `attrs` on it and every submount.
 fn cover(tree: OwnedFd, target: &OwnedFd, attrs: u64) -> Result<(), Errno> {
     sys::mount_setattr(tree.as_fd(), true, attrs)?;
-    attach(&tree, target, c"")
+    attach(&tree, target.as_fd(), c"")
 }
 
 /// C strings packed one after another, each ending in NUL (`b"a\0bc\0"`): a list of names
@@ -674,7 +674,7 @@ fn harden_proc(host: &OwnedFd, proc: &OwnedFd) -> Result<(), Errno> {
                 &[(c"size", c"0")],
                 RDONLY | NOSUID | NODEV | NOEXEC,
             )?;
-            attach(&empty, &target, c"")?;
+            attach(&empty, target.as_fd(), c"")?;
         }
     }
     Ok(())
@@ -703,7 +703,7 @@ fn populate_dev(host: &OwnedFd, dev: &OwnedFd) -> Result<(), Errno> {
         &[(c"ptmxmode", c"0666"), (c"mode", c"0620")],
         NOSUID | NOEXEC,
     )?;
-    attach(&pts, &entry(dev, c"pts")?, c"")?;
+    attach(&pts, entry(dev, c"pts")?.as_fd(), c"")?;
     // 1777 as made: the root is built with no umask.
     fs::mkdirat(dev, c"shm", Mode::from_raw_mode(0o1777))?;
     // Each link's target, then its name.
