@@ -6,7 +6,7 @@ use rustix::fs::{Mode, OFlags, RawDir};
 /// Calls `f` with every pid listed in /proc.
 pub fn for_each_pid(mut f: impl FnMut(i32)) {
     let Ok(dir) = rustix::fs::open(
-        "/proc",
+        c"/proc",
         OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
         Mode::empty(),
     ) else {

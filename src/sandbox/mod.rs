@@ -402,7 +402,7 @@ fn enter_time_namespace(sb: &Sandbox) {
     let offsets = must(text.as_bytes(), what);
     let fd = must(
         rustix::fs::open(
-            "/proc/self/timens_offsets",
+            c"/proc/self/timens_offsets",
             OFlags::WRONLY | OFlags::CLOEXEC,
             Mode::empty(),
         ),
