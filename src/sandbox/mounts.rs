@@ -109,7 +109,12 @@ pub fn build_root(sb: &Sandbox) {
         // needed mounts refuse one, the others go only on directories of the rootfs
         // (Debian's /var/run is a symlink to /run, covered already).
         let dir_flags = OFlags::PATH | OFlags::DIRECTORY;
-        match open_in(&roots.new, op.dest, dir_flags, ResolveFlags::NO_SYMLINKS) {
+        match open_in(
+            &roots.new,
+            op.dest.to_bytes(),
+            dir_flags,
+            ResolveFlags::NO_SYMLINKS,
+        ) {
             Err(_) if i >= ROOTFS_NEEDED => continue,
             Err(Errno::LOOP) => die(Error::new(b"--rootfs", Errno::LOOP)
                 .with(op.dest)
@@ -150,12 +155,7 @@ pub fn chdir_inside(dir: &CStr) -> Result<(), Errno> {
         OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
         Mode::empty(),
     )?;
-    let fd = open_in(
-        &root,
-        dir,
-        OFlags::PATH | OFlags::DIRECTORY,
-        ResolveFlags::empty(),
-    )?;
+    let fd = open_dir_in(&root, dir.to_bytes())?;
     rustix::process::fchdir(&fd)?;
     // The whole path must fit: the "(unreachable)" prefix comes first, and a buffer too
     // small for it all hides it behind ERANGE.
@@ -257,7 +257,7 @@ fn verify(sb: &Sandbox, root: &OwnedFd) {
                 && (magic != PROC_SUPER_MAGIC
                     || fs::fstatfs(entry(d, c"sys")?)?.f_flags as u64 & ST_RDONLY != 0))
         };
-        let dest = open_in(root, op.dest, dir, ResolveFlags::NO_SYMLINKS);
+        let dest = open_in(root, op.dest.to_bytes(), dir, ResolveFlags::NO_SYMLINKS);
         if !covered && dest.and_then(|d| in_place(&d)) != Ok(true) {
             die(Error::new(op.option, Errno::PERM).with(op.dest).because(
                 b"not in place after pivot_root (covered, or swapped while the root was built)",
@@ -326,7 +326,7 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
             cover(tree, &target, attrs)
         }
         OpKind::RemountRo => {
-            let target = open_in(&r.new, dest, OFlags::PATH, ResolveFlags::empty())?;
+            let target = open_in(&r.new, dest.to_bytes(), OFlags::PATH, ResolveFlags::empty())?;
             sys::mount_setattr(target.as_fd(), false, RDONLY)
         }
         OpKind::Proc | OpKind::Dev => {
@@ -490,11 +490,11 @@ fn in_root(path: &[u8]) -> Result<Buf, Errno> {
 /// openat2 inside the new root: symlinks and `..` resolve as if it were `/`.
 fn open_in(
     root: &OwnedFd,
-    path: &CStr,
+    path: &[u8],
     flags: OFlags,
     extra: ResolveFlags,
 ) -> Result<OwnedFd, Errno> {
-    let rel = in_root(path.to_bytes())?;
+    let rel = in_root(path)?;
     let rel = rel.as_cstr()?;
     let resolve = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS | extra;
     // openat2 fails with EAGAIN when a rename anywhere on the machine races a `..` lookup
@@ -522,13 +522,8 @@ fn parent_and_name(
 
 /// An O_PATH descriptor for the directory `path` inside the new root.
 fn open_dir_in(root: &OwnedFd, path: &[u8]) -> Result<OwnedFd, Errno> {
-    let path = in_root(path)?;
-    open_in(
-        root,
-        path.as_cstr()?,
-        OFlags::PATH | OFlags::DIRECTORY,
-        ResolveFlags::empty(),
-    )
+    let dir = OFlags::PATH | OFlags::DIRECTORY;
+    open_in(root, path, dir, ResolveFlags::empty())
 }
 
 /// The mode of the parents made for a destination given `perms`: 0755, without the group's
@@ -585,7 +580,7 @@ fn mount_point(
     perms: Option<u32>,
     extra: ResolveFlags,
 ) -> Result<OwnedFd, Errno> {
-    match open_in(root, path, OFlags::PATH, extra) {
+    match open_in(root, path.to_bytes(), OFlags::PATH, extra) {
         Err(Errno::NOENT) => {}
         other => return other,
     }
@@ -600,13 +595,13 @@ fn mount_point(
             Err(e) => return Err(e),
         }
     }
-    open_in(root, path, OFlags::PATH, extra)
+    open_in(root, path.to_bytes(), OFlags::PATH, extra)
 }
 
 fn chmod_in(root: &OwnedFd, path: &CStr, mode: u32) -> Result<(), Errno> {
     let fd = open_in(
         root,
-        path,
+        path.to_bytes(),
         OFlags::RDONLY | OFlags::NONBLOCK,
         ResolveFlags::empty(),
     )?;
