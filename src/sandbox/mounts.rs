@@ -125,7 +125,7 @@ pub fn build_root(sb: &Sandbox) {
     }
     for op in sb.ops.iter() {
         apply(&roots, op);
-        if in_root(op.dest.to_bytes()).is_ok_and(|p| p.as_bytes() == Ok(b".")) {
+        if in_root(op.dest.to_bytes(), &mut Buf::new()).is_ok_and(|p| p == c".") {
             // A mount on the root itself covers the directory `new` refers to.
             roots.new = must(
                 fs::open(c"/newroot", dir, Mode::empty()),
@@ -367,12 +367,13 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
         // As bwrap: the mode is given to a directory made here, not to one already there.
         OpKind::Dir => make_dirs(&r.new, dest.to_bytes(), op.perms),
         OpKind::Symlink => {
-            let (parent, name) = parent_and_name(&r.new, dest, None)?;
+            let mut name = Buf::new();
+            let (parent, name) = parent_and_name(&r.new, dest, None, &mut name)?;
             let target = op.source.unwrap_or(c"");
-            match fs::symlinkat(target, &parent, name.as_cstr()?) {
+            match fs::symlinkat(target, &parent, name) {
                 Err(Errno::EXIST) => {
                     let mut buf = [core::mem::MaybeUninit::<u8>::uninit(); PATH_MAX];
-                    match fs::readlinkat_raw(&parent, name.as_cstr()?, &mut buf) {
+                    match fs::readlinkat_raw(&parent, name, &mut buf) {
                         Ok((existing, _)) if *existing == *target.to_bytes() => Ok(()),
                         _ => Err(Errno::EXIST),
                     }
@@ -395,9 +396,10 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
                 let create = OFlags::CREATE | OFlags::EXCL | OFlags::RDWR | OFlags::CLOEXEC;
                 fs::openat(CWD, staged, create, mode)?
             } else {
-                let (parent, name) = parent_and_name(&r.new, dest, Some(perms))?;
+                let mut name = Buf::new();
+                let (parent, name) = parent_and_name(&r.new, dest, Some(perms), &mut name)?;
                 let create = OFlags::CREATE | OFlags::TRUNC | OFlags::WRONLY | OFlags::NOFOLLOW;
-                fs::openat(&parent, name.as_cstr()?, create | OFlags::CLOEXEC, mode)?
+                fs::openat(&parent, name, create | OFlags::CLOEXEC, mode)?
             };
             copy_data(data, &file)?;
             if !bound {
@@ -478,13 +480,12 @@ fn host_path<'f, 'p>(
     (host.as_fd(), if rel.is_empty() { c"." } else { rel })
 }
 
-/// A path in the new root as a relative one (leading slashes dropped, the root itself ".").
-fn in_root(path: &[u8]) -> Result<Buf, Errno> {
+/// A path in the new root as a relative one (leading slashes dropped, the root itself "."),
+/// composed in `buf`, a fresh one: a returned buffer would be copied, 4 KiB each time.
+fn in_root<'b>(path: &[u8], buf: &'b mut Buf) -> Result<&'b CStr, Errno> {
     let path = &path[path.iter().take_while(|&&b| b == b'/').count()..];
-    let mut rel = Buf::new();
-    rel.push(if path.is_empty() { b"." } else { path });
-    rel.as_bytes()?;
-    Ok(rel)
+    buf.push(if path.is_empty() { b"." } else { path })
+        .as_cstr()
 }
 
 /// openat2 inside the new root: symlinks and `..` resolve as if it were `/`.
@@ -494,8 +495,8 @@ fn open_in(
     flags: OFlags,
     extra: ResolveFlags,
 ) -> Result<OwnedFd, Errno> {
-    let rel = in_root(path)?;
-    let rel = rel.as_cstr()?;
+    let mut rel = Buf::new();
+    let rel = in_root(path, &mut rel)?;
     let resolve = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS | extra;
     // openat2 fails with EAGAIN when a rename anywhere on the machine races a `..` lookup
     // (openat2(2)); a few retries are enough in practice.
@@ -509,15 +510,16 @@ fn open_in(
 }
 
 /// The directory holding `path` (created if missing, with the modes bwrap gives the
-/// parents of a file of mode `perms`) and the last component.
-fn parent_and_name(
+/// parents of a file of mode `perms`) and the last component, composed in `buf`.
+fn parent_and_name<'b>(
     root: &OwnedFd,
     path: &CStr,
     perms: Option<u32>,
-) -> Result<(OwnedFd, Buf), Errno> {
+    buf: &'b mut Buf,
+) -> Result<(OwnedFd, &'b CStr), Errno> {
     let (dir, name) = split_last(path.to_bytes())?;
     make_dirs(root, dir, perms.map(|p| parent_mode(Some(p))))?;
-    Ok((open_dir_in(root, dir)?, in_root(name)?))
+    Ok((open_dir_in(root, dir)?, in_root(name, buf)?))
 }
 
 /// An O_PATH descriptor for the directory `path` inside the new root.
@@ -544,8 +546,8 @@ fn parent_mode(perms: Option<u32>) -> u32 {
 /// to it with `parent_mode(perms)`: each component is created in its parent, which is
 /// itself resolved inside the root, so a symlinked component cannot lead outside.
 fn make_dirs(root: &OwnedFd, path: &[u8], perms: Option<u32>) -> Result<(), Errno> {
-    let full = in_root(path)?;
-    let bytes = full.as_bytes()?;
+    let mut full = Buf::new();
+    let bytes = in_root(path, &mut full)?.to_bytes();
     let (parents, last) = (parent_mode(perms), perms.unwrap_or(0o755));
     let mut start = 0;
     while start < bytes.len() {
@@ -556,12 +558,13 @@ fn make_dirs(root: &OwnedFd, path: &[u8], perms: Option<u32>) -> Result<(), Errn
         let name = &bytes[start..end];
         if !name.is_empty() && name != b"." && name != b".." {
             let parent = open_dir_in(root, &bytes[..start])?;
-            let name = in_root(name)?;
+            let mut buf = Buf::new();
+            let name = in_root(name, &mut buf)?;
             // The last component (a path ending in two slashes gives its last the parents'
             // mode: none of bwrap's tests has one).
             let is_last = end + 1 >= bytes.len();
             let mode = if is_last { last } else { parents };
-            match fs::mkdirat(&parent, name.as_cstr()?, Mode::from_raw_mode(mode)) {
+            match fs::mkdirat(&parent, name, Mode::from_raw_mode(mode)) {
                 Ok(()) | Err(Errno::EXIST) => {}
                 Err(e) => return Err(e),
             }
@@ -587,10 +590,11 @@ fn mount_point(
     if dir {
         make_dirs(root, path.to_bytes(), perms)?;
     } else {
-        let (parent, name) = parent_and_name(root, path, perms)?;
+        let mut name = Buf::new();
+        let (parent, name) = parent_and_name(root, path, perms, &mut name)?;
         let create =
             OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        match fs::openat(&parent, name.as_cstr()?, create, Mode::from_raw_mode(0o444)) {
+        match fs::openat(&parent, name, create, Mode::from_raw_mode(0o444)) {
             Ok(_) | Err(Errno::EXIST) => {}
             Err(e) => return Err(e),
         }
@@ -723,7 +727,7 @@ mod tests {
         for refused in [&b"/"[..], b"", b"a/..", b"/.", b"//"] {
             assert_eq!(split_last(refused), Err(Errno::INVAL), "{refused:?}");
         }
-        let rel = |p: &[u8]| in_root(p).map(|b| b.as_bytes().unwrap().to_vec());
+        let rel = |p: &[u8]| in_root(p, &mut Buf::new()).map(|c| c.to_bytes().to_vec());
         assert_eq!(rel(b"///etc/x"), Ok(b"etc/x".to_vec()));
         assert_eq!(rel(b"/"), Ok(b".".to_vec()));
         assert_eq!(rel(b""), Ok(b".".to_vec()));
