@@ -114,7 +114,11 @@ fn seccomp<'a>(sb: &Sandbox) -> error::Result<'a, ()> {
 /// # Safety
 /// Unless `cloexec`, no live Rust object may own a descriptor from 3 up but `extra`.
 #[inline(never)]
-pub unsafe fn close_fds(sb: &Sandbox, extra: Option<u32>, cloexec: bool) -> Result<(), Errno> {
+pub unsafe fn close_fds<'a>(
+    sb: &Sandbox<'a>,
+    extra: Option<u32>,
+    cloexec: bool,
+) -> Result<(), Errno> {
     use crate::spec::{MAX_KEEP_FDS, MAX_OPS, MAX_SECCOMP_FDS, SETUP_FDS};
     let mut kept = [0u32; MAX_KEEP_FDS + MAX_SECCOMP_FDS + MAX_OPS + SETUP_FDS.len() + 1];
     let mut n = 0;
@@ -124,7 +128,8 @@ pub unsafe fn close_fds(sb: &Sandbox, extra: Option<u32>, cloexec: bool) -> Resu
     };
     sb.keep_fds.iter().for_each(|&fd| keep(fd));
     if !cloexec {
-        sb.setup_fds(|_, fd| keep(fd));
+        // A trait object, as in check_fds: one copy of setup_fds serves both.
+        sb.setup_fds(&mut (|_, fd| keep(fd)) as &mut dyn FnMut(&'a [u8], i32));
     }
     keep(extra.unwrap_or(0) as i32);
     // SAFETY: the caller's contract, for these descriptors.

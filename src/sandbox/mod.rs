@@ -41,7 +41,8 @@ pub fn check_fds<'a>(sb: &Sandbox<'a>) -> Result<'a, ()> {
     for &fd in sb.keep_fds.iter() {
         check(b"--keep-fd", fd);
     }
-    sb.setup_fds(&mut check);
+    // A trait object, as in lockdown::close_fds: one copy of setup_fds serves both.
+    sb.setup_fds(&mut check as &mut dyn FnMut(&'a [u8], i32));
     closed.map_or(Ok(()), Err)
 }
 
