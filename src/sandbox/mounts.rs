@@ -646,34 +646,38 @@ impl Iterator for Names {
 /// Host-wide knobs under a fresh /proc: read-only, or masked, as the OCI runtimes do.
 /// Entries this kernel lacks are skipped.
 fn harden_proc(host: &OwnedFd, proc: &OwnedFd) -> Result<(), Errno> {
-    for name in Names(b"sys\0sysrq-trigger\0irq\0bus\0") {
-        if let Ok(target) = entry(proc, name) {
-            cover(
-                m::open_tree(proc, name, tree_flags(true))?,
-                &target,
-                RDONLY | NOSUID | NODEV | NOEXEC,
-            )?;
-        }
-    }
-    let files = b"kcore\0keys\0key-users\0timer_list\0sched_debug\0latency_stats\0\
-        timer_stats\0";
-    for name in Names(files) {
-        if let Ok(target) = entry(proc, name) {
-            cover(
-                m::open_tree(host, c"dev/null", tree_flags(false))?,
-                &target,
-                RDONLY | NOSUID | NOEXEC,
-            )?;
-        }
-    }
-    for name in Names(b"acpi\0scsi\0asound\0") {
-        if let Ok(target) = entry(proc, name) {
-            let empty = new_fs(
-                c"tmpfs",
-                &[(c"size", c"0")],
-                RDONLY | NOSUID | NODEV | NOEXEC,
-            )?;
-            attach(&empty, target.as_fd(), c"")?;
+    // Read-only (the entry itself, bound over itself), masked by /dev/null, or hidden by
+    // an empty read-only tmpfs.
+    let lists: [&[u8]; 3] = [
+        b"sys\0sysrq-trigger\0irq\0bus\0",
+        b"kcore\0keys\0key-users\0timer_list\0sched_debug\0latency_stats\0timer_stats\0",
+        b"acpi\0scsi\0asound\0",
+    ];
+    for (how, list) in lists.into_iter().enumerate() {
+        for name in Names(list) {
+            let Ok(target) = entry(proc, name) else {
+                continue;
+            };
+            let (tree, attrs) = match how {
+                0 => (
+                    m::open_tree(proc, name, tree_flags(true))?,
+                    RDONLY | NOSUID | NODEV | NOEXEC,
+                ),
+                1 => (
+                    m::open_tree(host, c"dev/null", tree_flags(false))?,
+                    RDONLY | NOSUID | NOEXEC,
+                ),
+                _ => {
+                    let empty = new_fs(
+                        c"tmpfs",
+                        &[(c"size", c"0")],
+                        RDONLY | NOSUID | NODEV | NOEXEC,
+                    )?;
+                    attach(&empty, target.as_fd(), c"")?;
+                    continue;
+                }
+            };
+            cover(tree, &target, attrs)?;
         }
     }
     Ok(())
