@@ -21,8 +21,9 @@ const NAMESPACES: [(&[u8], u32); 6] = [
 /// sandbox's init exists: for each namespace in `flags` (those it was made with) whose id
 /// can be read while the init is still dumpable.
 pub fn started(sb: &Sandbox, pid: i32, flags: u64) {
-    for (fd, info) in [(sb.info_fd, true), (sb.json_status_fd, false)] {
+    for (i, fd) in [sb.info_fd, sb.json_status_fd].into_iter().enumerate() {
         let Some(fd) = fd else { continue };
+        let info = i == 0;
         let (sep, end): (&[u8], &[u8]) = if info {
             (b"\n    ", b"\n}")
         } else {
