@@ -106,7 +106,7 @@ fn clone_and_watch<'a>(
         )
         .map_err(|f| f.with(path))?;
     }
-    if let Some(status) = join_namespaces(sb)? {
+    if let Some(status) = join_namespaces(sb) {
         return Ok(status);
     }
     let (maps_rd, maps_wr) = step(rustix::pipe::pipe_with(CLOEXEC), b"pipe")?;
@@ -342,27 +342,38 @@ fn join_namespace(sb: &Sandbox, which: SetupFd, kind: rustix::thread::LinkNameSp
 /// (and nested in) them. Only a process already inside a joined pid namespace can make one
 /// below it, so with `--unshare-pid` a relay is forked there to be the monitor; this
 /// process then passes signals on to it and returns its exit status (Some), where bwrap's
-/// first process exits 0 at once. The relay dies with this process: it arms the signal,
-/// then checks it alive through a pipe whose only reader this process holds.
+/// first process exits 0 at once; or 125 when the relay could not be made (reported). The
+/// relay dies with this process: it arms the signal, then checks it alive through a pipe
+/// whose only reader this process holds.
 #[inline(never)]
-fn join_namespaces<'a>(sb: &Sandbox<'a>) -> Result<'a, Option<i32>> {
+fn join_namespaces(sb: &Sandbox) -> Option<i32> {
     use rustix::thread::LinkNameSpaceType::{ProcessID, User};
     join_namespace(sb, SetupFd::Userns, User);
     if !join_namespace(sb, SetupFd::Pidns, ProcessID)
         || sb.namespaces & u64::from(k::CLONE_NEWPID) == 0
     {
-        return Ok(None);
+        return None;
     }
-    let (parent_rd, parent_wr) = step(rustix::pipe::pipe_with(CLOEXEC), b"pipe")?;
-    let relay = step(sys::clone(0), b"--pidns (fork)")?;
+    let failed = |what, e| {
+        Error::new(what, e).report();
+        Some(125)
+    };
+    let (parent_rd, parent_wr) = match rustix::pipe::pipe_with(CLOEXEC) {
+        Ok(pipe) => pipe,
+        Err(e) => return failed(b"pipe", e),
+    };
+    let relay = match sys::clone(0) {
+        Ok(pid) => pid,
+        Err(e) => return failed(b"--pidns (fork)", e),
+    };
     if relay != 0 {
         let status = init::supervise(&crate::spec::Init::default(), relay, false);
         drop(parent_rd);
-        return Ok(Some(status));
+        return Some(status);
     }
     drop(parent_rd);
     die_with_monitor(&parent_wr);
-    Ok(None)
+    None
 }
 
 /// Waits for one byte (or EOF) on a descriptor option's descriptor.
