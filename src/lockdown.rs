@@ -522,7 +522,9 @@ impl Filter {
         }
     }
 
-    /// Appends `code k`; with `to` nonzero, a jump to that label when true.
+    /// Appends `code k`; with `to` nonzero, a jump to that label when true. Never inlined:
+    /// `policy` appends in three places.
+    #[inline(never)]
     fn op(&mut self, code: u16, k: u32, to: u8) {
         let (Some(i), Some(t)) = (self.ins.get_mut(self.len), self.to.get_mut(self.len)) else {
             self.broken = true;
