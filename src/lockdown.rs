@@ -184,6 +184,8 @@ fn one_cap(cap: u32) -> CapabilitySet {
 }
 
 /// Keeps exactly `keep` in the bounding, effective, permitted, inheritable and ambient sets.
+/// Never inlined: smaller as a call than inlined in the lockdown (measured).
+#[inline(never)]
 fn capabilities(keep: u64) -> Result<(), Errno> {
     let known = known_caps();
     // `--cap-add ALL` sets every bit, 63 too, which no capability has: it means all that

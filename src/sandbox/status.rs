@@ -19,7 +19,9 @@ const NAMESPACES: [(&[u8], u32); 6] = [
 /// `{ "child-pid": N, "<ns>-namespace": INODE, ... }` on `--json-status-fd`, and the same
 /// over lines of its own on `--info-fd` (then closed), as bubblewrap writes them once the
 /// sandbox's init exists: for each namespace in `flags` (those it was made with) whose id
-/// can be read while the init is still dumpable.
+/// can be read while the init is still dumpable. Never inlined: smaller as a call than
+/// inlined in the monitor (measured).
+#[inline(never)]
 pub fn started(sb: &Sandbox, pid: i32, flags: u64) {
     for (i, fd) in [sb.info_fd, sb.json_status_fd].into_iter().enumerate() {
         let Some(fd) = fd else { continue };
