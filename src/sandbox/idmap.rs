@@ -4,7 +4,7 @@
 //! devpts and the like can be mounted; `--uid`/`--gid` other than 0 are applied at the end
 //! by a nested user namespace that maps them onto that 0 (as bubblewrap does).
 
-use super::must;
+use super::{mounts::Names, must};
 use crate::buf::Buf;
 use crate::error::{self, Error};
 use crate::spec::{IdRange, List, Sandbox, MAX_ID_RANGES};
@@ -90,9 +90,11 @@ type MapText = Buf;
 fn write_map(pid: i32, file: &[u8], map: &List<IdRange, MAX_ID_RANGES>) -> Result<(), Errno> {
     let mut text = MapText::new();
     for r in map.iter() {
-        for (n, sep) in [(r.inside, b" "), (r.outside, b" "), (r.count, b"\n")] {
-            text.num(n.into()).push(sep);
-        }
+        text.num(r.inside.into())
+            .push(b" ")
+            .num(r.outside.into())
+            .push(b" ");
+        text.num(r.count.into()).push(b"\n");
     }
     write_proc(pid, file, text.as_bytes()?)
 }
@@ -159,9 +161,9 @@ fn helper(
         let _ = rustix::stdio::dup2_stderr(&said_wr);
         // The environment is empty: newuidmap needs none.
         let envp = [core::ptr::null::<core::ffi::c_char>()];
-        for dir in [&b"/usr/bin/"[..], b"/bin/", b"/usr/sbin/"] {
+        for dir in Names(b"/usr/bin/\0/bin/\0/usr/sbin/\0") {
             let mut path: Buf = Buf::new();
-            if let Ok(p) = path.push(dir).push(name).as_cstr() {
+            if let Ok(p) = path.push(dir.to_bytes()).push(name).as_cstr() {
                 // SAFETY: argv and envp are NULL-terminated (argv's last slot is never
                 // filled) and point into buffers that outlive the call.
                 unsafe { sys::execve(p, argv.as_ptr(), envp.as_ptr()) };

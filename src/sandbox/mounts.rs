@@ -63,14 +63,14 @@ pub fn build_root(sb: &Sandbox) {
         staging,
     );
     let mut at = Err(Errno::NOENT);
-    for dir in [c"/tmp", c"/dev", c"/proc", c"/mnt"] {
+    for dir in Names(b"/tmp\0/dev\0/proc\0/mnt\0") {
         at = attach(&base, CWD, dir).and_then(|()| rustix::process::chdir(dir));
         if !matches!(at, Err(Errno::NOENT | Errno::NOTDIR)) {
             break;
         }
     }
     must(at, staging);
-    for d in [c"newroot", c"oldroot"] {
+    for d in Names(b"newroot\0oldroot\0") {
         must(fs::mkdirat(CWD, d, Mode::from_raw_mode(0o755)), staging);
     }
     must(
@@ -636,7 +636,7 @@ fn cover(tree: OwnedFd, target: &OwnedFd, attrs: u64) -> Result<(), Errno> {
 
 /// C strings packed one after another, each ending in NUL (`b"a\0bc\0"`): a list of names
 /// without a pointer and a length stored for each.
-struct Names(&'static [u8]);
+pub(super) struct Names(pub(super) &'static [u8]);
 
 impl Iterator for Names {
     type Item = &'static CStr;
