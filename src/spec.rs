@@ -281,6 +281,7 @@ pub enum CgroupLimit {
 
 impl<'a> Spec<'a> {
     /// Defaults; `argv` only provides an empty COMMAND until the parser sets it.
+    #[inline(always)]
     pub fn new(argv: Argv<'a>) -> Self {
         Spec {
             command: argv.tail(argv.len()),
@@ -364,6 +365,7 @@ pub struct List<T, const N: usize> {
 }
 
 impl<T: Copy, const N: usize> List<T, N> {
+    #[inline(always)]
     pub fn new() -> Self {
         List {
             items: [const { MaybeUninit::uninit() }; N],
