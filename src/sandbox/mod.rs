@@ -220,6 +220,18 @@ fn die_at(what: &[u8], e: Errno) -> ! {
     die(Error::new(what, e))
 }
 
+/// `die` of the error naming an option, its operand, and the reason if husk has one of its
+/// own. Never inlined, and the error built in one piece: each of Error's builders copies
+/// it whole.
+#[inline(never)]
+pub(super) fn die_with(what: &[u8], e: Errno, operand: &CStr, reason: Option<&[u8]>) -> ! {
+    die(Error {
+        operands: [Some(operand.to_bytes()), None],
+        reason,
+        ..Error::new(what, e)
+    })
+}
+
 /// The value of a setup step of the inner init, or its failure (`die`).
 pub(super) fn must<T>(r: core::result::Result<T, Errno>, what: &[u8]) -> T {
     match r {
@@ -260,7 +272,7 @@ fn enter<'a>(
         // refuse sethostname); a name the user asked for must be set.
         let set = rustix::system::sethostname(sb.hostname.unwrap_or(c"husk").to_bytes());
         if let (Err(e), Some(name)) = (set, sb.hostname) {
-            die(Error::new(b"--hostname", e).with(name));
+            die_with(b"--hostname", e, name, None);
         }
     }
     if sb.builds_root() {
@@ -276,7 +288,7 @@ fn enter<'a>(
     }
     if let Some(dir) = sb.chdir {
         if let Err(e) = mounts::chdir_inside(dir) {
-            die(Error::new(b"--chdir", e).with(dir));
+            die_with(b"--chdir", e, dir, None);
         }
     }
     join_namespace(
@@ -393,7 +405,7 @@ fn lock_file(path: &CStr) -> u32 {
         .and_then(|fd| rustix::fs::fcntl_lock(&fd, shared).map(|()| fd));
     match locked {
         Ok(fd) => rustix::fd::IntoRawFd::into_raw_fd(fd) as u32,
-        Err(e) => die(Error::new(b"--lock-file", e).with(path)),
+        Err(e) => die_with(b"--lock-file", e, path, None),
     }
 }
 
