@@ -87,24 +87,13 @@ fn clone_and_watch<'a>(
         }
     }
     if let Some(path) = sb.netns {
-        let fd = step(
-            // Non-blocking: a FIFO named here must not stall husk (setns then refuses it).
-            rustix::fs::open(
-                path,
-                OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
-                Mode::empty(),
-            ),
-            b"--netns",
-        )
-        .map_err(|f| f.with(path))?;
-        step(
-            rustix::thread::move_into_link_name_space(
-                fd.as_fd(),
-                Some(rustix::thread::LinkNameSpaceType::Network),
-            ),
-            b"--netns",
-        )
-        .map_err(|f| f.with(path))?;
+        // Non-blocking: a FIFO named here must not stall husk (setns then refuses it).
+        let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        let joined = rustix::fs::open(path, flags, Mode::empty()).and_then(|fd| {
+            let net = rustix::thread::LinkNameSpaceType::Network;
+            rustix::thread::move_into_link_name_space(fd.as_fd(), Some(net))
+        });
+        joined.map_err(|e| Error::new(b"--netns", e).with(path))?;
     }
     if let Some(status) = join_namespaces(sb) {
         return Ok(status);
