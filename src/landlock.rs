@@ -42,20 +42,21 @@ const CONNECT_TCP: u64 = right(lk::LANDLOCK_ACCESS_NET_CONNECT_TCP);
 /// The ruleset for `ll`; `scope`: COMMAND runs in a sandbox, so it also gets the scopes.
 /// no_new_privs is already set.
 pub fn apply<'a>(ll: &'a Landlock<'a>, scope: bool) -> Result<'a, ()> {
-    if !ll.any() && !scope {
+    let any = ll.any();
+    if !any && !scope {
         return Ok(());
     }
     let abi = match sys::landlock_abi() {
         Ok(abi) => abi,
         // Scopes alone are best effort without a word: the sandbox asks for them itself.
-        Err(_) if !ll.any() => 0,
+        Err(_) if !any => 0,
         Err(e) => return not_enforced(ll, b"--landlock-*: landlock is unavailable here", e),
     };
     // COMMAND reaches neither the host's abstract sockets (with --share-net) nor, with a
     // signal, any process outside its own.
     let scopes = right(lk::LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | lk::LANDLOCK_SCOPE_SIGNAL);
     let scoped = if scope && abi >= 6 { scopes } else { 0 };
-    if !ll.any() && scoped == 0 {
+    if !any && scoped == 0 {
         return Ok(());
     }
     let has_net = !ll.bind.is_empty() || !ll.connect.is_empty();
@@ -79,19 +80,20 @@ pub fn apply<'a>(ll: &'a Landlock<'a>, scope: bool) -> Result<'a, ()> {
     let ruleset = sys::landlock_create_ruleset(handled_fs, handled_net, scoped, abi);
     let ruleset = ruleset.map_err(|e| Error::new(b"landlock_create_ruleset", e))?;
     for &(access, path) in ll.paths.iter() {
-        let fail = |e| Error::new(access.option(), e).with(path);
         let flags = OFlags::PATH | OFlags::CLOEXEC;
-        let fd: OwnedFd = rustix::fs::open(path, flags, Mode::empty()).map_err(fail)?;
-        let is_dir = rustix::fs::fstat(&fd).is_ok_and(|st| st.st_mode & 0o170000 == 0o040000);
-        let mut allowed = match access {
-            PathAccess::ReadOnly => READ_FILE | READ_DIR,
-            PathAccess::Exec => READ_FILE | READ_DIR | EXECUTE,
-            PathAccess::ReadWrite => handled_fs,
-        } & handled_fs;
-        if !is_dir {
-            allowed &= FILE_RIGHTS;
-        }
-        sys::landlock_add_path(&ruleset, fd.as_fd(), allowed).map_err(fail)?;
+        let added = rustix::fs::open(path, flags, Mode::empty()).and_then(|fd: OwnedFd| {
+            let is_dir = rustix::fs::fstat(&fd).is_ok_and(|st| st.st_mode & 0o170000 == 0o040000);
+            let mut allowed = match access {
+                PathAccess::ReadOnly => READ_FILE | READ_DIR,
+                PathAccess::Exec => READ_FILE | READ_DIR | EXECUTE,
+                PathAccess::ReadWrite => handled_fs,
+            } & handled_fs;
+            if !is_dir {
+                allowed &= FILE_RIGHTS;
+            }
+            sys::landlock_add_path(&ruleset, fd.as_fd(), allowed)
+        });
+        added.map_err(|e| Error::new(access.option(), e).with(path))?;
     }
     if handled_net != 0 {
         let options: [(&[u8], _, u64); 2] = [

@@ -58,11 +58,12 @@ pub fn write<'a>(
         !root && map.iter().any(|r| r.count != 1 || r.outside != own)
     };
     if needs_helper(&uid_map, uid) || needs_helper(&gid_map, gid) {
-        let helpers: [(&[u8], &[u8], _); 2] = [
-            (b"newuidmap", b"--uid-map (newuidmap)", &uid_map),
-            (b"newgidmap", b"--gid-map (newgidmap)", &gid_map),
+        const HELPERS: [(&[u8], &[u8]); 2] = [
+            (b"newuidmap", b"--uid-map (newuidmap)"),
+            (b"newgidmap", b"--gid-map (newgidmap)"),
         ];
-        for (name, what, map) in helpers {
+        for (i, &(name, what)) in HELPERS.iter().enumerate() {
+            let map = if i == 0 { &uid_map } else { &gid_map };
             if let Err(e) = helper(name, pid, map, said) {
                 let len = said.iter().position(|&b| b == 0).unwrap_or(said.len());
                 let words = said[..len].trim_ascii_end();

@@ -87,24 +87,13 @@ fn clone_and_watch<'a>(
         }
     }
     if let Some(path) = sb.netns {
-        let fd = step(
-            // Non-blocking: a FIFO named here must not stall husk (setns then refuses it).
-            rustix::fs::open(
-                path,
-                OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
-                Mode::empty(),
-            ),
-            b"--netns",
-        )
-        .map_err(|f| f.with(path))?;
-        step(
-            rustix::thread::move_into_link_name_space(
-                fd.as_fd(),
-                Some(rustix::thread::LinkNameSpaceType::Network),
-            ),
-            b"--netns",
-        )
-        .map_err(|f| f.with(path))?;
+        // Non-blocking: a FIFO named here must not stall husk (setns then refuses it).
+        let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        let joined = rustix::fs::open(path, flags, Mode::empty()).and_then(|fd| {
+            let net = rustix::thread::LinkNameSpaceType::Network;
+            rustix::thread::move_into_link_name_space(fd.as_fd(), Some(net))
+        });
+        joined.map_err(|e| Error::new(b"--netns", e).with(path))?;
     }
     if let Some(status) = join_namespaces(sb) {
         return Ok(status);
@@ -220,6 +209,18 @@ fn die_at(what: &[u8], e: Errno) -> ! {
     die(Error::new(what, e))
 }
 
+/// `die` of the error naming an option, its operand, and the reason if husk has one of its
+/// own. Never inlined, and the error built in one piece: each of Error's builders copies
+/// it whole.
+#[inline(never)]
+pub(super) fn die_with(what: &[u8], e: Errno, operand: &CStr, reason: Option<&[u8]>) -> ! {
+    die(Error {
+        operands: [Some(operand.to_bytes()), None],
+        reason,
+        ..Error::new(what, e)
+    })
+}
+
 /// The value of a setup step of the inner init, or its failure (`die`).
 pub(super) fn must<T>(r: core::result::Result<T, Errno>, what: &[u8]) -> T {
     match r {
@@ -260,7 +261,7 @@ fn enter<'a>(
         // refuse sethostname); a name the user asked for must be set.
         let set = rustix::system::sethostname(sb.hostname.unwrap_or(c"husk").to_bytes());
         if let (Err(e), Some(name)) = (set, sb.hostname) {
-            die(Error::new(b"--hostname", e).with(name));
+            die_with(b"--hostname", e, name, None);
         }
     }
     if sb.builds_root() {
@@ -276,7 +277,7 @@ fn enter<'a>(
     }
     if let Some(dir) = sb.chdir {
         if let Err(e) = mounts::chdir_inside(dir) {
-            die(Error::new(b"--chdir", e).with(dir));
+            die_with(b"--chdir", e, dir, None);
         }
     }
     join_namespace(
@@ -393,7 +394,7 @@ fn lock_file(path: &CStr) -> u32 {
         .and_then(|fd| rustix::fs::fcntl_lock(&fd, shared).map(|()| fd));
     match locked {
         Ok(fd) => rustix::fd::IntoRawFd::into_raw_fd(fd) as u32,
-        Err(e) => die(Error::new(b"--lock-file", e).with(path)),
+        Err(e) => die_with(b"--lock-file", e, path, None),
     }
 }
 

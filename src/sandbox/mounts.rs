@@ -5,7 +5,7 @@
 //! `..` in a hostile root can lead a mount or a mkdir out of it. Fresh filesystems (proc,
 //! tmpfs, devpts, mqueue) come from fsopen/fsmount the same way.
 
-use super::{die, must};
+use super::{die, die_with, must};
 use crate::buf::{split_last, Buf, PATH_MAX};
 use crate::error::Error;
 use crate::spec::{MountOp, OpKind, Sandbox};
@@ -89,7 +89,7 @@ pub fn build_root(sb: &Sandbox) {
                 let ro = if sb.rw { 0 } else { RDONLY };
                 sys::mount_setattr(tree.as_fd(), true, NOSUID | NODEV | ro).map(|()| tree)
             });
-            tree.unwrap_or_else(|e| die(Error::new(b"--rootfs", e).with(rootfs)))
+            tree.unwrap_or_else(|e| die_with(b"--rootfs", e, rootfs, None))
         }
         None => must(
             new_fs(c"tmpfs", &[(c"mode", c"0755")], NOSUID | NODEV),
@@ -116,9 +116,7 @@ pub fn build_root(sb: &Sandbox) {
             ResolveFlags::NO_SYMLINKS,
         ) {
             Err(_) if i >= ROOTFS_NEEDED => continue,
-            Err(Errno::LOOP) => die(Error::new(b"--rootfs", Errno::LOOP)
-                .with(op.dest)
-                .because(SYMLINK_REFUSED)),
+            Err(Errno::LOOP) => die_with(b"--rootfs", Errno::LOOP, op.dest, Some(SYMLINK_REFUSED)),
             _ => {}
         }
         apply(&roots, op);
@@ -261,9 +259,9 @@ fn verify(sb: &Sandbox, root: &OwnedFd) {
         };
         let dest = open_in(root, op.dest.to_bytes(), dir, ResolveFlags::NO_SYMLINKS);
         if !covered && dest.and_then(|d| in_place(&d)) != Ok(true) {
-            die(Error::new(op.option, Errno::PERM).with(op.dest).because(
-                b"not in place after pivot_root (covered, or swapped while the root was built)",
-            ));
+            let moved =
+                b"not in place after pivot_root (covered, or swapped while the root was built)";
+            die_with(op.option, Errno::PERM, op.dest, Some(moved));
         }
     }
 }
@@ -271,17 +269,22 @@ fn verify(sb: &Sandbox, root: &OwnedFd) {
 /// One mount operation; a failure, naming the option and its operands, ends the inner init.
 fn apply(r: &Roots, op: &MountOp) {
     let Err(e) = apply_op(r, op) else { return };
-    let f = Error::new(op.option, e);
-    let f = match op.source {
-        Some(src) => f.with(src),
-        None => f,
-    }
-    .with(op.dest);
+    let dest = Some(op.dest.to_bytes());
+    let operands = match op.source {
+        Some(src) => [Some(src.to_bytes()), dest],
+        None => [dest, None],
+    };
     // /proc and /dev are resolved with RESOLVE_NO_SYMLINKS: ELOOP means a symlink.
-    die(match op.kind {
-        OpKind::Proc | OpKind::Dev if e == Errno::LOOP => f.because(SYMLINK_REFUSED),
-        OpKind::Proc if e == Errno::PERM => f.because(PROC_REFUSED),
-        _ => f,
+    let reason = match op.kind {
+        OpKind::Proc | OpKind::Dev if e == Errno::LOOP => Some(SYMLINK_REFUSED),
+        OpKind::Proc if e == Errno::PERM => Some(PROC_REFUSED),
+        _ => None,
+    };
+    // Built in one piece: each of Error's builders would copy it whole.
+    die(Error {
+        operands,
+        reason,
+        ..Error::new(op.option, e)
     })
 }
 
