@@ -214,10 +214,11 @@ fn die_at(what: &[u8], e: Errno) -> ! {
 /// it whole.
 #[inline(never)]
 pub(super) fn die_with(what: &[u8], e: Errno, operand: &CStr, reason: Option<&[u8]>) -> ! {
+    let base = Error::new(what, e);
     die(Error {
         operands: [Some(operand.to_bytes()), None],
-        reason,
-        ..Error::new(what, e)
+        why: reason.map_or(base.why, crate::error::Why::Reason),
+        ..base
     })
 }
 

@@ -281,10 +281,11 @@ fn apply(r: &Roots, op: &MountOp) {
         _ => None,
     };
     // Built in one piece: each of Error's builders would copy it whole.
+    let base = Error::new(op.option, e);
     die(Error {
         operands,
-        reason,
-        ..Error::new(op.option, e)
+        why: reason.map_or(base.why, crate::error::Why::Reason),
+        ..base
     })
 }
 
