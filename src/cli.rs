@@ -13,8 +13,8 @@ use crate::argfile;
 use crate::error::{Error, Result};
 use crate::num::parse as parse_u64;
 use crate::spec::{
-    Action, Argv, CgroupLimit, Env, EnvOp, IdRange, MountOp, OpKind, PathAccess, Rlimit, SetupFd,
-    Spec, ALL_NAMESPACES,
+    Action, Argv, CgroupLimit, Env, EnvOp, IdRange, MountOp, OnExit, OpKind, PathAccess, Restart,
+    Rlimit, SetupFd, Spec, ALL_NAMESPACES,
 };
 use core::ffi::CStr;
 use linux_raw_sys::general as k;
@@ -115,6 +115,17 @@ Beyond tini:
 " => ["rlimit" SetRlimit];
 "  --time-limit SECONDS        SIGKILL everything after SECONDS (exit 137)
 " => ["time-limit" TimeLimit];
+sandbox "  --restart on-failure|always start COMMAND again when it exits (on-failure:
+                  with a status other than 0), after 1 s, then twice as long
+                  each time up to 32 s; at most 5 restarts a minute
+" => ["restart" Restarts];
+sandbox "
+As a machine's init (pid 1 of the initial pid namespace, or --machine): mounts
+what is missing of /proc, /sys, /dev, /run, /sys/fs/cgroup; when COMMAND is done,
+SIGTERM to all, --grace (2 s), SIGKILL, sync, then:
+  --on-exit poweroff|reboot|halt   (default poweroff)
+  --machine       be the machine's init in any pid namespace
+" => ["on-exit" OnExitAs, "machine" Machine];
 sandbox "  --landlock-ro PATH, --landlock-rw PATH, --landlock-exec PATH
                   once any is given, COMMAND reaches only these paths
 " => [
@@ -279,6 +290,9 @@ enum Opt {
     Pause,
     SetRlimit,
     TimeLimit,
+    Restarts,
+    OnExitAs,
+    Machine,
     Landlock(PathAccess),
     /// `--landlock-bind` (true) or `--landlock-connect`.
     LandlockPort(bool),
@@ -339,7 +353,7 @@ impl Opt {
         use Opt::*;
         matches!(
             self,
-            Rewrite | Grace | SetRlimit | TimeLimit | LandlockPort(_)
+            Rewrite | Grace | SetRlimit | TimeLimit | LandlockPort(_) | Restarts | OnExitAs
         )
     }
 
@@ -362,6 +376,10 @@ impl Opt {
                 | Pause
                 | SetRlimit
                 | TimeLimit
+                | Restarts
+                | OnExitAs
+                | Machine
+                | Hostname
                 | Landlock(_)
                 | LandlockPort(_)
                 | LandlockStrict
@@ -597,8 +615,33 @@ fn sandbox_option<'a>(
     cur: &mut Cursor<'a>,
     spec: &mut Spec<'a>,
 ) -> Result<'a, ()> {
-    let (sb, confine, cgroup) = (&mut spec.sandbox, &mut spec.confine, &mut spec.cgroup);
     let full = |what| Error::refused(name, what);
+    match opt {
+        Opt::Machine => spec.init.machine = true,
+        Opt::Restarts => {
+            spec.init.restart = match cur.parsed(
+                name,
+                |v| index_of(b"on-failure always", v),
+                b"expected on-failure or always",
+            )? {
+                0 => Restart::OnFailure,
+                _ => Restart::Always,
+            }
+        }
+        Opt::OnExitAs => {
+            spec.init.on_exit = match cur.parsed(
+                name,
+                |v| index_of(b"poweroff reboot halt", v),
+                b"expected poweroff, reboot or halt",
+            )? {
+                0 => OnExit::PowerOff,
+                1 => OnExit::Reboot,
+                _ => OnExit::Halt,
+            }
+        }
+        _ => {}
+    }
+    let (sb, confine, cgroup) = (&mut spec.sandbox, &mut spec.confine, &mut spec.cgroup);
     match opt {
         Opt::Landlock(access) => {
             let path = cur.arg(name)?;

@@ -14,6 +14,7 @@ pub mod exec;
 pub mod init;
 pub mod landlock;
 pub mod lockdown;
+pub mod machine;
 pub mod num;
 pub mod procfs;
 pub mod report;
@@ -28,18 +29,25 @@ pub mod text;
 use rustix::fd::{AsFd, AsRawFd};
 use spec::{Action, Argv, Env};
 
-/// Whether this build has the sandbox, landlock and `--cgroup` (the `sandbox` feature): the
-/// init-only build (`make init-only`) parses none of their options, and the branches that
-/// would run them are cut off by this constant, so their code is not linked.
+/// Whether this build has the sandbox, landlock, `--cgroup`, `--restart` and the machine's
+/// init (the `sandbox` feature): the init-only build (`make init-only`) parses none of
+/// their options, and the branches that would run them are cut off by this constant, so
+/// their code is not linked.
 pub const SANDBOX: bool = cfg!(feature = "sandbox");
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 const COMMIT: &str = env!("HUSK_COMMIT");
 
-/// The whole program: parses argv and runs; returns the exit status.
+/// The whole program: parses argv and runs; returns the exit status. As a machine's init
+/// it never returns: whatever happened, the machine is shut down (`machine`).
 pub fn run(argv: Argv, env: Env) -> i32 {
     let mut spec = spec::Spec::new(argv);
     let action = cli::parse(argv, env, &mut spec);
+    // Set up before anything is printed: an initramfs may have no console open yet.
+    let machine = machine::is_machine(&spec);
+    if machine {
+        machine::set_up(&mut spec);
+    }
     let action = action.and_then(|a| match a {
         // Whether husk is root matters to a sandbox only: init mode does not ask.
         Action::Run => {
@@ -48,7 +56,7 @@ pub fn run(argv: Argv, env: Env) -> i32 {
         }
         other => Ok(other),
     });
-    match action {
+    let status = match action {
         Err(e) => {
             e.report();
             125
@@ -68,8 +76,20 @@ pub fn run(argv: Argv, env: Env) -> i32 {
             }
             0
         }
-        Ok(Action::Run) => start(&spec, env),
+        Ok(Action::Run) => {
+            let mut restarts = machine::Restarts::default();
+            loop {
+                let status = start(&spec, env);
+                if !machine::restart_after(&spec, status, &mut restarts) {
+                    break status;
+                }
+            }
+        }
+    };
+    if machine {
+        machine::shut_down(&spec, status);
     }
+    status
 }
 
 /// Starts COMMAND, in a sandbox or under the init alone, inside `--cgroup` if given.

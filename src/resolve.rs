@@ -24,6 +24,11 @@ pub fn resolve<'a>(spec: &mut Spec<'a>, root: bool) -> Result<'a, ()> {
     if !crate::SANDBOX {
         return Ok(());
     }
+    // `--hostname` alone makes no sandbox: it names a machine (`machine::set_up`), and
+    // elsewhere it needs a UTS namespace.
+    if sb.hostname.is_some() && !sb.enabled {
+        return Err(Error::refused(b"--hostname", b"needs --unshare-uts"));
+    }
     if spec.cgroup.dir.is_none() && spec.cgroup.limits.iter().any(Option::is_some) {
         return Err(Error::refused(
             b"--memory-max/--pids-max/--cpu-max",
