@@ -77,9 +77,12 @@ pub fn run(argv: Argv, env: Env) -> i32 {
             0
         }
         Ok(Action::Run) => {
+            // Taken once: a restarted COMMAND gets what husk was started with, not the
+            // mask husk blocks everything with.
+            let inherited = init::Inherited::take();
             let mut restarts = machine::Restarts::default();
             loop {
-                let status = start(&spec, env);
+                let status = start(&spec, env, &inherited);
                 if !machine::restart_after(&spec, status, &mut restarts) {
                     break status;
                 }
@@ -93,14 +96,12 @@ pub fn run(argv: Argv, env: Env) -> i32 {
 }
 
 /// Starts COMMAND, in a sandbox or under the init alone, inside `--cgroup` if given.
-fn start(spec: &spec::Spec, env: Env) -> i32 {
+fn start(spec: &spec::Spec, env: Env, inherited: &init::Inherited) -> i32 {
     if !SANDBOX {
-        let inherited = init::Inherited::take();
         let payload = init::Payload::plain(spec.command, env, &spec.confine);
-        return init::serve(&spec.init, &payload, &inherited, None, None, &mut [0]);
+        return init::serve(&spec.init, &payload, inherited, None, None, &mut [0]);
     }
     let started = sandbox::check_fds(&spec.sandbox).and_then(|()| {
-        let inherited = init::Inherited::take();
         let cgroup = cgroup::prepare(&spec.cgroup)?;
         let cgroup_fd = cgroup.as_ref().map(|c| c.dir.as_fd());
         let status = if spec.sandbox.enabled {

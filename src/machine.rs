@@ -26,11 +26,13 @@ pub fn is_machine(spec: &Spec) -> bool {
     if !crate::SANDBOX {
         return false;
     }
-    if spec.init.machine {
-        return true;
-    }
+    // Not pid 1, husk would signal and power off a machine it does not own (resolve
+    // refuses --machine there).
     if !rustix::process::getpid().is_init() {
         return false;
+    }
+    if spec.init.machine {
+        return true;
     }
     match rustix::fs::stat(c"/proc/self/ns/pid") {
         Ok(st) => st.st_ino == INITIAL_PID_NS,
