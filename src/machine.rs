@@ -26,13 +26,13 @@ pub fn is_machine(spec: &Spec) -> bool {
     if !crate::SANDBOX {
         return false;
     }
-    // Not pid 1, husk would signal and power off a machine it does not own (resolve
-    // refuses --machine there).
-    if !rustix::process::getpid().is_init() {
-        return false;
-    }
+    // Asked for, also below another pid 1 (a script that runs husk last): the machine is
+    // then husk's to signal and power off as a whole.
     if spec.init.machine {
         return true;
+    }
+    if !rustix::process::getpid().is_init() {
+        return false;
     }
     match rustix::fs::stat(c"/proc/self/ns/pid") {
         Ok(st) => st.st_ino == INITIAL_PID_NS,

@@ -24,9 +24,6 @@ pub fn resolve<'a>(spec: &mut Spec<'a>, root: bool) -> Result<'a, ()> {
     if !crate::SANDBOX {
         return Ok(());
     }
-    if init.machine && !rustix::process::getpid().is_init() {
-        return Err(Error::refused(b"--machine", b"husk is not pid 1 here"));
-    }
     // `--hostname` alone makes no sandbox: it names a machine (`machine::set_up`), and
     // elsewhere it needs a UTS namespace.
     if sb.hostname.is_some() && !sb.enabled {
