@@ -77,33 +77,126 @@ fn main() {
 }
 
 /// `--help` and `-l` are a tenth of the binary as plain text: they are stored packed (LZ77,
-/// unpacked by src/text.rs), as `PACKED`, with `HELP_LEN` and `TEXT_LEN` (the two texts
-/// one after the other). The help is read from the rows of the `options!` table in
-/// src/cli.rs, so the table stays the one source; a unit test checks the round trip.
+/// unpacked by src/text.rs), as `PACKED`, with `HELP_LEN` and `TEXT_LEN` (the texts one
+/// after the other). The help is read from the rows of the `options!` table in
+/// src/cli.rs, so the table stays the one source; a unit test checks the round trip. The
+/// messages written `text!("...")` in `MESSAGE_SOURCES` follow, and the `text!` macro
+/// written here turns each into its number.
 fn pack_texts() {
     let cli = std::fs::read_to_string("src/cli.rs").expect("src/cli.rs");
-    let help = help_rows(&cli);
+    let (names, help) = table_rows(&cli);
     let license = std::fs::read_to_string("LICENSE").expect("LICENSE");
-    let errnos = errno_texts();
-    let text = [help.as_bytes(), license.as_bytes(), &errnos].concat();
+    let mut texts = errno_texts();
+    let messages = messages();
+    // Texts are numbered from the first errno's: "Unknown error" is the one after the last
+    // errno's, and the messages follow.
+    let first_message = texts.iter().filter(|&&b| b == 0).count() + 1;
+    for text in ["Unknown error"]
+        .into_iter()
+        .chain(messages.iter().map(|(_, t)| &t[..]))
+    {
+        texts.extend_from_slice(text.as_bytes());
+        texts.push(0);
+    }
+    let text = [
+        names.as_bytes(),
+        help.as_bytes(),
+        license.as_bytes(),
+        &texts,
+    ]
+    .concat();
     assert!(
         text.is_ascii(),
         "--help and LICENSE must be ASCII (packing uses the 8th bit)"
     );
-    let packed = pack(&text);
+    let packed = pack(&text, names.len());
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
-    let rust = format!(
-        "pub const HELP_LEN: usize = {};\npub const LICENSE_END: usize = {};\n\
-         pub const TEXT_LEN: usize = {};\npub const PACKED: [u8; {}] = {:?};\n",
-        help.len(),
-        help.len() + license.len(),
+    let short: String = names.split(' ').filter(|n| n.starts_with('-')).collect();
+    let mut rust = format!(
+        "pub const NAMES_END: usize = {};\npub const HELP_END: usize = {};\n\
+         pub const LICENSE_END: usize = {};\npub const UNKNOWN_ERRNO: u16 = {};\n\
+         pub const TEXT_LEN: usize = {};\npub const PACKED: [u8; {}] = {:?};\n\
+         /// The short options' names, `-s-p...`: a name that outlives the unpacked ones.\n\
+         pub const SHORT_NAMES: &[u8] = b\"{short}\";\n",
+        names.len(),
+        names.len() + help.len(),
+        names.len() + help.len() + license.len(),
+        first_message - 1,
         text.len(),
         packed.len(),
         packed
     );
+    rust.push_str("/// A message's number, from the message as written.\nmacro_rules! text {\n");
+    for (i, (written, _)) in messages.iter().enumerate() {
+        rust.push_str(&format!(
+            "    (\"{written}\") => {{ $crate::text::Text::Message({i}) }};\n"
+        ));
+    }
+    rust.push_str(
+        "    ($other:literal) => { compile_error!(concat!(\"text!(\", stringify!($other), \
+                   \"): not a message of the files build.rs reads (MESSAGE_SOURCES)\")) };\n",
+    );
+    rust.push_str("}\n/// The messages, for the test of the round trip.\n#[cfg(test)]\n");
+    rust.push_str("pub const MESSAGES: &[&str] = &[\n");
+    for (written, _) in &messages {
+        rust.push_str(&format!("    \"{written}\",\n"));
+    }
+    rust.push_str("];\n");
     std::fs::write(out.join("texts.rs"), rust).expect("writing texts.rs");
-    println!("cargo:rerun-if-changed=src/cli.rs");
-    println!("cargo:rerun-if-changed=LICENSE");
+    for source in ["src/cli.rs", "LICENSE"].iter().chain(MESSAGE_SOURCES) {
+        println!("cargo:rerun-if-changed={source}");
+    }
+}
+
+/// The files whose `text!("...")` messages are packed.
+const MESSAGE_SOURCES: &[&str] = &["src/cli.rs", "src/resolve.rs"];
+
+/// Every `text!("...")` of `MESSAGE_SOURCES` in this build, once each in order of
+/// appearance: the literal as written (for the macro's rule) and its text. The init-only
+/// build leaves out those of an item marked `#[cfg(feature = "sandbox")]` (the line after
+/// the mark when it ends with `;`, else up to the next `}` at the start of a line), as the
+/// compiler leaves out the item.
+fn messages() -> Vec<(String, String)> {
+    const OPEN: &str = "text!(";
+    const MARK: &str = "\n#[cfg(feature = \"sandbox\")]\n";
+    let sandbox = std::env::var_os("CARGO_FEATURE_SANDBOX").is_some();
+    let mut all: Vec<(String, String)> = Vec::new();
+    for source in MESSAGE_SOURCES {
+        let code = std::fs::read_to_string(source).expect(source);
+        let item_end = |at: usize| {
+            let line = at + MARK.len() + code[at + MARK.len()..].find('\n').expect("a line");
+            if code[..line].ends_with(';') {
+                line
+            } else {
+                at + code[at..].find("\n}").expect("an item's end")
+            }
+        };
+        let marked: Vec<(usize, usize)> = code
+            .match_indices(MARK)
+            .map(|(at, _)| (at, item_end(at)))
+            .collect();
+        let mut from = 0;
+        while let Some(at) = code[from..].find(OPEN) {
+            // rustfmt may break the line before a long literal.
+            let literal = code[from + at + OPEN.len()..].trim_start();
+            from += at + OPEN.len();
+            if !literal.starts_with('"') {
+                continue;
+            }
+            let (text, after) = string_literal(literal);
+            let written = &literal[1..literal.len() - after.len() - 1];
+            assert!(
+                text.is_ascii() && !text.contains('\0'),
+                "{source}: text!({written:?})"
+            );
+            let left_out = !sandbox && marked.iter().any(|&(a, b)| (a..b).contains(&from));
+            if !left_out && !all.iter().any(|(w, _)| w == written) {
+                all.push((written.to_owned(), text));
+            }
+            from = code.len() - after.len();
+        }
+    }
+    all
 }
 
 /// The text of every errno from 0 to the last Linux has (EHWPOISON, 133), NUL-separated,
@@ -120,31 +213,44 @@ fn errno_texts() -> Vec<u8> {
     all
 }
 
-/// The concatenated string literals before each `=>` of `options! { ... }` (of this build's
-/// rows).
-fn help_rows(cli: &str) -> String {
+/// The names of the options of `options! { ... }` (long ones without their `--`), each
+/// followed by a space, in the order of its `OPTIONS` (the init's rows, then the
+/// sandbox's), and the help: the concatenated string literals before each `=>` (of this
+/// build's rows).
+fn table_rows(cli: &str) -> (String, String) {
     let start = cli
         .find("\noptions! {")
         .expect("the options! table in src/cli.rs");
     let mut rest = &cli[start + "\noptions! {".len()..];
-    let mut help = String::new();
+    let (mut init_names, mut sandbox_names, mut help) =
+        (String::new(), String::new(), String::new());
     // The rows marked `sandbox` are left out of the init-only build, as their options are.
     let sandbox = std::env::var_os("CARGO_FEATURE_SANDBOX").is_some();
     loop {
         rest = rest.trim_start();
         if rest.starts_with('}') {
-            return help;
+            return (init_names + &sandbox_names, help);
         }
         let marked = rest.strip_prefix("sandbox ");
         let (literal, after) = string_literal(marked.unwrap_or(rest));
-        if marked.is_none() || sandbox {
-            help.push_str(&literal);
-        }
         let names = after
             .trim_start()
             .strip_prefix("=>")
             .expect("=> after a help row");
         let end = names.find("];").expect("]; closing a row's names");
+        if marked.is_none() || sandbox {
+            help.push_str(&literal);
+            let to = if marked.is_some() {
+                &mut sandbox_names
+            } else {
+                &mut init_names
+            };
+            // The row's names are its string literals, `["-h" Help, "help" Help]`.
+            for name in names[..end].split('"').skip(1).step_by(2) {
+                to.push_str(name);
+                to.push(' ');
+            }
+        }
         rest = &names[end + 2..];
     }
 }
@@ -181,14 +287,16 @@ fn string_literal(s: &str) -> (String, &str) {
 
 /// LZ77 with 2-byte references: a byte under 0x80 is itself; `0x80 | (len - 3) << 3 |
 /// (dist - 1) >> 8` then `(dist - 1) & 0xff` repeats `len` (3..=18) bytes from `dist`
-/// (1..=2048) back. Greedy, with one step of lazy matching.
-fn pack(text: &[u8]) -> Vec<u8> {
+/// (1..=2048) back. Greedy, with one step of lazy matching. No reference crosses `stop`,
+/// so unpacking the text before it alone unpacks all of it.
+fn pack(text: &[u8], stop: usize) -> Vec<u8> {
     const WINDOW: usize = 2048;
     const MAX: usize = 18;
     let longest = |at: usize| -> (usize, usize) {
+        let end = if at < stop { stop } else { text.len() };
         let mut best = (0, 0);
         for from in at.saturating_sub(WINDOW)..at {
-            let len = (0..MAX.min(text.len() - at))
+            let len = (0..MAX.min(end - at))
                 .take_while(|&k| text[from + k] == text[at + k])
                 .count();
             if len > best.0 {

@@ -46,20 +46,12 @@ impl<const N: usize> Buf<N> {
 
     /// The content; ENAMETOOLONG if an append did not fit.
     pub fn as_bytes(&self) -> Result<&[u8], Errno> {
-        Ok(&self.content()?[..self.len])
+        as_bytes(&self.bytes, self.len, self.overflowed)
     }
 
     /// The content as a C string; EINVAL if it holds a NUL of its own.
     pub fn as_cstr(&self) -> Result<&CStr, Errno> {
-        CStr::from_bytes_with_nul(self.content()?).map_err(|_| Errno::INVAL)
-    }
-
-    /// The content and its final NUL.
-    fn content(&self) -> Result<&[u8], Errno> {
-        match self.overflowed {
-            true => Err(Errno::NAMETOOLONG),
-            false => Ok(&self.bytes[..=self.len]),
-        }
+        as_cstr(&self.bytes, self.len, self.overflowed)
     }
 }
 
@@ -69,7 +61,25 @@ impl<const N: usize> Default for Buf<N> {
     }
 }
 
-// The copy is a function of slices, so that each size of buffer costs no code.
+// The work is done by functions of slices, so that each size of buffer costs no code.
+
+/// The content and its final NUL; ENAMETOOLONG if an append did not fit.
+fn content(bytes: &[u8], len: usize, overflowed: bool) -> Result<&[u8], Errno> {
+    match overflowed {
+        true => Err(Errno::NAMETOOLONG),
+        false => Ok(&bytes[..=len]),
+    }
+}
+
+#[inline(never)]
+fn as_bytes(bytes: &[u8], len: usize, overflowed: bool) -> Result<&[u8], Errno> {
+    Ok(&content(bytes, len, overflowed)?[..len])
+}
+
+#[inline(never)]
+fn as_cstr(bytes: &[u8], len: usize, overflowed: bool) -> Result<&CStr, Errno> {
+    CStr::from_bytes_with_nul(content(bytes, len, overflowed)?).map_err(|_| Errno::INVAL)
+}
 
 #[inline(never)]
 fn append_num(bytes: &mut [u8], len: &mut usize, n: i64) -> bool {
@@ -80,6 +90,17 @@ fn append_num(bytes: &mut [u8], len: &mut usize, n: i64) -> bool {
             len,
             crate::num::format(n.unsigned_abs(), &mut digits),
         )
+}
+
+/// Whether `s` holds `byte`. A loop, not `<[u8]>::contains`: that links core's memchr, 200
+/// bytes of code for the few short searches husk makes.
+pub fn holds(s: &[u8], byte: u8) -> bool {
+    for &b in s {
+        if b == byte {
+            return true;
+        }
+    }
+    false
 }
 
 /// `a/b//c/` → (`a/b//`, `c`): the last component, which must name an entry (not `.` or

@@ -16,14 +16,16 @@ use crate::spec::{
     Action, Argv, CgroupLimit, Env, EnvOp, IdRange, MountOp, OnExit, OpKind, PathAccess, Restart,
     Rlimit, SetupFd, Spec, ALL_NAMESPACES,
 };
+use crate::text::{self, Text};
 use core::ffi::CStr;
 use linux_raw_sys::general as k;
 
 /// The option table: rows of `--help` text, each with the options it documents (long ones
 /// without their `--`) and what each does; a row marked `sandbox` is left out of the
-/// init-only build (its options and its text). Expands to `HELP`, `NAMES` (every name of
-/// this build, one space apart: a table of slices would cost 16 bytes of pointers a name)
-/// and `OPTIONS` (what each name does, same order).
+/// init-only build (its options and its text). Expands to `OPTIONS` (what each name does,
+/// in the order of the names that build.rs reads from these rows and stores packed,
+/// `text::names`), and for the tests `HELP`, `NAMES` (every name of this build, one space
+/// after each) and `ROWS`.
 macro_rules! options {
     // Sorts the rows into the init's and the sandbox's, keeping every row for `HELP`.
     (@rows [$($i:tt)*] [$($s:tt)*] [$($all:tt)*]
@@ -41,15 +43,15 @@ macro_rules! options {
         /// `--help`'s text (packed into the binary by build.rs, which reads these rows).
         #[cfg(test)]
         pub const HELP: &str = concat!($($help),*);
-        #[cfg(feature = "sandbox")]
-        const NAMES: &[u8] = concat!($($iname, " ",)* $($sname, " ",)*).as_bytes();
+        #[cfg(all(test, feature = "sandbox"))]
+        pub const NAMES: &[u8] = concat!($($iname, " ",)* $($sname, " ",)*).as_bytes();
         #[cfg(feature = "sandbox")]
         const OPTIONS: &[Opt] = {
             use Opt::*;
             &[$($iopt,)* $($sopt,)*]
         };
-        #[cfg(not(feature = "sandbox"))]
-        const NAMES: &[u8] = concat!($($iname, " ",)*).as_bytes();
+        #[cfg(all(test, not(feature = "sandbox")))]
+        pub const NAMES: &[u8] = concat!($($iname, " ",)*).as_bytes();
         #[cfg(not(feature = "sandbox"))]
         const OPTIONS: &[Opt] = {
             use Opt::*;
@@ -271,8 +273,6 @@ SIGNAL is a name (TERM, SIGTERM, RTMIN+3) or a number. Exit status: COMMAND's;
 " => [];
 }
 
-const NOT_AN_FD: &[u8] = b"not a file descriptor";
-
 /// What an option does.
 #[derive(Clone, Copy)]
 enum Opt {
@@ -402,17 +402,36 @@ const fn bind(read_only: bool, devices: bool, optional: bool) -> Opt {
     })
 }
 
-/// An option and its name in the table, by the name as given (`--bind`, `-s`). Long names
-/// are kept without their `--`.
-fn lookup(given: &[u8]) -> Option<(&'static [u8], Opt)> {
-    let name = match given.strip_prefix(b"--") {
-        Some(long) if !long.starts_with(b"-") => long,
-        Some(_) => return None,
-        None => given,
-    };
-    let i = index_of(NAMES, name)?;
-    let opt = *OPTIONS.get(i)?;
-    Some((NAMES.split(|&b| b == b' ').nth(i)?, opt))
+/// The option names (long ones without their `--`), unpacked when the first is looked up
+/// (`husk -- COMMAND` looks up none).
+struct Names {
+    unpacked: [u8; text::NAMES_END],
+    len: usize,
+}
+
+impl Names {
+    /// An option by the name as given (`--bind`, `-s`).
+    #[inline(never)]
+    fn lookup(&mut self, given: &[u8]) -> Option<Opt> {
+        let name = match given.strip_prefix(b"--") {
+            Some(long) if !long.starts_with(b"-") => long,
+            Some(_) => return None,
+            None => given,
+        };
+        if self.len == 0 {
+            self.len = text::names(&mut self.unpacked).len();
+        }
+        OPTIONS
+            .get(index_of(&self.unpacked[..self.len], name)?)
+            .copied()
+    }
+}
+
+/// `-s` for the short option `s`, from a table that lives as long as husk (a message may
+/// name it after the unpacked names are gone).
+fn short_name(letter: u8) -> &'static [u8] {
+    let mut names = text::SHORT_NAMES.chunks(2);
+    names.find(|n| n[1] == letter).unwrap_or(b"-")
 }
 
 /// Walks argv, handing out option values: an attached one first (`-e3`, `--grace=1`),
@@ -426,6 +445,8 @@ struct Cursor<'a> {
     file: &'a [u8],
     /// The option being parsed came from the file (its values must too, as in bwrap).
     in_file: bool,
+    /// The value last handed out, for the message that refuses it.
+    last: &'a [u8],
 }
 
 impl<'a> Cursor<'a> {
@@ -445,27 +466,70 @@ impl<'a> Cursor<'a> {
         Some(s)
     }
 
-    fn arg(&mut self, option: &'a [u8]) -> Result<'a, &'a CStr> {
-        if let Some(v) = self.attached.take() {
-            return Ok(v);
-        }
-        let missing = Error::refused(option, b"missing value");
-        if self.in_file && self.file.is_empty() {
-            return Err(missing);
-        }
-        self.shift().ok_or(missing)
+    /// The option's next value.
+    fn arg(&mut self) -> Checked<&'a CStr> {
+        self.value().ok_or(refused(text!("missing value")))
     }
 
-    /// The next value read with `parse`, or an error naming the option and the value.
-    fn parsed<T>(
-        &mut self,
-        option: &'a [u8],
-        parse: fn(&'a [u8]) -> Option<T>,
-        reason: &'static [u8],
-    ) -> Result<'a, T> {
-        let v = self.arg(option)?.to_bytes();
-        parse(v).ok_or(Error::refused(option, reason).with_bytes(v))
+    /// The option's next value, if any: as an `Option` it comes back in two registers (a
+    /// `Checked` comes back through memory), and once inlined, the `?` that follows each
+    /// `arg` is the same test everywhere.
+    #[inline(never)]
+    fn value(&mut self) -> Option<&'a CStr> {
+        let v = match self.attached.take() {
+            Some(v) => v,
+            None if self.in_file && self.file.is_empty() => return None,
+            None => self.shift()?,
+        };
+        self.last = v.to_bytes();
+        Some(v)
     }
+
+    /// The next value read with `parse`, or refused with `reason`.
+    fn parsed<T>(&mut self, parse: fn(&'a [u8]) -> Option<T>, reason: Text) -> Checked<T> {
+        let v = self.arg()?.to_bytes();
+        parse(v).ok_or(bad_value(reason))
+    }
+}
+
+/// Why an option is refused: small enough to come back in registers (as an `Error`, each
+/// `?` of the parser copied it), it becomes the error naming the option in `parse`, and
+/// with `value` the value last taken (`husk: -e 300: not an exit code (0-255)`).
+#[derive(Clone, Copy)]
+struct Refused {
+    why: Text,
+    value: bool,
+}
+
+type Checked<T> = core::result::Result<T, Refused>;
+
+/// The option is refused (`husk: --hostname: needs --unshare-uts`).
+fn refused(why: Text) -> Refused {
+    Refused { why, value: false }
+}
+
+/// The value last taken is refused.
+fn bad_value(why: Text) -> Refused {
+    Refused { why, value: true }
+}
+
+impl Refused {
+    fn error<'a>(self, option: &'a [u8], value: &'a [u8]) -> Error<'a> {
+        let e = Error::refused(option, self.why);
+        if self.value {
+            e.with_bytes(value)
+        } else {
+            e
+        }
+    }
+}
+
+/// What the parser does after an option.
+enum Then {
+    Next,
+    Act(Action),
+    /// `--args FD`: read FD (an errno, not a `Refused`, if that fails) and walk it next.
+    ReadArgs(i32),
 }
 
 /// The part of a C string after its first `at` bytes, itself a C string.
@@ -488,6 +552,11 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>, spec: &mut Spec<'a>) -> Result<'a
         attached: None,
         file: b"",
         in_file: false,
+        last: b"",
+    };
+    let mut names = Names {
+        unpacked: [0; text::NAMES_END],
+        len: 0,
     };
     while let Some(whole) = cur.shift() {
         let arg = whole.to_bytes();
@@ -499,7 +568,7 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>, spec: &mut Spec<'a>) -> Result<'a
             cur.next -= usize::from(arg != b"--");
             break;
         }
-        let unknown = |name| Error::refused(name, b"unknown option (see --help)");
+        let unknown = |name| Error::refused(name, text!("unknown option (see --help)"));
         // One option, or each of a cluster of short ones: `-svv`, `-e3`, `-p SIGTERM`.
         let long = arg[1] == b'-';
         let mut j = 1;
@@ -507,18 +576,22 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>, spec: &mut Spec<'a>) -> Result<'a
             let (name, opt, rest) = if long {
                 let eq = arg.iter().position(|&b| b == b'=');
                 let name = &arg[..eq.unwrap_or(arg.len())];
-                let (_, opt) = lookup(name).ok_or(unknown(name))?;
+                let opt = names.lookup(name).ok_or(unknown(name))?;
                 if eq.is_some() && !opt.inline_ok() {
                     return Err(unknown(arg));
                 }
                 (name, opt, eq.map(|eq| suffix(whole, eq + 1)))
             } else {
-                let (name, opt) = lookup(&[b'-', arg[j]]).ok_or(unknown(arg))?;
+                let opt = names.lookup(&[b'-', arg[j]]).ok_or(unknown(arg))?;
+                let name = short_name(arg[j]);
                 (name, opt, (j + 1 < arg.len()).then(|| suffix(whole, j + 1)))
             };
             cur.attached = rest;
-            if let Some(action) = option(opt, name, &mut cur, spec)? {
-                return Ok(action);
+            match option(opt, name, &mut cur, spec) {
+                Ok(Then::Next) => {}
+                Ok(Then::Act(action)) => return Ok(action),
+                Ok(Then::ReadArgs(fd)) => cur.file = argfile::read(name, fd)?,
+                Err(r) => return Err(r.error(name, cur.last)),
             }
             j += 1;
             // Past the cluster, or the rest was this option's value.
@@ -534,23 +607,22 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>, spec: &mut Spec<'a>) -> Result<'a
 
 /// Why an argument of an `--args` file is refused: COMMAND, `--` and `--args` belong on the
 /// command line.
-const IN_FILE: &[u8] = b"not allowed in an --args file";
+const IN_FILE: Text = text!("not allowed in an --args file");
 
-/// One option with its values; `Some` for an option that is an action of its own.
+/// One option with its values.
 #[inline(never)]
 fn option<'a>(
     opt: Opt,
     name: &'a [u8],
     cur: &mut Cursor<'a>,
     spec: &mut Spec<'a>,
-) -> Result<'a, Option<Action>> {
+) -> Checked<Then> {
     let (init, confine) = (&mut spec.init, &mut spec.confine);
-    let full = |what| Error::refused(name, what);
     spec.sandbox.enabled |= opt.makes_sandbox();
     match opt {
-        Opt::Help => return Ok(Some(Action::Help)),
-        Opt::Version => return Ok(Some(Action::Version)),
-        Opt::License => return Ok(Some(Action::License)),
+        Opt::Help => return Ok(Then::Act(Action::Help)),
+        Opt::Version => return Ok(Then::Act(Action::Version)),
+        Opt::License => return Ok(Then::Act(Action::License)),
         Opt::Subreaper => init.subreaper = true,
         Opt::KillGroup => init.kill_group = true,
         Opt::Verbose => init.verbosity += 1,
@@ -558,53 +630,50 @@ fn option<'a>(
         Opt::Pause => init.pause = true,
         Opt::ParentDeath => {
             init.parent_death =
-                cur.parsed(name, signal_number, b"not a signal name or number")? as i32
+                cur.parsed(signal_number, text!("not a signal name or number"))? as i32
         }
         Opt::Remap => init.remap.insert(cur.parsed(
-            name,
             |v| parse_u64(v).filter(|&c| c <= 255),
-            b"not an exit code (0-255)",
+            text!("not an exit code (0-255)"),
         )? as u8),
         Opt::Rewrite => {
             let (from, to) = cur.parsed(
-                name,
                 parse_rewrite,
-                b"expected SIGNAL:SIGNAL (the second may be 0)",
+                text!("expected SIGNAL:SIGNAL (the second may be 0)"),
             )?;
             init.rewrite[from as usize] = to;
         }
         Opt::Grace => {
             init.grace_ms = Some(cur.parsed(
-                name,
                 parse_millis,
-                b"not a number of seconds (at most 4294967295)",
+                text!("not a number of seconds (at most 4294967295)"),
             )?)
         }
         Opt::TimeLimit => {
             init.time_limit_ms = Some(cur.parsed(
-                name,
                 |v| parse_millis(v).filter(|&ms| ms > 0),
-                b"not a number of seconds (0.001 to 4294967295)",
+                text!("not a number of seconds (0.001 to 4294967295)"),
             )?)
         }
         Opt::SetRlimit => {
             let limit = cur.parsed(
-                name,
                 parse_rlimit,
-                b"expected NAME=SOFT[:HARD] (see setrlimit(2); unlimited, K/M/G accepted)",
+                text!("expected NAME=SOFT[:HARD] (see setrlimit(2); unlimited, K/M/G accepted)"),
             )?;
             confine
                 .rlimits
                 .push(limit)
-                .map_err(|_| full(b"too many (max 16)"))?;
+                .map_err(|_| refused(text!("too many (max 16)")))?;
         }
         #[cfg(feature = "sandbox")]
-        _ => sandbox_option(opt, name, cur, spec)?,
-        // The init-only build has no names for the others.
+        _ => return sandbox_option(opt, name, cur, spec),
+        // The init-only build has no names for the others (nor a use for `name`).
         #[cfg(not(feature = "sandbox"))]
-        _ => {}
+        _ => {
+            let _ = name;
+        }
     }
-    Ok(None)
+    Ok(Then::Next)
 }
 
 /// One option of the sandbox, landlock or the cgroup (left out of the init-only build).
@@ -614,15 +683,21 @@ fn sandbox_option<'a>(
     name: &'a [u8],
     cur: &mut Cursor<'a>,
     spec: &mut Spec<'a>,
-) -> Result<'a, ()> {
-    let full = |what| Error::refused(name, what);
+) -> Checked<Then> {
+    const NOT_AN_FD: Text = text!("not a file descriptor");
+    // `--perms` or `--size` again before the option that takes the first, named with the
+    // argument of argv before the next (their values are never attached, so that is the
+    // value given, unless it came from an --args file: then it is the file's descriptor).
+    let twice = |cur: &mut Cursor<'a>| {
+        cur.last = cur.argv.get(cur.next - 1).to_bytes();
+        bad_value(text!("given twice before the option it applies to"))
+    };
     match opt {
         Opt::Machine => spec.init.machine = true,
         Opt::Restarts => {
             spec.init.restart = match cur.parsed(
-                name,
                 |v| index_of(b"on-failure always", v),
-                b"expected on-failure or always",
+                text!("expected on-failure or always"),
             )? {
                 0 => Restart::OnFailure,
                 _ => Restart::Always,
@@ -630,9 +705,8 @@ fn sandbox_option<'a>(
         }
         Opt::OnExitAs => {
             spec.init.on_exit = match cur.parsed(
-                name,
                 |v| index_of(b"poweroff reboot halt", v),
-                b"expected poweroff, reboot or halt",
+                text!("expected poweroff, reboot or halt"),
             )? {
                 0 => OnExit::PowerOff,
                 1 => OnExit::Reboot,
@@ -644,50 +718,50 @@ fn sandbox_option<'a>(
     let (sb, confine, cgroup) = (&mut spec.sandbox, &mut spec.confine, &mut spec.cgroup);
     match opt {
         Opt::Landlock(access) => {
-            let path = cur.arg(name)?;
+            let path = cur.arg()?;
             confine
                 .landlock
                 .paths
                 .push((access, path))
-                .map_err(|_| full(b"too many (max 32)"))?;
+                .map_err(|_| refused(text!("too many (max 32)")))?;
         }
         Opt::LandlockPort(bind) => {
             let port = cur.parsed(
-                name,
                 |v| parse_u64(v).filter(|&p| p <= 65535),
-                b"not a TCP port",
+                text!("not a TCP port"),
             )? as u16;
             let ll = &mut confine.landlock;
             let list = if bind { &mut ll.bind } else { &mut ll.connect };
-            list.push(port).map_err(|_| full(b"too many (max 16)"))?;
+            list.push(port)
+                .map_err(|_| refused(text!("too many (max 16)")))?;
         }
         Opt::LandlockStrict => confine.landlock.strict = true,
         Opt::Cgroup => {
-            let dir = cur.arg(name)?;
+            let dir = cur.arg()?;
             if dir.is_empty() {
-                return Err(full(b"not a directory path"));
+                return Err(refused(text!("not a directory path")));
             }
             cgroup.dir = Some(dir);
         }
         Opt::Limit(which) => {
-            let v = cur.arg(name)?;
+            let v = cur.arg()?;
             let b = v.to_bytes();
-            let (ok, reason): (bool, &[u8]) = match which {
+            let (ok, reason) = match which {
                 CgroupLimit::Memory => (
                     b == b"max" || parse_size(b).is_some(),
-                    b"not a size (bytes, K, M, G or max)",
+                    text!("not a size (bytes, K, M, G or max)"),
                 ),
                 CgroupLimit::Pids => (
                     b == b"max" || parse_u64(b).is_some(),
-                    b"not a number or max",
+                    text!("not a number or max"),
                 ),
                 CgroupLimit::Cpu => (
                     valid_cpu_max(b),
-                    b"expected QUOTA[/PERIOD] in microseconds (QUOTA may be max)",
+                    text!("expected QUOTA[/PERIOD] in microseconds (QUOTA may be max)"),
                 ),
             };
             if !ok {
-                return Err(full(reason).with_bytes(b));
+                return Err(bad_value(reason));
             }
             cgroup.limits[which as usize] = Some(v);
         }
@@ -696,49 +770,47 @@ fn sandbox_option<'a>(
             let (source, mode) = match kind {
                 // A descriptor stays the source as given too, for messages.
                 _ if matches!(opt, Opt::MountFd(_)) => {
-                    let v = cur.arg(name)?;
-                    fd = Some(parse_fd(v.to_bytes()).ok_or(full(NOT_AN_FD).with(v))? as i32);
+                    let v = cur.arg()?;
+                    fd = Some(parse_fd(v.to_bytes()).ok_or(bad_value(NOT_AN_FD))? as i32);
                     (Some(v), None)
                 }
-                OpKind::Bind { .. } | OpKind::Symlink => (Some(cur.arg(name)?), None),
+                OpKind::Bind { .. } | OpKind::Symlink => (Some(cur.arg()?), None),
                 OpKind::Chmod => (
                     None,
-                    Some(cur.parsed(name, parse_octal, b"not an octal mode")? as u32),
+                    Some(cur.parsed(parse_octal, text!("not an octal mode"))? as u32),
                 ),
                 _ => (None, None),
             };
             // As bwrap, which refuses --perms before an option that makes no file.
             let makes_file = matches!(kind, OpKind::Dir | OpKind::Tmpfs | OpKind::Data { .. });
             if sb.pending_perms.is_some() && !makes_file {
-                return Err(full(
-                    b"--perms applies only to --dir, --tmpfs and the data options",
-                ));
+                return Err(refused(text!(
+                    "--perms applies only to --dir, --tmpfs and the data options"
+                )));
             }
             let op = MountOp {
                 kind,
                 option: name,
                 source,
-                dest: cur.arg(name)?,
+                dest: cur.arg()?,
                 perms: mode.or(sb.pending_perms.take()),
                 size: sb.pending_size.take(),
                 fd,
             };
             sb.ops
                 .push(op)
-                .map_err(|_| full(b"too many mount options (max 256)"))?;
+                .map_err(|_| refused(text!("too many mount options (max 256)")))?;
         }
-        Opt::Fd(which) => {
-            sb.fds[which as usize] = Some(cur.parsed(name, parse_fd, NOT_AN_FD)? as i32)
-        }
+        Opt::Fd(which) => sb.fds[which as usize] = Some(cur.parsed(parse_fd, NOT_AN_FD)? as i32),
         Opt::LockFile => {
-            let path = cur.arg(name)?;
+            let path = cur.arg()?;
             sb.lock_files
                 .push(path)
-                .map_err(|_| full(b"too many (max 16)"))?;
+                .map_err(|_| refused(text!("too many (max 16)")))?;
         }
         Opt::AsPid1 => sb.as_pid_1 = true,
         Opt::AssertUsernsDisabled => sb.assert_userns_disabled = true,
-        Opt::Rootfs => sb.rootfs = Some(cur.arg(name)?),
+        Opt::Rootfs => sb.rootfs = Some(cur.arg()?),
         Opt::Rw => sb.rw = true,
         Opt::UnshareAll => {
             sb.namespaces |= ALL_NAMESPACES;
@@ -762,54 +834,54 @@ fn sandbox_option<'a>(
             sb.time = true;
             sb.unshare_asked = true;
         }
-        Opt::Netns => sb.netns = Some(cur.arg(name)?),
+        Opt::Netns => sb.netns = Some(cur.arg()?),
         Opt::Hostname => {
-            let v = cur.arg(name)?;
+            let v = cur.arg()?;
             let bytes = v.to_bytes();
             if (0..bytes.len()).any(|i| crate::report::is_control(&bytes[i..])) {
-                return Err(full(b"control characters are not allowed").with_bytes(bytes));
+                return Err(bad_value(text!("control characters are not allowed")));
             }
             sb.hostname = Some(v);
         }
-        Opt::Chdir => sb.chdir = Some(cur.arg(name)?),
-        Opt::Argv0 => sb.argv0 = Some(cur.arg(name)?),
+        Opt::Chdir => sb.chdir = Some(cur.arg()?),
+        Opt::Argv0 => sb.argv0 = Some(cur.arg()?),
         Opt::Setenv | Opt::Unsetenv | Opt::Clearenv => {
             let op = if matches!(opt, Opt::Clearenv) {
                 EnvOp::Clear
             } else {
                 // setenv(3) and unsetenv(3) refuse such a name, and so bubblewrap does.
-                let var = cur.arg(name)?;
-                if var.is_empty() || var.to_bytes().contains(&b'=') {
-                    return Err(full(b"not a variable name").with(var));
+                let var = cur.arg()?;
+                if var.is_empty() || crate::buf::holds(var.to_bytes(), b'=') {
+                    return Err(bad_value(text!("not a variable name")));
                 }
                 if matches!(opt, Opt::Setenv) {
-                    EnvOp::Set(var, cur.arg(name)?)
+                    EnvOp::Set(var, cur.arg()?)
                 } else {
                     EnvOp::Unset(var)
                 }
             };
             sb.env_ops
                 .push(op)
-                .map_err(|_| full(b"too many (max 128)"))?;
+                .map_err(|_| refused(text!("too many (max 128)")))?;
         }
         Opt::DieWithParent => sb.die_with_parent = true,
         Opt::NewSession => sb.new_session = true,
         Opt::Id(uid) => {
-            let id = Some(cur.parsed(name, parse_id, b"not an id")? as u32);
+            let id = Some(cur.parsed(parse_id, text!("not an id"))? as u32);
             *(if uid { &mut sb.uid } else { &mut sb.gid }) = id;
         }
         Opt::IdMap(uid) => {
-            let range = cur.parsed(name, parse_id_range, b"expected INSIDE:OUTSIDE:COUNT")?;
+            let range = cur.parsed(parse_id_range, text!("expected INSIDE:OUTSIDE:COUNT"))?;
             let list = if uid {
                 &mut sb.uid_map
             } else {
                 &mut sb.gid_map
             };
             list.push(range)
-                .map_err(|_| full(b"too many ranges (max 8)"))?;
+                .map_err(|_| refused(text!("too many ranges (max 8)")))?;
         }
         Opt::Offset(monotonic) => {
-            let secs = cur.parsed(name, parse_i64, b"not a number of seconds")?;
+            let secs = cur.parsed(parse_i64, text!("not a number of seconds"))?;
             sb.time = true;
             *(if monotonic {
                 &mut sb.monotonic_offset
@@ -818,7 +890,7 @@ fn sandbox_option<'a>(
             }) = secs;
         }
         Opt::StatusFd(info) => {
-            let fd = Some(cur.parsed(name, parse_fd, NOT_AN_FD)? as i32);
+            let fd = Some(cur.parsed(parse_fd, NOT_AN_FD)? as i32);
             *(if info {
                 &mut sb.info_fd
             } else {
@@ -827,22 +899,21 @@ fn sandbox_option<'a>(
         }
         // As bwrap: one of each for the --tmpfs or --dir that follows.
         Opt::Perms => {
-            let mode = cur.parsed(name, parse_octal, b"not an octal mode")? as u32;
+            let mode = cur.parsed(parse_octal, text!("not an octal mode"))? as u32;
             if sb.pending_perms.replace(mode).is_some() {
-                return Err(full(TWICE).with_bytes(cur.argv.get(cur.next - 1).to_bytes()));
+                return Err(twice(cur));
             }
         }
         Opt::Size => {
-            let size = cur.parsed(name, parse_tmpfs_size, b"not a size in bytes")?;
+            let size = cur.parsed(parse_tmpfs_size, text!("not a size in bytes"))?;
             if sb.pending_size.replace(size).is_some() {
-                return Err(full(TWICE).with_bytes(cur.argv.get(cur.next - 1).to_bytes()));
+                return Err(twice(cur));
             }
         }
         Opt::Cap(add) => {
             let set = cur.parsed(
-                name,
                 capability_set,
-                b"not a capability name (see capabilities(7)) or ALL",
+                text!("not a capability name (see capabilities(7)) or ALL"),
             )?;
             if add {
                 sb.caps |= set;
@@ -851,37 +922,36 @@ fn sandbox_option<'a>(
             }
         }
         Opt::KeepFd => {
-            let fd = cur.parsed(name, parse_fd, NOT_AN_FD)? as i32;
+            let fd = cur.parsed(parse_fd, NOT_AN_FD)? as i32;
             sb.keep_fds
                 .push(fd)
-                .map_err(|_| full(b"too many (max 64)"))?;
+                .map_err(|_| refused(text!("too many (max 64)")))?;
         }
         Opt::Seccomp(replace) => {
-            let fd = cur.parsed(name, parse_fd, NOT_AN_FD)? as i32;
+            let fd = cur.parsed(parse_fd, NOT_AN_FD)? as i32;
             sb.seccomp_fds
                 .push((fd, replace))
-                .map_err(|_| full(b"too many (max 8)"))?;
+                .map_err(|_| refused(text!("too many (max 8)")))?;
         }
         Opt::NoDefaultSeccomp => sb.no_default_seccomp = true,
         Opt::DisableUserns => sb.disable_userns = true,
         Opt::RestrictAf => {
             let set = cur.parsed(
-                name,
                 address_families,
-                b"not an address family list (see --help)",
+                text!("not an address family list (see --help)"),
             )?;
             sb.restrict_af = Some(set as u8);
         }
         Opt::Args => {
-            let fd = cur.parsed(name, parse_fd, b"not a file descriptor")? as i32;
+            let fd = cur.parsed(parse_fd, NOT_AN_FD)? as i32;
             if cur.in_file {
-                return Err(full(IN_FILE));
+                return Err(refused(IN_FILE));
             }
-            cur.file = argfile::read(name, fd)?;
+            return Ok(Then::ReadArgs(fd));
         }
         _ => {}
     }
-    Ok(())
+    Ok(Then::Next)
 }
 
 /// `-l`'s text, the repository's LICENSE (packed into the binary by build.rs).
@@ -1011,10 +1081,6 @@ fn parse_tmpfs_size(s: &[u8]) -> Option<u64> {
     parse_size(s).filter(|&n| n as i64 > 0)
 }
 
-/// `--perms` or `--size` again before the option that takes the first (their values are
-/// never attached: the one given is the argument before the next).
-const TWICE: &[u8] = b"given twice before the option it applies to";
-
 /// Bytes, with an optional K, M or G suffix (powers of 1024).
 pub fn parse_size(s: &[u8]) -> Option<u64> {
     let (digits, shift) = match s.last()? {
@@ -1095,18 +1161,13 @@ pub fn signal_number(s: &[u8]) -> Option<u8> {
     }
     // Other names for signals of the table (before, these were refused: the real-time
     // range check below caught them too).
-    let alias = match name {
-        b"IOT" => k::SIGIOT,
-        b"CLD" => k::SIGCHLD,
-        b"POLL" => k::SIGPOLL,
-        _ => 0,
-    };
-    if alias != 0 {
-        return Some(alias as u8);
+    if let Some(i) = index_of(b"IOT CLD POLL", name) {
+        return Some([k::SIGIOT, k::SIGCHLD, k::SIGPOLL][i] as u8);
     }
-    let n = match name {
-        _ if name.starts_with(b"RTMIN") => SIGRTMIN.checked_add(rt_offset(&name[5..], b'+')?)?,
-        _ if name.starts_with(b"RTMAX") => SIGRTMAX.checked_sub(rt_offset(&name[5..], b'-')?)?,
+    let (base, offset) = name.split_at_checked(5)?;
+    let n = match base {
+        b"RTMIN" => SIGRTMIN.checked_add(rt_offset(offset, b'+')?)?,
+        b"RTMAX" => SIGRTMAX.checked_sub(rt_offset(offset, b'-')?)?,
         _ => return None,
     };
     (SIGRTMIN..=SIGRTMAX).contains(&n).then_some(n as u8)
@@ -1133,6 +1194,7 @@ fn parse_rewrite(s: &[u8]) -> Option<(u8, u8)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Why;
 
     fn with_parse<R>(
         args: &[&str],
@@ -1261,11 +1323,12 @@ mod tests {
             attached: None,
             file: b"--a\0\0b\0",
             in_file: false,
+            last: b"",
         };
         assert_eq!(cur.shift(), Some(c"--a"));
-        assert_eq!(cur.arg(b"--a"), Ok(c""));
-        assert_eq!(cur.arg(b"--a"), Ok(c"b"));
-        assert!(cur.in_file && cur.arg(b"--a").is_err());
+        assert_eq!(cur.arg().ok(), Some(c""));
+        assert_eq!(cur.arg().ok(), Some(c"b"));
+        assert!(cur.in_file && cur.arg().is_err());
         assert_eq!(cur.shift(), Some(c"cmd"));
         assert!(!cur.in_file && cur.shift().is_none());
     }
@@ -1311,7 +1374,10 @@ mod tests {
                 Ok((env.collect(), spec.init.subreaper, cmd.collect()))
             }
             Ok(_) => panic!("not a run"),
-            Err(e) => Err((s(e.what), e.operands[0].map(s), s(e.reason.unwrap_or(b"")))),
+            Err(e) => {
+                let mut texts = [0; crate::text::TEXT_LEN];
+                Err((s(e.what), e.operands[0].map(s), s(e.words(&mut texts))))
+            }
         })
     }
 
@@ -1336,12 +1402,12 @@ mod tests {
         let got = with_file(b"--clearenv\0", &[], &["--", "-cmd"]);
         assert_eq!(got, Ok((strings(&["clear"]), false, strings(&["-cmd"]))));
         // What belongs on the command line is refused, named; values come from the file.
-        let s = |b: &[u8]| String::from_utf8(b.to_vec()).unwrap();
-        let refused = |what: &str| Err((what.to_string(), None, s(IN_FILE)));
+        let in_file = "not allowed in an --args file";
+        let refused = |what: &str| Err((what.to_string(), None, in_file.into()));
         assert_eq!(with_file(b"--clearenv\0sh\0", &[], &["cmd"]), refused("sh"));
         assert_eq!(with_file(b"--\0sh", &[], &["cmd"]), refused("--"));
         assert_eq!(with_file(b"-s\0\0", &[], &["cmd"]), refused(""));
-        let nested = Err(("--args".into(), None, s(IN_FILE)));
+        let nested = Err(("--args".into(), None, in_file.into()));
         assert_eq!(with_file(b"--args\x000\0", &[], &["cmd"]), nested);
         let missing = Err(("--setenv".into(), None, "missing value".into()));
         assert_eq!(with_file(b"--setenv\0A", &[], &["b", "cmd"]), missing);
@@ -1350,8 +1416,12 @@ mod tests {
         // A descriptor that is not open (a high one: other tests open theirs meanwhile).
         with_parse(&["husk", "--args", "1000000", "x"], &[], |r, _| {
             let e = r.err().expect("an error");
-            let want = (&b"--args"[..], Some(1000000), crate::sys::Errno::BADF);
-            assert_eq!((e.what, e.number, e.errno), want);
+            let want = (
+                &b"--args"[..],
+                Some(1000000),
+                Why::Text(Text::Errno(crate::sys::Errno::BADF)),
+            );
+            assert_eq!((e.what, e.number, e.why), want);
         });
     }
 
@@ -1404,9 +1474,19 @@ mod tests {
         assert_eq!(index_of(RLIMITS, b""), None);
         assert_eq!(capability_set(b"cap_sys_admin"), Some(1 << 21));
         assert_eq!(parse_rlimit(b"NOFILE=5").map(|r| r.resource), Some(7));
+        let mut names = Names {
+            unpacked: [0; text::NAMES_END],
+            len: 0,
+        };
+        let mut lookup = |name| names.lookup(name);
         assert!(lookup(b"").is_none() && lookup(b"-").is_none() && lookup(b"---s").is_none());
         assert!(lookup(b"--s").is_none() && lookup(b"-rw").is_none());
-        assert_eq!(lookup(b"--rw").map(|(n, _)| n), Some(&b"rw"[..]));
+        assert!(
+            matches!(lookup(b"--rw"), Some(Opt::Rw)) && matches!(lookup(b"-P"), Some(Opt::Pause))
+        );
+        for short in NAMES.split(|&b| b == b' ').filter(|n| n.starts_with(b"-")) {
+            assert_eq!(short_name(short[1]), short);
+        }
     }
 
     /// Every name of the packed tables against the kernel's own number for it, so a name

@@ -6,6 +6,7 @@
 
 use crate::report::Line;
 use crate::sys::Errno;
+use crate::text::Text;
 use core::ffi::CStr;
 
 #[derive(Debug, PartialEq, Eq)]
@@ -15,9 +16,36 @@ pub struct Error<'a> {
     pub operands: [Option<&'a [u8]>; 2],
     /// A numeric operand (a descriptor), after the others.
     pub number: Option<i32>,
-    pub errno: Errno,
-    /// Words of husk's own (or a helper's) instead of the errno text.
-    pub reason: Option<&'a [u8]>,
+    pub why: Why<'a>,
+}
+
+/// What the message ends with: a packed text (an errno's, or husk's own), or words given.
+/// As an enum of the two it takes the 16 bytes of the words alone, and every `?` across
+/// husk copies the error.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub enum Why<'a> {
+    /// `No such file or directory`, or a message of husk's own (`text!`).
+    Text(Text),
+    /// Words of husk's own (or a helper's).
+    Reason(&'a [u8]),
+}
+
+impl<'a> From<&'a [u8]> for Why<'a> {
+    fn from(reason: &'a [u8]) -> Self {
+        Why::Reason(reason)
+    }
+}
+
+impl<'a, const N: usize> From<&'a [u8; N]> for Why<'a> {
+    fn from(reason: &'a [u8; N]) -> Self {
+        Why::Reason(reason)
+    }
+}
+
+impl From<Text> for Why<'_> {
+    fn from(text: Text) -> Self {
+        Why::Text(text)
+    }
 }
 
 pub type Result<'a, T> = core::result::Result<T, Error<'a>>;
@@ -28,19 +56,23 @@ impl<'a> Error<'a> {
             what,
             operands: [None, None],
             number: None,
-            errno,
-            reason: None,
+            why: Why::Text(Text::Errno(errno)),
         }
     }
 
     /// A failure husk finds itself (a bad option, a refused layout): `reason` says why.
-    pub fn refused(what: &'a [u8], reason: &'a [u8]) -> Self {
-        Error::new(what, Errno::INVAL).because(reason)
+    pub fn refused(what: &'a [u8], reason: impl Into<Why<'a>>) -> Self {
+        Error {
+            what,
+            operands: [None, None],
+            number: None,
+            why: reason.into(),
+        }
     }
 
-    pub fn because(self, reason: &'a [u8]) -> Self {
+    pub fn because(self, reason: impl Into<Why<'a>>) -> Self {
         Error {
-            reason: Some(reason),
+            why: reason.into(),
             ..self
         }
     }
@@ -64,7 +96,7 @@ impl<'a> Error<'a> {
         }
     }
 
-    /// Never inlined: the errno texts are unpacked in its frame.
+    /// Never inlined: the texts are unpacked in its frame.
     #[inline(never)]
     pub fn report(&self) {
         let mut texts = [0u8; crate::text::TEXT_LEN];
@@ -77,11 +109,16 @@ impl<'a> Error<'a> {
             line.push(b" ").num(n.into());
         }
         line.push(b": ")
-            .push_escaped(match self.reason {
-                Some(reason) => reason,
-                None => crate::text::errno_text(self.errno, &mut texts),
-            })
+            .push_escaped(self.words(&mut texts))
             .print();
+    }
+
+    /// The end of the message: the reason, or the text unpacked into `texts`.
+    pub fn words<'b>(&'b self, texts: &'b mut [u8; crate::text::TEXT_LEN]) -> &'b [u8] {
+        match self.why {
+            Why::Reason(reason) => reason,
+            Why::Text(text) => crate::text::get(text, texts),
+        }
     }
 }
 

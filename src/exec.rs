@@ -16,7 +16,7 @@ pub fn exec(file: &CStr, argv: Argv, env: Env) -> Errno {
     if name.is_empty() {
         return Errno::NOENT;
     }
-    if name.contains(&b'/') {
+    if crate::buf::holds(name, b'/') {
         // SAFETY: Argv is NULL-terminated by construction; envp is the caller's environment
         // block, NULL-terminated (Env's contract).
         return unsafe { sys::execve(file, argv.as_ptr(), envp) };

@@ -177,7 +177,7 @@ fn spawn(
         if foreground && !payload.new_session {
             let _ = rustix::termios::tcsetpgrp(stdin, process::getpid());
         }
-        let mut listen_pid = crate::buf::Buf::<32>::new();
+        let mut listen_pid: crate::buf::Buf = crate::buf::Buf::new();
         rewrite_listen_pid(env, &mut listen_pid);
         inherited.restore();
         let status = lock_down_and_exec(payload, None);
@@ -237,7 +237,7 @@ pub fn exec_in_place(payload: &Payload, inherited: &Inherited, started: &OwnedFd
 
 /// Socket activation: when LISTEN_PID names husk, the sockets are meant for COMMAND, so the
 /// child's copy of the environment says COMMAND's pid instead (sd_listen_fds checks it).
-fn rewrite_listen_pid(env: Env, buf: &mut crate::buf::Buf<32>) {
+fn rewrite_listen_pid(env: Env, buf: &mut crate::buf::Buf) {
     let Some((index, value)) = env.find(b"LISTEN_PID") else {
         return;
     };
@@ -357,6 +357,9 @@ fn follow_stop(child: i32) {
     let _ = process::kill_process_group(child, Signal::CONT);
 }
 
+/// Passes `sig` on to COMMAND (or its group), as `-g` and `--rewrite` say. Never inlined:
+/// smaller as a call from supervise's loop (measured).
+#[inline(never)]
 fn forward(init: &Init, child: i32, sig: i32) {
     let sig = match init.rewrite[sig as usize] {
         crate::spec::UNSET if init.kill_group => SIGSTOP,

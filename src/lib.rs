@@ -5,6 +5,9 @@
 //! module may use for the syscalls rustix lacks.
 #![cfg_attr(not(test), no_std)]
 
+// First: it defines `text!`, which the modules after it use.
+#[macro_use]
+pub mod text;
 pub mod argfile;
 pub mod buf;
 pub mod cgroup;
@@ -24,7 +27,6 @@ pub mod spec;
 pub mod sys;
 #[cfg(test)]
 mod testing;
-pub mod text;
 
 use rustix::fd::{AsFd, AsRawFd};
 use spec::{Action, Argv, Env};
@@ -35,8 +37,14 @@ use spec::{Action, Argv, Env};
 /// their code is not linked.
 pub const SANDBOX: bool = cfg!(feature = "sandbox");
 
-const VERSION: &str = env!("CARGO_PKG_VERSION");
-const COMMIT: &str = env!("HUSK_COMMIT");
+/// `--version`, in tini's shape, which Docker parses for `docker info` when husk is its init.
+const VERSION: &str = concat!(
+    "husk version ",
+    env!("CARGO_PKG_VERSION"),
+    " - git.",
+    env!("HUSK_COMMIT"),
+    "\n"
+);
 
 /// The whole program: parses argv and runs; returns the exit status. As a machine's init
 /// it never returns: whatever happened, the machine is shut down (`machine`).
@@ -70,10 +78,7 @@ pub fn run(argv: Argv, env: Env) -> i32 {
             0
         }
         Ok(Action::Version) => {
-            // tini's shape, which Docker parses for `docker info` when husk is its init.
-            for part in ["husk version ", VERSION, " - git.", COMMIT, "\n"] {
-                report::write_all(1, part.as_bytes());
-            }
+            report::write_all(1, VERSION.as_bytes());
             0
         }
         Ok(Action::Run) => {

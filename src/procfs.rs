@@ -3,10 +3,12 @@
 use core::mem::MaybeUninit;
 use rustix::fs::{Mode, OFlags, RawDir};
 
-/// Calls `f` with every pid listed in /proc.
+/// Calls `f` with every pid listed in /proc. Never inlined, as parent_of: smaller as calls
+/// (measured).
+#[inline(never)]
 pub fn for_each_pid(mut f: impl FnMut(i32)) {
     let Ok(dir) = rustix::fs::open(
-        "/proc",
+        c"/proc",
         OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
         Mode::empty(),
     ) else {
@@ -23,8 +25,9 @@ pub fn for_each_pid(mut f: impl FnMut(i32)) {
 
 /// The parent pid from /proc/PID/stat (the field after the state, which follows the last
 /// ')' so that a command name with spaces or parentheses cannot confuse it).
+#[inline(never)]
 pub fn parent_of(pid: i32) -> Option<i32> {
-    let mut path = crate::buf::Buf::<32>::new();
+    let mut path: crate::buf::Buf = crate::buf::Buf::new();
     let path = path
         .push(b"/proc/")
         .num(pid.into())

@@ -44,15 +44,15 @@ impl Line {
         for (i, &b) in s.iter().enumerate() {
             let control = c1 || is_control(&s[i..]);
             c1 = b == 0xc2 && control;
-            match b {
-                b'\\' => self.push(b"\\\\"),
-                b'\n' => self.push(b"\\n"),
-                b'\t' => self.push(b"\\t"),
-                _ if control => {
-                    self.push(&[b'\\', b'x', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]])
-                }
-                _ => self.push(&[b]),
-            };
+            let hex = [b'\\', b'x', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]];
+            // One push for every case (each its own call was longer code).
+            self.push(match b {
+                b'\\' => b"\\\\",
+                b'\n' => b"\\n",
+                b'\t' => b"\\t",
+                _ if control => &hex,
+                _ => core::slice::from_ref(&s[i]),
+            });
         }
         self
     }

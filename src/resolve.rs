@@ -2,10 +2,13 @@
 //! decided once after parsing (the parser only records what was asked).
 
 use crate::error::{Error, Result};
-use crate::spec::ALL_NAMESPACES;
-use crate::spec::{OpKind, SetupFd, Spec};
+use crate::spec::Spec;
+#[cfg(feature = "sandbox")]
+use crate::spec::{OpKind, SetupFd, ALL_NAMESPACES};
+#[cfg(feature = "sandbox")]
 use linux_raw_sys::general as k;
 
+#[cfg(feature = "sandbox")]
 const fn ns(flag: u32) -> u64 {
     flag as u64
 }
@@ -14,39 +17,52 @@ const fn ns(flag: u32) -> u64 {
 /// as uid 0 (otherwise other namespaces can only be made inside a user namespace of its
 /// own).
 pub fn resolve<'a>(spec: &mut Spec<'a>, root: bool) -> Result<'a, ()> {
+    if spec.command.is_empty() && !spec.init.pause {
+        return Err(Error::refused(b"COMMAND", text!("missing (see --help)")));
+    }
+    if !spec.command.is_empty() && spec.init.pause {
+        return Err(Error::refused(b"--pause", text!("takes no COMMAND")));
+    }
+    sandbox(spec, root)
+}
+
+/// The init-only build has no sandbox options to check.
+#[cfg(not(feature = "sandbox"))]
+fn sandbox(_: &mut Spec, _root: bool) -> Result<'static, ()> {
+    Ok(())
+}
+
+/// The sandbox's checks, and its namespaces (a function of its own, so that build.rs
+/// leaves its messages out of the init-only build).
+#[cfg(feature = "sandbox")]
+fn sandbox<'a>(spec: &mut Spec<'a>, root: bool) -> Result<'a, ()> {
     let (sb, init) = (&mut spec.sandbox, &spec.init);
-    if spec.command.is_empty() && !init.pause {
-        return Err(Error::refused(b"COMMAND", b"missing (see --help)"));
-    }
-    if !spec.command.is_empty() && init.pause {
-        return Err(Error::refused(b"--pause", b"takes no COMMAND"));
-    }
-    if !crate::SANDBOX {
-        return Ok(());
-    }
     // `--hostname` alone makes no sandbox: it names a machine (`machine::set_up`), and
     // elsewhere it needs a UTS namespace.
     if sb.hostname.is_some() && !sb.enabled {
-        return Err(Error::refused(b"--hostname", b"needs --unshare-uts"));
+        return Err(Error::refused(b"--hostname", text!("needs --unshare-uts")));
     }
     if spec.cgroup.dir.is_none() && spec.cgroup.limits.iter().any(Option::is_some) {
         return Err(Error::refused(
             b"--memory-max/--pids-max/--cpu-max",
-            b"need --cgroup DIR",
+            text!("need --cgroup DIR"),
         ));
     }
     if sb.pending_perms.is_some() || sb.pending_size.is_some() {
         return Err(Error::refused(
             b"--perms/--size",
-            b"must come before the option they apply to",
+            text!("must come before the option they apply to"),
         ));
     }
     if let Some(op) = sb
         .ops
         .iter()
-        .find(|op| op.size.is_some() && op.kind != OpKind::Tmpfs)
+        .find(|op| op.size.is_some() && !matches!(op.kind, OpKind::Tmpfs))
     {
-        return Err(Error::refused(op.option, b"--size applies only to --tmpfs"));
+        return Err(Error::refused(
+            op.option,
+            text!("--size applies only to --tmpfs"),
+        ));
     }
     if !sb.enabled {
         return Ok(());
@@ -58,7 +74,7 @@ pub fn resolve<'a>(spec: &mut Spec<'a>, root: bool) -> Result<'a, ()> {
     if joins_user && (sb.user_try || sb.namespaces & ns(k::CLONE_NEWUSER) != 0 || maps) {
         return Err(Error::refused(
             b"--userns",
-            b"not with --unshare-user, --uid, --gid or the maps (it joins a user namespace)",
+            text!("not with --unshare-user, --uid, --gid or the maps (it joins a user namespace)"),
         ));
     }
     // Ids other than the caller's, and unprivileged sandboxes (as bubblewrap when not
@@ -81,7 +97,7 @@ pub fn resolve<'a>(spec: &mut Spec<'a>, root: bool) -> Result<'a, ()> {
     // A new proc shows the pid namespace it is mounted in, and only a user namespace that
     // owns that pid namespace may mount it: inside a user namespace of its own, a sandbox
     // that mounts /proc needs a pid namespace of its own too.
-    let proc = sb.rootfs.is_some() || sb.ops.iter().any(|op| op.kind == OpKind::Proc);
+    let proc = sb.rootfs.is_some() || sb.ops.iter().any(|op| matches!(op.kind, OpKind::Proc));
     if proc && sb.namespaces & ns(k::CLONE_NEWUSER) != 0 && sb.fd(SetupFd::Pidns).is_none() {
         sb.namespaces |= ns(k::CLONE_NEWPID);
     }
@@ -91,7 +107,7 @@ pub fn resolve<'a>(spec: &mut Spec<'a>, root: bool) -> Result<'a, ()> {
     {
         return Err(Error::refused(
             b"--userns-block-fd",
-            b"needs a new user namespace and --info-fd or --json-status-fd (for its pid)",
+            text!("needs a new user namespace and --info-fd or --json-status-fd (for its pid)"),
         ));
     }
     if sb.as_pid_1
@@ -99,11 +115,11 @@ pub fn resolve<'a>(spec: &mut Spec<'a>, root: bool) -> Result<'a, ()> {
     {
         return Err(Error::refused(
             b"--as-pid-1",
-            b"needs --unshare-pid, and no --lock-file or --pause (husk's init does those)",
+            text!("needs --unshare-pid, and no --lock-file or --pause (husk's init does those)"),
         ));
     }
     if sb.hostname.is_some() && sb.namespaces & ns(k::CLONE_NEWUTS) == 0 {
-        return Err(Error::refused(b"--hostname", b"needs --unshare-uts"));
+        return Err(Error::refused(b"--hostname", text!("needs --unshare-uts")));
     }
     Ok(())
 }

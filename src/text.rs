@@ -1,5 +1,6 @@
-//! `--help` and `-l`, stored packed by build.rs (see `pack` there) and unpacked only when
-//! asked for.
+//! `--help`, `-l`, the errno texts and husk's own messages, stored packed by build.rs (see
+//! `pack` there) and unpacked only when asked for. A message is written `text!("...")`
+//! where it is used (in the files build.rs reads for them), which stands for its number.
 
 use crate::report;
 
@@ -11,40 +12,65 @@ include!(concat!(env!("OUT_DIR"), "/texts.rs"));
 pub fn write(license: bool) {
     let mut text = [0u8; TEXT_LEN];
     let n = unpack(&PACKED, &mut text);
-    let (help, rest) = text[..n].split_at(HELP_LEN.min(n));
-    let license_text = &rest[..(LICENSE_END - HELP_LEN).min(rest.len())];
-    report::write_all(1, if license { license_text } else { help });
+    let range = if license {
+        HELP_END..LICENSE_END
+    } else {
+        NAMES_END..HELP_END
+    };
+    report::write_all(1, text[..n].get(range).unwrap_or_default());
 }
 
-/// The text for an errno ("No such file or directory"), unpacked into `buf`.
-pub fn errno_text(e: crate::sys::Errno, buf: &mut [u8; TEXT_LEN]) -> &[u8] {
+/// The names of the options (`cli`'s table, long ones without their `--`), each followed
+/// by a space: the first of the texts, so only they are unpacked, into `buf`.
+pub fn names(buf: &mut [u8; NAMES_END]) -> &[u8] {
+    let n = unpack(&PACKED, buf);
+    &buf[..n]
+}
+
+/// A packed text: an errno's ("Unknown error" past the last Linux has), or one of husk's
+/// own messages (`text!("missing value")`), by its number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Text {
+    Errno(crate::sys::Errno),
+    Message(u16),
+}
+
+/// The words of `t`, unpacked into `buf`.
+pub fn get(t: Text, buf: &mut [u8; TEXT_LEN]) -> &[u8] {
+    // After the errno texts come "Unknown error" and the messages.
+    let i = match t {
+        Text::Message(message) => usize::from(UNKNOWN_ERRNO) + 1 + usize::from(message),
+        Text::Errno(e) => (e.raw_os_error() as u32).min(UNKNOWN_ERRNO.into()) as usize,
+    };
     let n = unpack(&PACKED, buf);
     let texts = buf.get(LICENSE_END..n).unwrap_or(&[]);
-    let nth = texts.split(|&b| b == 0).nth(e.raw_os_error() as usize);
-    nth.unwrap_or(b"Unknown error")
+    texts.split(|&b| b == 0).nth(i).unwrap_or(b"")
 }
 
 /// Unpacks into `out`; returns the length. A reference that does not fit ends it (the
 /// data is build.rs's, checked by the tests).
 fn unpack(packed: &[u8], out: &mut [u8]) -> usize {
-    let (mut n, mut i) = (0, 0);
-    while let (Some(&b), true) = (packed.get(i), n < out.len()) {
+    let mut n = 0;
+    let mut bytes = packed.iter();
+    while let (Some(&b), Some(slot)) = (bytes.next(), out.get_mut(n)) {
         if b < 0x80 {
-            out[n] = b;
+            *slot = b;
             n += 1;
-            i += 1;
             continue;
         }
         let len = usize::from(b >> 3 & 15) + 3;
-        let dist = (usize::from(b & 7) << 8 | usize::from(*packed.get(i + 1).unwrap_or(&0))) + 1;
-        if dist > n || n + len > out.len() {
+        let dist = (usize::from(b & 7) << 8 | usize::from(*bytes.next().unwrap_or(&0))) + 1;
+        // The run and what it repeats, which it may overlap: copied forwards, byte by byte.
+        let Some(run) = n
+            .checked_sub(dist)
+            .and_then(|from| out.get_mut(from..n + len))
+        else {
             return n;
+        };
+        for k in dist..run.len() {
+            run[k] = run[k - dist];
         }
-        for _ in 0..len {
-            out[n] = out[n - dist];
-            n += 1;
-        }
-        i += 2;
+        n += len;
     }
     n
 }
@@ -57,21 +83,29 @@ mod tests {
     fn the_packed_texts_are_the_help_and_the_license() {
         let mut text = [0u8; TEXT_LEN];
         let n = unpack(&PACKED, &mut text);
-        let (help, rest) = text[..n].split_at(HELP_LEN);
-        let license = &rest[..LICENSE_END - HELP_LEN];
+        let help = &text[NAMES_END..HELP_END];
+        let license = &text[HELP_END..LICENSE_END];
+        assert_eq!(n, TEXT_LEN);
+        let mut names = [0u8; NAMES_END];
+        assert_eq!(super::names(&mut names), crate::cli::NAMES);
         assert_eq!(core::str::from_utf8(help).unwrap(), crate::cli::HELP);
         assert_eq!(core::str::from_utf8(license).unwrap(), crate::cli::LICENSE);
         let mut buf = [0u8; TEXT_LEN];
-        let enoent = errno_text(crate::sys::Errno::NOENT, &mut buf);
-        assert_eq!(enoent, b"No such file or directory");
-        assert_eq!(
-            errno_text(crate::sys::Errno::BADF, &mut buf),
-            b"Bad file descriptor"
-        );
-        assert_eq!(
-            errno_text(crate::sys::Errno::from_raw_os_error(4000), &mut buf),
-            b"Unknown error"
-        );
+        let mut errno = |e| {
+            get(
+                Text::Errno(crate::sys::Errno::from_raw_os_error(e)),
+                &mut buf,
+            )
+            .to_vec()
+        };
+        assert_eq!(errno(2), b"No such file or directory");
+        assert_eq!(errno(9), b"Bad file descriptor");
+        assert_eq!(errno(133), b"Memory page has hardware error");
+        assert_eq!(errno(134), b"Unknown error");
+        assert_eq!(errno(4000), b"Unknown error");
+        for (i, &m) in MESSAGES.iter().enumerate() {
+            assert_eq!(get(Text::Message(i as u16), &mut buf), m.as_bytes());
+        }
         assert!(
             PACKED.len() < TEXT_LEN * 2 / 3,
             "{} of {TEXT_LEN}",

@@ -4,8 +4,9 @@
 //! devpts and the like can be mounted; `--uid`/`--gid` other than 0 are applied at the end
 //! by a nested user namespace that maps them onto that 0 (as bubblewrap does).
 
+use super::{mounts::Names, must};
 use crate::buf::Buf;
-use crate::error::{self, step, Error};
+use crate::error::{self, Error};
 use crate::spec::{IdRange, List, Sandbox, MAX_ID_RANGES};
 use crate::sys::{self, Errno};
 use rustix::fs::{Mode, OFlags};
@@ -82,15 +83,18 @@ pub fn write<'a>(
     write_map(pid, b"gid_map", &gid_map).map_err(|e| Error::new(b"writing gid_map", e))
 }
 
-/// Room for MAX_ID_RANGES lines (or arguments) of three u32 numbers.
-type MapText = Buf<512>;
+/// Room for MAX_ID_RANGES lines (or arguments) of three u32 numbers. PATH_MAX, as every
+/// small text husk composes: each size of `Buf` would be another copy of its code.
+type MapText = Buf;
 
 fn write_map(pid: i32, file: &[u8], map: &List<IdRange, MAX_ID_RANGES>) -> Result<(), Errno> {
     let mut text = MapText::new();
     for r in map.iter() {
-        for (n, sep) in [(r.inside, b" "), (r.outside, b" "), (r.count, b"\n")] {
-            text.num(n.into()).push(sep);
-        }
+        text.num(r.inside.into())
+            .push(b" ")
+            .num(r.outside.into())
+            .push(b" ");
+        text.num(r.count.into()).push(b"\n");
     }
     write_proc(pid, file, text.as_bytes()?)
 }
@@ -106,7 +110,7 @@ pub fn may_map_any_id() -> bool {
 
 /// Writes `/proc/PID/FILE` (PID 0: self) in one write(2), as the kernel requires.
 pub fn write_proc(pid: i32, file: &[u8], content: &[u8]) -> Result<(), Errno> {
-    let mut path = Buf::<64>::new();
+    let mut path: Buf = Buf::new();
     path.push(b"/proc/");
     if pid == 0 {
         path.push(b"self");
@@ -120,7 +124,10 @@ pub fn write_proc(pid: i32, file: &[u8], content: &[u8]) -> Result<(), Errno> {
 }
 
 /// Runs newuidmap/newgidmap PID INSIDE OUTSIDE COUNT... and waits for it; what it says on
-/// stderr goes into `said` (NUL-padded), not to husk's stderr.
+/// stderr goes into `said` (NUL-padded), not to husk's stderr. Never inlined: smaller as a
+/// call than inlined in the monitor (measured), as the other helpers of the big setup
+/// functions so marked.
+#[inline(never)]
 fn helper(
     name: &[u8],
     pid: i32,
@@ -154,9 +161,9 @@ fn helper(
         let _ = rustix::stdio::dup2_stderr(&said_wr);
         // The environment is empty: newuidmap needs none.
         let envp = [core::ptr::null::<core::ffi::c_char>()];
-        for dir in [&b"/usr/bin/"[..], b"/bin/", b"/usr/sbin/"] {
-            let mut path = Buf::<32>::new();
-            if let Ok(p) = path.push(dir).push(name).as_cstr() {
+        for dir in Names(b"/usr/bin/\0/bin/\0/usr/sbin/\0") {
+            let mut path: Buf = Buf::new();
+            if let Ok(p) = path.push(dir.to_bytes()).push(name).as_cstr() {
                 // SAFETY: argv and envp are NULL-terminated (argv's last slot is never
                 // filled) and point into buffers that outlive the call.
                 unsafe { sys::execve(p, argv.as_ptr(), envp.as_ptr()) };
@@ -187,9 +194,11 @@ fn helper(
 /// root caller, by changing ids (capabilities kept for COMMAND's `--cap-add`); otherwise
 /// through a nested user namespace mapping them onto the uid and gid 0 that set the
 /// sandbox up (a rootless caller has only that one id). Returns whether this process's
-/// own ids changed (which clears its parent-death signal).
-pub fn become_ids<'a>(sb: &Sandbox, identity: bool) -> error::Result<'a, bool> {
-    let changed = identity && change_ids(sb).map_err(|e| Error::new(b"--uid/--gid", e))?;
+/// own ids changed (which clears its parent-death signal). A failure ends the inner init.
+/// Never inlined: smaller as a call than inlined in the inner init (measured).
+#[inline(never)]
+pub fn become_ids(sb: &Sandbox, identity: bool) -> bool {
+    let changed = identity && must(change_ids(sb), b"--uid/--gid");
     // The ids setup ran as (0 unless --uid-map said otherwise), read before unsharing.
     let setup = (
         rustix::process::geteuid().as_raw(),
@@ -205,13 +214,13 @@ pub fn become_ids<'a>(sb: &Sandbox, identity: bool) -> error::Result<'a, bool> {
     // of the mounts are locked), not change these.
     let admin = sb.caps & (1 << linux_raw_sys::general::CAP_SYS_ADMIN) != 0;
     if (uid, gid) == setup && !admin {
-        return Ok(changed);
+        return changed;
     }
     let nested = b"--uid/--gid (nested user namespace)";
-    step(
+    must(
         crate::sys::unshare(linux_raw_sys::general::CLONE_NEWUSER),
         nested,
-    )?;
+    );
     let one = |inside: u32, outside: u32| {
         let mut l = List::<IdRange, MAX_ID_RANGES>::new();
         let _ = l.push(IdRange {
@@ -223,14 +232,14 @@ pub fn become_ids<'a>(sb: &Sandbox, identity: bool) -> error::Result<'a, bool> {
     };
     // A change of ids made the process non-dumpable, which hands /proc/self to root: this
     // process must open its own maps (the inner init turns dumping off again right after).
-    step(
+    must(
         rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::Dumpable),
         nested,
-    )?;
-    step(write_map(0, b"uid_map", &one(uid, setup.0)), b"--uid")?;
-    step(write_proc(0, b"setgroups", b"deny"), b"--gid")?;
-    step(write_map(0, b"gid_map", &one(gid, setup.1)), b"--gid")?;
-    Ok(changed)
+    );
+    must(write_map(0, b"uid_map", &one(uid, setup.0)), b"--uid");
+    must(write_proc(0, b"setgroups", b"deny"), b"--gid");
+    must(write_map(0, b"gid_map", &one(gid, setup.1)), b"--gid");
+    changed
 }
 
 /// setresgid, no supplementary groups, setresuid, keeping the permitted capabilities so

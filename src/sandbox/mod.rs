@@ -12,7 +12,7 @@ use crate::error::{step, Error, Result};
 use crate::init::{self, Inherited, Payload};
 use crate::lockdown;
 use crate::spec::{Sandbox, SetupFd, Spec};
-use crate::sys::{self, SIGKILL};
+use crate::sys::{self, Errno, SIGKILL};
 use core::ffi::CStr;
 use linux_raw_sys::general as k;
 use rustix::fd::{AsFd, AsRawFd, OwnedFd};
@@ -41,7 +41,8 @@ pub fn check_fds<'a>(sb: &Sandbox<'a>) -> Result<'a, ()> {
     for &fd in sb.keep_fds.iter() {
         check(b"--keep-fd", fd);
     }
-    sb.setup_fds(&mut check);
+    // A trait object, as in lockdown::close_fds: one copy of setup_fds serves both.
+    sb.setup_fds(&mut check as &mut dyn FnMut(&'a [u8], i32));
     closed.map_or(Ok(()), Err)
 }
 
@@ -105,7 +106,7 @@ fn clone_and_watch<'a>(
         )
         .map_err(|f| f.with(path))?;
     }
-    if let Some(status) = join_namespaces(sb)? {
+    if let Some(status) = join_namespaces(sb) {
         return Ok(status);
     }
     let (maps_rd, maps_wr) = step(rustix::pipe::pipe_with(CLOEXEC), b"pipe")?;
@@ -144,14 +145,9 @@ fn clone_and_watch<'a>(
             identity,
             foreground,
         };
-        let status = match enter(spec, env, inherited, flags, facts, maps_rd, started_wr) {
-            Ok(status) => status,
-            Err(e) => {
-                e.report();
-                125
-            }
-        };
-        sys::exit(status);
+        sys::exit(enter(
+            spec, env, inherited, flags, facts, maps_rd, started_wr,
+        ));
     }
     drop(maps_rd);
     drop(started_wr);
@@ -209,7 +205,31 @@ struct HostFacts {
     foreground: bool,
 }
 
-/// The inner init: waits for its id maps, builds the sandbox, then runs the init loop.
+/// How the inner init's setup fails, as bubblewrap's: it prints the one line and exits 125
+/// (the monitor then sees that COMMAND never ran). Never inlined: one call per step, with
+/// no error carried back up through the callers.
+#[inline(never)]
+pub(super) fn die(e: Error) -> ! {
+    e.report();
+    sys::exit(125)
+}
+
+/// `die` of the error naming the step.
+#[inline(never)]
+fn die_at(what: &[u8], e: Errno) -> ! {
+    die(Error::new(what, e))
+}
+
+/// The value of a setup step of the inner init, or its failure (`die`).
+pub(super) fn must<T>(r: core::result::Result<T, Errno>, what: &[u8]) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => die_at(what, e),
+    }
+}
+
+/// The inner init: waits for its id maps, builds the sandbox, then runs the init loop;
+/// returns the exit status.
 fn enter<'a>(
     spec: &'a Spec,
     env: crate::spec::Env<'a>,
@@ -218,7 +238,7 @@ fn enter<'a>(
     facts: HostFacts,
     maps_rd: OwnedFd,
     started: OwnedFd,
-) -> Result<'a, i32> {
+) -> i32 {
     let sb = &spec.sandbox;
     // EOF: the monitor has written the maps (or died, and then SIGKILL follows).
     let _ = rustix::io::read(&maps_rd, &mut [0u8; 1]);
@@ -228,34 +248,36 @@ fn enter<'a>(
     // SAFETY: this clone of the monitor owns no descriptor but `started` from here on (the
     // cgroup descriptor it inherited is never used or dropped: the process ends in exit).
     let closed = unsafe { lockdown::close_fds(sb, Some(started.as_raw_fd() as u32), false) };
-    step(closed, b"closing inherited descriptors")?;
+    must(closed, b"closing inherited descriptors");
     if sb.time {
-        enter_time_namespace(sb)?;
+        enter_time_namespace(sb);
     }
     if namespaces & u64::from(k::CLONE_NEWNET) != 0 {
-        step(sys::interface_up(b"lo"), b"bringing up loopback (lo)")?;
+        must(sys::interface_up(b"lo"), b"bringing up loopback (lo)");
     }
     if namespaces & u64::from(k::CLONE_NEWUTS) != 0 {
         // husk's own default name is set where it can be (a container's seccomp profile may
         // refuse sethostname); a name the user asked for must be set.
         let set = rustix::system::sethostname(sb.hostname.unwrap_or(c"husk").to_bytes());
         if let (Err(e), Some(name)) = (set, sb.hostname) {
-            return Err(Error::new(b"--hostname", e).with(name));
+            die(Error::new(b"--hostname", e).with(name));
         }
     }
     if sb.builds_root() {
-        mounts::build_root(sb)?;
+        mounts::build_root(sb);
     } else if namespaces & u64::from(k::CLONE_NEWNS) != 0 {
         // The host's tree as it is, but what happens in this copy stays in it.
         let private = rustix::mount::MountPropagationFlags::REC
             | rustix::mount::MountPropagationFlags::PRIVATE;
-        step(
+        must(
             rustix::mount::mount_change(c"/", private),
             b"making mounts private",
-        )?;
+        );
     }
     if let Some(dir) = sb.chdir {
-        step(mounts::chdir_inside(dir), b"--chdir").map_err(|f| f.with(dir))?;
+        if let Err(e) = mounts::chdir_inside(dir) {
+            die(Error::new(b"--chdir", e).with(dir));
+        }
     }
     join_namespace(
         sb,
@@ -265,20 +287,20 @@ fn enter<'a>(
     let mut held = [0u32; 1 + crate::spec::MAX_LOCK_FILES];
     held[0] = sb.fd(SetupFd::Sync).unwrap_or(0) as u32;
     for (slot, &path) in held[1..].iter_mut().zip(sb.lock_files.iter()) {
-        *slot = lock_file(path)?;
+        *slot = lock_file(path);
     }
     // A change of ids clears the parent-death signal: set it again.
-    if namespaces & u64::from(k::CLONE_NEWUSER) != 0 && idmap::become_ids(sb, facts.identity)? {
+    if namespaces & u64::from(k::CLONE_NEWUSER) != 0 && idmap::become_ids(sb, facts.identity) {
         die_with_monitor(&started);
     }
     // From here untrusted code runs: it must not ptrace the init or read its memory.
-    step(
+    must(
         process::set_dumpable_behavior(process::DumpableBehavior::NotDumpable),
         b"PR_SET_DUMPABLE",
-    )?;
+    );
 
     let mut block = env::Block::new();
-    let env = block.build(env, sb)?;
+    let env = block.build(env, sb).unwrap_or_else(|e| die(e));
     let argv = spec.command;
     // The file to execute is argv[0] as given; --argv0 only changes what COMMAND sees.
     let mut payload = Payload::plain(argv, env, &spec.confine);
@@ -294,12 +316,10 @@ fn enter<'a>(
         block_on(fd);
     }
     if sb.as_pid_1 {
-        return Ok(init::exec_in_place(&payload, inherited, &started));
+        return init::exec_in_place(&payload, inherited, &started);
     }
     let (init, started) = (&spec.init, Some(started));
-    Ok(init::serve(
-        init, &payload, inherited, started, None, &mut held,
-    ))
+    init::serve(init, &payload, inherited, started, None, &mut held)
 }
 
 /// setns into the namespace a descriptor option names; whether it was given.
@@ -322,27 +342,38 @@ fn join_namespace(sb: &Sandbox, which: SetupFd, kind: rustix::thread::LinkNameSp
 /// (and nested in) them. Only a process already inside a joined pid namespace can make one
 /// below it, so with `--unshare-pid` a relay is forked there to be the monitor; this
 /// process then passes signals on to it and returns its exit status (Some), where bwrap's
-/// first process exits 0 at once. The relay dies with this process: it arms the signal,
-/// then checks it alive through a pipe whose only reader this process holds.
+/// first process exits 0 at once; or 125 when the relay could not be made (reported). The
+/// relay dies with this process: it arms the signal, then checks it alive through a pipe
+/// whose only reader this process holds.
 #[inline(never)]
-fn join_namespaces<'a>(sb: &Sandbox<'a>) -> Result<'a, Option<i32>> {
+fn join_namespaces(sb: &Sandbox) -> Option<i32> {
     use rustix::thread::LinkNameSpaceType::{ProcessID, User};
     join_namespace(sb, SetupFd::Userns, User);
     if !join_namespace(sb, SetupFd::Pidns, ProcessID)
         || sb.namespaces & u64::from(k::CLONE_NEWPID) == 0
     {
-        return Ok(None);
+        return None;
     }
-    let (parent_rd, parent_wr) = step(rustix::pipe::pipe_with(CLOEXEC), b"pipe")?;
-    let relay = step(sys::clone(0), b"--pidns (fork)")?;
+    let failed = |what, e| {
+        Error::new(what, e).report();
+        Some(125)
+    };
+    let (parent_rd, parent_wr) = match rustix::pipe::pipe_with(CLOEXEC) {
+        Ok(pipe) => pipe,
+        Err(e) => return failed(b"pipe", e),
+    };
+    let relay = match sys::clone(0) {
+        Ok(pid) => pid,
+        Err(e) => return failed(b"--pidns (fork)", e),
+    };
     if relay != 0 {
         let status = init::supervise(&crate::spec::Init::default(), relay, false);
         drop(parent_rd);
-        return Ok(Some(status));
+        return Some(status);
     }
     drop(parent_rd);
     die_with_monitor(&parent_wr);
-    Ok(None)
+    None
 }
 
 /// Waits for one byte (or EOF) on a descriptor option's descriptor.
@@ -353,24 +384,27 @@ fn block_on(fd: i32) {
 }
 
 /// `--lock-file PATH`: opened inside the sandbox and read-locked, as bubblewrap's init does;
-/// the init holds the descriptor (and the lock) while the sandbox lives.
-fn lock_file(path: &CStr) -> Result<'_, u32> {
-    let fail = |e| Error::new(b"--lock-file", e).with(path);
-    let fd =
-        rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).map_err(fail)?;
+/// the init holds the descriptor (and the lock) while the sandbox lives. Never inlined:
+/// smaller as a call than inlined in the inner init (measured).
+#[inline(never)]
+fn lock_file(path: &CStr) -> u32 {
     let shared = rustix::fs::FlockOperation::NonBlockingLockShared;
-    rustix::fs::fcntl_lock(&fd, shared).map_err(fail)?;
-    Ok(rustix::fd::IntoRawFd::into_raw_fd(fd) as u32)
+    let locked = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+        .and_then(|fd| rustix::fs::fcntl_lock(&fd, shared).map(|()| fd));
+    match locked {
+        Ok(fd) => rustix::fd::IntoRawFd::into_raw_fd(fd) as u32,
+        Err(e) => die(Error::new(b"--lock-file", e).with(path)),
+    }
 }
 
 /// unshare(CLONE_NEWTIME) and the offsets, written before any process enters it.
-fn enter_time_namespace<'a>(sb: &Sandbox) -> Result<'a, ()> {
-    step(
+fn enter_time_namespace(sb: &Sandbox) {
+    must(
         crate::sys::unshare(linux_raw_sys::general::CLONE_NEWTIME),
         b"--unshare-time",
-    )?;
+    );
     if sb.monotonic_offset == 0 && sb.boottime_offset == 0 {
-        return Ok(());
+        return;
     }
     let what = b"--monotonic-offset/--boottime-offset";
     let mut text = crate::buf::Buf::<64>::new();
@@ -379,14 +413,14 @@ fn enter_time_namespace<'a>(sb: &Sandbox) -> Result<'a, ()> {
         .push(b" 0\nboottime ")
         .num(sb.boottime_offset)
         .push(b" 0");
-    let offsets = step(text.as_bytes(), what)?;
-    let fd = step(
+    let offsets = must(text.as_bytes(), what);
+    let fd = must(
         rustix::fs::open(
-            "/proc/self/timens_offsets",
+            c"/proc/self/timens_offsets",
             OFlags::WRONLY | OFlags::CLOEXEC,
             Mode::empty(),
         ),
         what,
-    )?;
-    step(rustix::io::write(&fd, offsets).map(drop), what)
+    );
+    must(rustix::io::write(&fd, offsets), what);
 }

@@ -5,8 +5,9 @@
 //! `..` in a hostile root can lead a mount or a mkdir out of it. Fresh filesystems (proc,
 //! tmpfs, devpts, mqueue) come from fsopen/fsmount the same way.
 
+use super::{die, must};
 use crate::buf::{split_last, Buf, PATH_MAX};
-use crate::error::{self, step, Error};
+use crate::error::Error;
 use crate::spec::{MountOp, OpKind, Sandbox};
 use crate::sys::{self, Errno};
 use core::ffi::CStr;
@@ -38,16 +39,16 @@ struct Roots {
 }
 
 /// Builds the root from `--rootfs` (or an empty tmpfs) and the mount options, in order, then
-/// pivots into it and detaches the host's tree.
-pub fn build_root<'a>(sb: &'a Sandbox) -> error::Result<'a, ()> {
+/// pivots into it and detaches the host's tree. A failure ends the inner init (`die`).
+pub fn build_root(sb: &Sandbox) {
     let private = MountPropagationFlags::REC | MountPropagationFlags::PRIVATE;
-    step(m::mount_change(c"/", private), b"making mounts private")?;
+    must(m::mount_change(c"/", private), b"making mounts private");
     let dir = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
-    let host = step(fs::open(c"/", dir, Mode::empty()), b"opening /")?;
-    let cwd = step(
+    let host = must(fs::open(c"/", dir, Mode::empty()), b"opening /");
+    let cwd = must(
         fs::open(c".", dir, Mode::empty()),
         b"opening the current directory",
-    )?;
+    );
     // Directories get exactly the modes asked (a sticky --perms included), as with bwrap;
     // COMMAND gets the caller's umask back.
     let umask = rustix::process::umask(Mode::empty());
@@ -57,89 +58,89 @@ pub fn build_root<'a>(sb: &'a Sandbox) -> error::Result<'a, ()> {
     // directory of the host's can hold it, since pivot_root takes it off there again: /tmp
     // (as bubblewrap, which needs it), else one that a root without /tmp still has.
     let staging = b"mounting a staging tmpfs (on /tmp, /dev, /proc or /mnt)";
-    let base = step(
+    let base = must(
         new_fs(c"tmpfs", &[(c"mode", c"0755")], NOSUID | NODEV),
         staging,
-    )?;
+    );
     let mut at = Err(Errno::NOENT);
-    for dir in [c"/tmp", c"/dev", c"/proc", c"/mnt"] {
+    for dir in Names(b"/tmp\0/dev\0/proc\0/mnt\0") {
         at = attach(&base, CWD, dir).and_then(|()| rustix::process::chdir(dir));
         if !matches!(at, Err(Errno::NOENT | Errno::NOTDIR)) {
             break;
         }
     }
-    step(at, staging)?;
-    for d in [c"newroot", c"oldroot"] {
-        step(fs::mkdirat(CWD, d, Mode::from_raw_mode(0o755)), staging)?;
+    must(at, staging);
+    for d in Names(b"newroot\0oldroot\0") {
+        must(fs::mkdirat(CWD, d, Mode::from_raw_mode(0o755)), staging);
     }
-    step(
+    must(
         rustix::process::pivot_root(c".", c"oldroot"),
         b"pivot_root (staging)",
-    )?;
+    );
 
     let top = match sb.rootfs {
         Some(rootfs) => {
-            let fail = |e| Error::new(b"--rootfs", e).with(rootfs);
             let (base_fd, rel) = host_path(&host, &cwd, rootfs);
-            let tree = m::open_tree(base_fd, rel, tree_flags(true)).map_err(fail)?;
-            if !fs::fstat(&tree)
-                .is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::Directory)
-            {
-                return Err(fail(Errno::NOTDIR));
-            }
-            let ro = if sb.rw { 0 } else { RDONLY };
-            sys::mount_setattr(tree.as_fd(), true, NOSUID | NODEV | ro).map_err(fail)?;
-            tree
+            let tree = m::open_tree(base_fd, rel, tree_flags(true)).and_then(|tree| {
+                match fs::fstat(&tree) {
+                    Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Directory => {}
+                    _ => return Err(Errno::NOTDIR),
+                }
+                let ro = if sb.rw { 0 } else { RDONLY };
+                sys::mount_setattr(tree.as_fd(), true, NOSUID | NODEV | ro).map(|()| tree)
+            });
+            tree.unwrap_or_else(|e| die(Error::new(b"--rootfs", e).with(rootfs)))
         }
-        None => step(
+        None => must(
             new_fs(c"tmpfs", &[(c"mode", c"0755")], NOSUID | NODEV),
             b"mounting the root tmpfs",
-        )?,
+        ),
     };
-    step(attach(&top, CWD, c"/newroot"), b"attaching the new root")?;
-    let new = step(
+    must(attach(&top, CWD, c"/newroot"), b"attaching the new root");
+    let new = must(
         fs::open(c"/newroot", dir, Mode::empty()),
         b"opening the new root",
-    )?;
+    );
     let mut roots = Roots { host, cwd, new };
 
-    for (i, op) in rootfs_defaults(sb).iter().enumerate() {
+    for i in 0..rootfs_defaults(sb) {
+        let op = &rootfs_default(i);
         // Never through a symlink, which could lead a tmpfs over /dev or /proc/sys: the
         // needed mounts refuse one, the others go only on directories of the rootfs
         // (Debian's /var/run is a symlink to /run, covered already).
         let dir_flags = OFlags::PATH | OFlags::DIRECTORY;
-        match open_in(&roots.new, op.dest, dir_flags, ResolveFlags::NO_SYMLINKS) {
+        match open_in(
+            &roots.new,
+            op.dest.to_bytes(),
+            dir_flags,
+            ResolveFlags::NO_SYMLINKS,
+        ) {
             Err(_) if i >= ROOTFS_NEEDED => continue,
-            Err(Errno::LOOP) => {
-                return Err(Error::new(b"--rootfs", Errno::LOOP)
-                    .with(op.dest)
-                    .because(SYMLINK_REFUSED))
-            }
+            Err(Errno::LOOP) => die(Error::new(b"--rootfs", Errno::LOOP)
+                .with(op.dest)
+                .because(SYMLINK_REFUSED)),
             _ => {}
         }
-        apply(&roots, op).map_err(|f| Error {
-            operands: [Some(op.dest.to_bytes()), None],
-            ..f
-        })?;
+        apply(&roots, op);
     }
     for op in sb.ops.iter() {
-        apply(&roots, op)?;
-        if in_root(op.dest.to_bytes()).is_ok_and(|p| p.as_bytes() == Ok(b".")) {
+        apply(&roots, op);
+        if in_root(op.dest.to_bytes(), &mut Buf::new()).is_ok_and(|p| p == c".") {
             // A mount on the root itself covers the directory `new` refers to.
-            roots.new = step(
+            roots.new = must(
                 fs::open(c"/newroot", dir, Mode::empty()),
                 b"opening the new root",
-            )?;
+            );
         }
     }
 
-    step(rustix::process::chdir(c"/newroot"), b"pivot_root")?;
-    step(rustix::process::pivot_root(c".", c"."), b"pivot_root")?;
-    step(
+    must(rustix::process::chdir(c"/newroot"), b"pivot_root");
+    must(rustix::process::pivot_root(c".", c"."), b"pivot_root");
+    must(
         m::unmount(c".", UnmountFlags::DETACH),
         b"detaching the old root",
-    )?;
-    step(rustix::process::chdir(c"/"), b"chdir /")?;
+    );
+    must(rustix::process::chdir(c"/"), b"chdir /");
     rustix::process::umask(umask);
     // `roots.new` is the root directory now.
     verify(sb, &roots.new)
@@ -154,12 +155,7 @@ pub fn chdir_inside(dir: &CStr) -> Result<(), Errno> {
         OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
         Mode::empty(),
     )?;
-    let fd = open_in(
-        &root,
-        dir,
-        OFlags::PATH | OFlags::DIRECTORY,
-        ResolveFlags::empty(),
-    )?;
+    let fd = open_dir_in(&root, dir.to_bytes())?;
     rustix::process::fchdir(&fd)?;
     // The whole path must fit: the "(unreachable)" prefix comes first, and a buffer too
     // small for it all hides it behind ERANGE.
@@ -174,26 +170,28 @@ pub fn chdir_inside(dir: &CStr) -> Result<(), Errno> {
 /// /tmp, /run and /var/run, so no host socket under them is reachable. The first
 /// ROOTFS_NEEDED are made where missing; the others only cover existing directories.
 const ROOTFS_NEEDED: usize = 3;
-const ROOTFS_DEFAULTS: [MountOp<'static>; 5] = {
-    const fn op(kind: OpKind, dest: &'static CStr) -> MountOp<'static> {
-        MountOp {
-            kind,
-            option: b"--rootfs",
-            source: None,
-            dest,
-            perms: None,
-            size: None,
-            fd: None,
-        }
+const ROOTFS_DEFAULTS: [(OpKind, &CStr); 5] = [
+    (OpKind::Proc, c"/proc"),
+    (OpKind::Dev, c"/dev"),
+    (OpKind::Tmpfs, c"/tmp"),
+    (OpKind::Tmpfs, c"/run"),
+    (OpKind::Tmpfs, c"/var/run"),
+];
+
+/// The i-th of them as a mount operation (made here: a table of whole operations is
+/// mostly empty fields).
+fn rootfs_default(i: usize) -> MountOp<'static> {
+    let (kind, dest) = ROOTFS_DEFAULTS[i];
+    MountOp {
+        kind,
+        option: b"--rootfs",
+        source: None,
+        dest,
+        perms: None,
+        size: None,
+        fd: None,
     }
-    [
-        op(OpKind::Proc, c"/proc"),
-        op(OpKind::Dev, c"/dev"),
-        op(OpKind::Tmpfs, c"/tmp"),
-        op(OpKind::Tmpfs, c"/run"),
-        op(OpKind::Tmpfs, c"/var/run"),
-    ]
-};
+}
 
 /// Whether two destinations name the same path, leading and trailing slashes aside.
 fn same_path(a: &CStr, b: &CStr) -> bool {
@@ -206,27 +204,30 @@ fn same_path(a: &CStr, b: &CStr) -> bool {
     trim(a) == trim(b)
 }
 
-fn rootfs_defaults(sb: &Sandbox) -> &'static [MountOp<'static>] {
+/// How many of ROOTFS_DEFAULTS apply: all with --rootfs, none without.
+fn rootfs_defaults(sb: &Sandbox) -> usize {
     if sb.rootfs.is_some() {
-        &ROOTFS_DEFAULTS
+        ROOTFS_DEFAULTS.len()
     } else {
-        &[]
+        0
     }
 }
 
 /// The i-th mount operation applied: the rootfs defaults, then the options in order.
-fn nth_op<'s, 'a>(sb: &'s Sandbox<'a>, i: usize) -> Option<&'s MountOp<'a>> {
+fn nth_op<'a>(sb: &Sandbox<'a>, i: usize) -> Option<MountOp<'a>> {
     let defaults = rootfs_defaults(sb);
-    match defaults.get(i) {
-        Some(op) => Some(op),
-        None => sb.ops.iter().nth(i - defaults.len()),
+    match i < defaults {
+        true => Some(rootfs_default(i)),
+        false => sb.ops.iter().nth(i - defaults).copied(),
     }
 }
 
 /// After the pivot, every /proc and /dev husk mounted (and did not cover later) must be in
 /// place: a proc with /proc/sys read-only, a tmpfs for /dev. A rootfs owner who swapped a
-/// directory while the root was built gets 125 here instead of an unhardened /proc.
-fn verify<'a>(sb: &Sandbox<'a>, root: &OwnedFd) -> error::Result<'a, ()> {
+/// directory while the root was built gets 125 here instead of an unhardened /proc. Never
+/// inlined: smaller as a call than inlined in build_root (measured).
+#[inline(never)]
+fn verify(sb: &Sandbox, root: &OwnedFd) {
     const PROC_SUPER_MAGIC: u64 = 0x9fa0;
     const TMPFS_MAGIC: u64 = 0x0102_1994;
     const ST_RDONLY: u64 = 1;
@@ -258,31 +259,29 @@ fn verify<'a>(sb: &Sandbox<'a>, root: &OwnedFd) -> error::Result<'a, ()> {
                 && (magic != PROC_SUPER_MAGIC
                     || fs::fstatfs(entry(d, c"sys")?)?.f_flags as u64 & ST_RDONLY != 0))
         };
-        let dest = open_in(root, op.dest, dir, ResolveFlags::NO_SYMLINKS);
+        let dest = open_in(root, op.dest.to_bytes(), dir, ResolveFlags::NO_SYMLINKS);
         if !covered && dest.and_then(|d| in_place(&d)) != Ok(true) {
-            return Err(Error::new(op.option, Errno::PERM).with(op.dest).because(
+            die(Error::new(op.option, Errno::PERM).with(op.dest).because(
                 b"not in place after pivot_root (covered, or swapped while the root was built)",
             ));
         }
     }
-    Ok(())
 }
 
-/// One mount operation; a failure names the option and its operands.
-fn apply<'a>(r: &Roots, op: &MountOp<'a>) -> error::Result<'a, ()> {
-    apply_op(r, op).map_err(|e| {
-        let f = Error::new(op.option, e);
-        let f = match op.source {
-            Some(src) => f.with(src),
-            None => f,
-        }
-        .with(op.dest);
-        // /proc and /dev are resolved with RESOLVE_NO_SYMLINKS: ELOOP means a symlink.
-        match op.kind {
-            OpKind::Proc | OpKind::Dev if e == Errno::LOOP => f.because(SYMLINK_REFUSED),
-            OpKind::Proc if e == Errno::PERM => f.because(PROC_REFUSED),
-            _ => f,
-        }
+/// One mount operation; a failure, naming the option and its operands, ends the inner init.
+fn apply(r: &Roots, op: &MountOp) {
+    let Err(e) = apply_op(r, op) else { return };
+    let f = Error::new(op.option, e);
+    let f = match op.source {
+        Some(src) => f.with(src),
+        None => f,
+    }
+    .with(op.dest);
+    // /proc and /dev are resolved with RESOLVE_NO_SYMLINKS: ELOOP means a symlink.
+    die(match op.kind {
+        OpKind::Proc | OpKind::Dev if e == Errno::LOOP => f.because(SYMLINK_REFUSED),
+        OpKind::Proc if e == Errno::PERM => f.because(PROC_REFUSED),
+        _ => f,
     })
 }
 
@@ -298,10 +297,10 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
         } => {
             // A descriptor's mount is in the caller's mount namespace, which this one only
             // copied: it is bound by its path here, then checked to be the same file.
-            let mut path = Buf::<PATH_MAX>::new();
+            let mut path: Buf = Buf::new();
             let src = match op.fd {
                 Some(fd) => {
-                    let mut link = Buf::<24>::new();
+                    let mut link: Buf = Buf::new();
                     let link = link.push(b"proc/self/fd/").num(fd.into()).as_cstr()?;
                     let mut buf = [core::mem::MaybeUninit::<u8>::uninit(); PATH_MAX];
                     path.push(fs::readlinkat_raw(&r.host, link, &mut buf)?.0);
@@ -329,7 +328,7 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
             cover(tree, &target, attrs)
         }
         OpKind::RemountRo => {
-            let target = open_in(&r.new, dest, OFlags::PATH, ResolveFlags::empty())?;
+            let target = open_in(&r.new, dest.to_bytes(), OFlags::PATH, ResolveFlags::empty())?;
             sys::mount_setattr(target.as_fd(), false, RDONLY)
         }
         OpKind::Proc | OpKind::Dev => {
@@ -340,7 +339,7 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
             } else {
                 new_fs(c"tmpfs", &[(c"mode", c"0755")], NOSUID | NOEXEC)?
             };
-            attach(&fresh, &target, c"")?;
+            attach(&fresh, target.as_fd(), c"")?;
             // `fresh` is the mount itself, now attached: everything below is done relative
             // to it, never by looking `dest` up again (the rootfs owner may have swapped it).
             if proc {
@@ -354,28 +353,29 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
             let fresh = if op.kind == OpKind::Mqueue {
                 new_fs(c"mqueue", &[], NOSUID | NODEV | NOEXEC)
             } else {
-                let mut mode = Buf::<8>::new();
+                let mut mode: Buf = Buf::new();
                 let perms = op.perms.unwrap_or(0o755);
                 for shift in [9, 6, 3, 0] {
                     mode.push(&[b'0' + ((perms >> shift) & 7) as u8]);
                 }
-                let mut size = Buf::<24>::new();
+                let mut size: Buf = Buf::new();
                 size.num(op.size.unwrap_or(0) as i64);
                 let options = [(c"mode", mode.as_cstr()?), (c"size", size.as_cstr()?)];
                 let n = if op.size.is_some() { 2 } else { 1 };
                 new_fs(c"tmpfs", &options[..n], NOSUID | NODEV)
             }?;
-            attach(&fresh, &target, c"")
+            attach(&fresh, target.as_fd(), c"")
         }
         // As bwrap: the mode is given to a directory made here, not to one already there.
         OpKind::Dir => make_dirs(&r.new, dest.to_bytes(), op.perms),
         OpKind::Symlink => {
-            let (parent, name) = parent_and_name(&r.new, dest, None)?;
+            let mut name = Buf::new();
+            let (parent, name) = parent_and_name(&r.new, dest, None, &mut name)?;
             let target = op.source.unwrap_or(c"");
-            match fs::symlinkat(target, &parent, name.as_cstr()?) {
+            match fs::symlinkat(target, &parent, name) {
                 Err(Errno::EXIST) => {
                     let mut buf = [core::mem::MaybeUninit::<u8>::uninit(); PATH_MAX];
-                    match fs::readlinkat_raw(&parent, name.as_cstr()?, &mut buf) {
+                    match fs::readlinkat_raw(&parent, name, &mut buf) {
                         Ok((existing, _)) if *existing == *target.to_bytes() => Ok(()),
                         _ => Err(Errno::EXIST),
                     }
@@ -398,9 +398,10 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
                 let create = OFlags::CREATE | OFlags::EXCL | OFlags::RDWR | OFlags::CLOEXEC;
                 fs::openat(CWD, staged, create, mode)?
             } else {
-                let (parent, name) = parent_and_name(&r.new, dest, Some(perms))?;
+                let mut name = Buf::new();
+                let (parent, name) = parent_and_name(&r.new, dest, Some(perms), &mut name)?;
                 let create = OFlags::CREATE | OFlags::TRUNC | OFlags::WRONLY | OFlags::NOFOLLOW;
-                fs::openat(&parent, name.as_cstr()?, create | OFlags::CLOEXEC, mode)?
+                fs::openat(&parent, name, create | OFlags::CLOEXEC, mode)?
             };
             copy_data(data, &file)?;
             if !bound {
@@ -458,7 +459,7 @@ fn new_fs(fstype: &CStr, options: &[(&CStr, &CStr)], attrs: u64) -> Result<Owned
 }
 
 /// Attaches the detached mount `tree` at `path` relative to `dir` (an empty path: `dir`).
-fn attach<Fd: AsFd>(tree: &OwnedFd, dir: Fd, path: &CStr) -> Result<(), Errno> {
+fn attach(tree: &OwnedFd, dir: BorrowedFd, path: &CStr) -> Result<(), Errno> {
     let mut flags = MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH;
     if path.is_empty() {
         flags |= MoveMountFlags::MOVE_MOUNT_T_EMPTY_PATH;
@@ -481,24 +482,23 @@ fn host_path<'f, 'p>(
     (host.as_fd(), if rel.is_empty() { c"." } else { rel })
 }
 
-/// A path in the new root as a relative one (leading slashes dropped, the root itself ".").
-fn in_root(path: &[u8]) -> Result<Buf, Errno> {
+/// A path in the new root as a relative one (leading slashes dropped, the root itself "."),
+/// composed in `buf`, a fresh one: a returned buffer would be copied, 4 KiB each time.
+fn in_root<'b>(path: &[u8], buf: &'b mut Buf) -> Result<&'b CStr, Errno> {
     let path = &path[path.iter().take_while(|&&b| b == b'/').count()..];
-    let mut rel = Buf::new();
-    rel.push(if path.is_empty() { b"." } else { path });
-    rel.as_bytes()?;
-    Ok(rel)
+    buf.push(if path.is_empty() { b"." } else { path })
+        .as_cstr()
 }
 
 /// openat2 inside the new root: symlinks and `..` resolve as if it were `/`.
 fn open_in(
     root: &OwnedFd,
-    path: &CStr,
+    path: &[u8],
     flags: OFlags,
     extra: ResolveFlags,
 ) -> Result<OwnedFd, Errno> {
-    let rel = in_root(path.to_bytes())?;
-    let rel = rel.as_cstr()?;
+    let mut rel = Buf::new();
+    let rel = in_root(path, &mut rel)?;
     let resolve = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS | extra;
     // openat2 fails with EAGAIN when a rename anywhere on the machine races a `..` lookup
     // (openat2(2)); a few retries are enough in practice.
@@ -512,26 +512,24 @@ fn open_in(
 }
 
 /// The directory holding `path` (created if missing, with the modes bwrap gives the
-/// parents of a file of mode `perms`) and the last component.
-fn parent_and_name(
+/// parents of a file of mode `perms`) and the last component, composed in `buf`.
+fn parent_and_name<'b>(
     root: &OwnedFd,
     path: &CStr,
     perms: Option<u32>,
-) -> Result<(OwnedFd, Buf), Errno> {
+    buf: &'b mut Buf,
+) -> Result<(OwnedFd, &'b CStr), Errno> {
     let (dir, name) = split_last(path.to_bytes())?;
     make_dirs(root, dir, perms.map(|p| parent_mode(Some(p))))?;
-    Ok((open_dir_in(root, dir)?, in_root(name)?))
+    Ok((open_dir_in(root, dir)?, in_root(name, buf)?))
 }
 
-/// An O_PATH descriptor for the directory `path` inside the new root.
+/// An O_PATH descriptor for the directory `path` inside the new root. Never inlined: one
+/// copy for its three callers.
+#[inline(never)]
 fn open_dir_in(root: &OwnedFd, path: &[u8]) -> Result<OwnedFd, Errno> {
-    let path = in_root(path)?;
-    open_in(
-        root,
-        path.as_cstr()?,
-        OFlags::PATH | OFlags::DIRECTORY,
-        ResolveFlags::empty(),
-    )
+    let dir = OFlags::PATH | OFlags::DIRECTORY;
+    open_in(root, path, dir, ResolveFlags::empty())
 }
 
 /// The mode of the parents made for a destination given `perms`: 0755, without the group's
@@ -552,8 +550,8 @@ fn parent_mode(perms: Option<u32>) -> u32 {
 /// to it with `parent_mode(perms)`: each component is created in its parent, which is
 /// itself resolved inside the root, so a symlinked component cannot lead outside.
 fn make_dirs(root: &OwnedFd, path: &[u8], perms: Option<u32>) -> Result<(), Errno> {
-    let full = in_root(path)?;
-    let bytes = full.as_bytes()?;
+    let mut full = Buf::new();
+    let bytes = in_root(path, &mut full)?.to_bytes();
     let (parents, last) = (parent_mode(perms), perms.unwrap_or(0o755));
     let mut start = 0;
     while start < bytes.len() {
@@ -564,12 +562,13 @@ fn make_dirs(root: &OwnedFd, path: &[u8], perms: Option<u32>) -> Result<(), Errn
         let name = &bytes[start..end];
         if !name.is_empty() && name != b"." && name != b".." {
             let parent = open_dir_in(root, &bytes[..start])?;
-            let name = in_root(name)?;
+            let mut buf = Buf::new();
+            let name = in_root(name, &mut buf)?;
             // The last component (a path ending in two slashes gives its last the parents'
             // mode: none of bwrap's tests has one).
             let is_last = end + 1 >= bytes.len();
             let mode = if is_last { last } else { parents };
-            match fs::mkdirat(&parent, name.as_cstr()?, Mode::from_raw_mode(mode)) {
+            match fs::mkdirat(&parent, name, Mode::from_raw_mode(mode)) {
                 Ok(()) | Err(Errno::EXIST) => {}
                 Err(e) => return Err(e),
             }
@@ -588,35 +587,38 @@ fn mount_point(
     perms: Option<u32>,
     extra: ResolveFlags,
 ) -> Result<OwnedFd, Errno> {
-    match open_in(root, path, OFlags::PATH, extra) {
+    match open_in(root, path.to_bytes(), OFlags::PATH, extra) {
         Err(Errno::NOENT) => {}
         other => return other,
     }
     if dir {
         make_dirs(root, path.to_bytes(), perms)?;
     } else {
-        let (parent, name) = parent_and_name(root, path, perms)?;
+        let mut name = Buf::new();
+        let (parent, name) = parent_and_name(root, path, perms, &mut name)?;
         let create =
             OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        match fs::openat(&parent, name.as_cstr()?, create, Mode::from_raw_mode(0o444)) {
+        match fs::openat(&parent, name, create, Mode::from_raw_mode(0o444)) {
             Ok(_) | Err(Errno::EXIST) => {}
             Err(e) => return Err(e),
         }
     }
-    open_in(root, path, OFlags::PATH, extra)
+    open_in(root, path.to_bytes(), OFlags::PATH, extra)
 }
 
 fn chmod_in(root: &OwnedFd, path: &CStr, mode: u32) -> Result<(), Errno> {
     let fd = open_in(
         root,
-        path,
+        path.to_bytes(),
         OFlags::RDONLY | OFlags::NONBLOCK,
         ResolveFlags::empty(),
     )?;
     fs::fchmod(&fd, Mode::from_raw_mode(mode))
 }
 
-/// An O_PATH descriptor for `name` in `dir`, not following a final symlink.
+/// An O_PATH descriptor for `name` in `dir`, not following a final symlink. Never inlined:
+/// one copy for its four callers.
+#[inline(never)]
 fn entry(dir: &OwnedFd, name: &CStr) -> Result<OwnedFd, Errno> {
     fs::openat(
         dir,
@@ -629,47 +631,59 @@ fn entry(dir: &OwnedFd, name: &CStr) -> Result<OwnedFd, Errno> {
 /// Mounts the detached `tree` over `target`, with `attrs` on it and every submount.
 fn cover(tree: OwnedFd, target: &OwnedFd, attrs: u64) -> Result<(), Errno> {
     sys::mount_setattr(tree.as_fd(), true, attrs)?;
-    attach(&tree, target, c"")
+    attach(&tree, target.as_fd(), c"")
+}
+
+/// C strings packed one after another, each ending in NUL (`b"a\0bc\0"`): a list of names
+/// without a pointer and a length stored for each.
+pub(super) struct Names(pub(super) &'static [u8]);
+
+impl Iterator for Names {
+    type Item = &'static CStr;
+
+    fn next(&mut self) -> Option<&'static CStr> {
+        let end = self.0.iter().position(|&b| b == 0)?;
+        let (name, rest) = self.0.split_at(end + 1);
+        self.0 = rest;
+        CStr::from_bytes_with_nul(name).ok()
+    }
 }
 
 /// Host-wide knobs under a fresh /proc: read-only, or masked, as the OCI runtimes do.
 /// Entries this kernel lacks are skipped.
 fn harden_proc(host: &OwnedFd, proc: &OwnedFd) -> Result<(), Errno> {
-    for name in [c"sys", c"sysrq-trigger", c"irq", c"bus"] {
-        if let Ok(target) = entry(proc, name) {
-            cover(
-                m::open_tree(proc, name, tree_flags(true))?,
-                &target,
-                RDONLY | NOSUID | NODEV | NOEXEC,
-            )?;
-        }
-    }
-    let files = [
-        c"kcore",
-        c"keys",
-        c"key-users",
-        c"timer_list",
-        c"sched_debug",
-        c"latency_stats",
-        c"timer_stats",
+    // Read-only (the entry itself, bound over itself), masked by /dev/null, or hidden by
+    // an empty read-only tmpfs.
+    let lists: [&[u8]; 3] = [
+        b"sys\0sysrq-trigger\0irq\0bus\0",
+        b"kcore\0keys\0key-users\0timer_list\0sched_debug\0latency_stats\0timer_stats\0",
+        b"acpi\0scsi\0asound\0",
     ];
-    for name in files {
-        if let Ok(target) = entry(proc, name) {
-            cover(
-                m::open_tree(host, c"dev/null", tree_flags(false))?,
-                &target,
-                RDONLY | NOSUID | NOEXEC,
-            )?;
-        }
-    }
-    for name in [c"acpi", c"scsi", c"asound"] {
-        if let Ok(target) = entry(proc, name) {
-            let empty = new_fs(
-                c"tmpfs",
-                &[(c"size", c"0")],
-                RDONLY | NOSUID | NODEV | NOEXEC,
-            )?;
-            attach(&empty, &target, c"")?;
+    for (how, list) in lists.into_iter().enumerate() {
+        for name in Names(list) {
+            let Ok(target) = entry(proc, name) else {
+                continue;
+            };
+            let (tree, attrs) = match how {
+                0 => (
+                    m::open_tree(proc, name, tree_flags(true))?,
+                    RDONLY | NOSUID | NODEV | NOEXEC,
+                ),
+                1 => (
+                    m::open_tree(host, c"dev/null", tree_flags(false))?,
+                    RDONLY | NOSUID | NOEXEC,
+                ),
+                _ => {
+                    let empty = new_fs(
+                        c"tmpfs",
+                        &[(c"size", c"0")],
+                        RDONLY | NOSUID | NODEV | NOEXEC,
+                    )?;
+                    attach(&empty, target.as_fd(), c"")?;
+                    continue;
+                }
+            };
+            cover(tree, &target, attrs)?;
         }
     }
     Ok(())
@@ -678,15 +692,12 @@ fn harden_proc(host: &OwnedFd, proc: &OwnedFd) -> Result<(), Errno> {
 /// A minimal /dev on a fresh tmpfs: the harmless host devices bound in, a private devpts,
 /// /dev/shm, and the usual symlinks.
 fn populate_dev(host: &OwnedFd, dev: &OwnedFd) -> Result<(), Errno> {
-    let devices = [
-        (c"null", c"dev/null"),
-        (c"zero", c"dev/zero"),
-        (c"full", c"dev/full"),
-        (c"random", c"dev/random"),
-        (c"urandom", c"dev/urandom"),
-        (c"tty", c"dev/tty"),
-    ];
-    for (name, host_path) in devices {
+    // Each name in the new /dev, then the host's device.
+    let mut devices = Names(
+        b"null\0dev/null\0zero\0dev/zero\0full\0dev/full\0random\0dev/random\0\
+        urandom\0dev/urandom\0tty\0dev/tty\0",
+    );
+    while let (Some(name), Some(host_path)) = (devices.next(), devices.next()) {
         let create =
             OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
         drop(fs::openat(dev, name, create, Mode::from_raw_mode(0o666))?);
@@ -701,18 +712,15 @@ fn populate_dev(host: &OwnedFd, dev: &OwnedFd) -> Result<(), Errno> {
         &[(c"ptmxmode", c"0666"), (c"mode", c"0620")],
         NOSUID | NOEXEC,
     )?;
-    attach(&pts, &entry(dev, c"pts")?, c"")?;
+    attach(&pts, entry(dev, c"pts")?.as_fd(), c"")?;
     // 1777 as made: the root is built with no umask.
     fs::mkdirat(dev, c"shm", Mode::from_raw_mode(0o1777))?;
-    let links = [
-        (c"pts/ptmx", c"ptmx"),
-        (c"/proc/self/fd", c"fd"),
-        (c"/proc/self/fd/0", c"stdin"),
-        (c"/proc/self/fd/1", c"stdout"),
-        (c"/proc/self/fd/2", c"stderr"),
-        (c"/proc/kcore", c"core"),
-    ];
-    for (target, name) in links {
+    // Each link's target, then its name.
+    let mut links = Names(
+        b"pts/ptmx\0ptmx\0/proc/self/fd\0fd\0/proc/self/fd/0\0stdin\0\
+        /proc/self/fd/1\0stdout\0/proc/self/fd/2\0stderr\0/proc/kcore\0core\0",
+    );
+    while let (Some(target), Some(name)) = (links.next(), links.next()) {
         fs::symlinkat(target, dev, name)?;
     }
     Ok(())
@@ -729,10 +737,17 @@ mod tests {
         for refused in [&b"/"[..], b"", b"a/..", b"/.", b"//"] {
             assert_eq!(split_last(refused), Err(Errno::INVAL), "{refused:?}");
         }
-        let rel = |p: &[u8]| in_root(p).map(|b| b.as_bytes().unwrap().to_vec());
+        let rel = |p: &[u8]| in_root(p, &mut Buf::new()).map(|c| c.to_bytes().to_vec());
         assert_eq!(rel(b"///etc/x"), Ok(b"etc/x".to_vec()));
         assert_eq!(rel(b"/"), Ok(b".".to_vec()));
         assert_eq!(rel(b""), Ok(b".".to_vec()));
         assert_eq!(rel(&[b'a'; PATH_MAX]), Err(Errno::NAMETOOLONG));
+    }
+
+    #[test]
+    fn packed_names_are_c_strings_in_order() {
+        let names: Vec<&CStr> = Names(b"a\0bc\0\0d\0").collect();
+        assert_eq!(names, [c"a", c"bc", c"", c"d"]);
+        assert_eq!(Names(b"").next(), None);
     }
 }

@@ -19,10 +19,13 @@ const NAMESPACES: [(&[u8], u32); 6] = [
 /// `{ "child-pid": N, "<ns>-namespace": INODE, ... }` on `--json-status-fd`, and the same
 /// over lines of its own on `--info-fd` (then closed), as bubblewrap writes them once the
 /// sandbox's init exists: for each namespace in `flags` (those it was made with) whose id
-/// can be read while the init is still dumpable.
+/// can be read while the init is still dumpable. Never inlined: smaller as a call than
+/// inlined in the monitor (measured).
+#[inline(never)]
 pub fn started(sb: &Sandbox, pid: i32, flags: u64) {
-    for (fd, info) in [(sb.info_fd, true), (sb.json_status_fd, false)] {
+    for (i, fd) in [sb.info_fd, sb.json_status_fd].into_iter().enumerate() {
         let Some(fd) = fd else { continue };
+        let info = i == 0;
         let (sep, end): (&[u8], &[u8]) = if info {
             (b"\n    ", b"\n}")
         } else {
@@ -34,7 +37,7 @@ pub fn started(sb: &Sandbox, pid: i32, flags: u64) {
             .push(b"\"child-pid\": ")
             .num(pid.into());
         for (file, flag) in NAMESPACES {
-            let mut path = Buf::<64>::new();
+            let mut path: Buf = Buf::new();
             path.push(b"/proc/")
                 .num(pid.into())
                 .push(b"/ns/")
