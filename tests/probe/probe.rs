@@ -28,9 +28,10 @@
 //!   process's CPU time and the wall time, in milliseconds.
 //! - `forkerr NAME N`: like `fork`, and names why the first failing fork failed:
 //!   `NAME=COUNT ERRNO` (`NAME=N ok` when all N worked).
-//! - `orphans NAME N MS`: N children that each fork a grandchild sleeping MS milliseconds, and
-//!   exit at once (the grandchildren are orphans); `NAME=` how many processes have parent 1
-//!   once the children are reaped.
+//! - `orphans NAME N`: N children that each fork a grandchild and exit at once (the
+//!   grandchildren are orphans, blocked on a pipe); `NAME=` how many probes have parent 1 once
+//!   the children are reaped; then the orphans are released together, and the step waits
+//!   (up to 10 s) until they have all exited (are zombies or gone).
 //! - `zombies NAME SECS`: waits up to SECS seconds for no zombie to be left anywhere;
 //!   `NAME=` how many are left.
 //! - `children NAME PID`: `NAME=` the processes whose parent is PID, as `PID:STATE:COMM,`.
@@ -55,6 +56,7 @@ mod nr {
     pub const CHROOT: i64 = 161;
     pub const RENAMEAT2: i64 = 316;
     pub const CLOCK_GETTIME: i64 = 228;
+    pub const PIPE2: i64 = 293;
 }
 
 #[cfg(target_arch = "aarch64")]
@@ -66,6 +68,7 @@ mod nr {
     pub const CHROOT: i64 = 51;
     pub const RENAMEAT2: i64 = 276;
     pub const CLOCK_GETTIME: i64 = 113;
+    pub const PIPE2: i64 = 59;
 }
 
 const ERRNO_NAMES: &[(i32, &str)] = &[
@@ -366,34 +369,55 @@ fn processes() -> Vec<(u32, char, u32, String)> {
     v
 }
 
-fn orphans(name: &str, n: &str, ms: &str) {
-    let ms = int(ms) as u64;
+fn orphans(name: &str, n: &str) {
+    use std::io::Read;
+    use std::os::fd::FromRawFd;
+    let mut fds = [0i32; 2];
+    const O_CLOEXEC: i64 = 0o2000000;
+    raw(nr::PIPE2, [fds.as_mut_ptr() as i64, O_CLOEXEC, 0, 0, 0, 0])
+        .unwrap_or_else(|e| fail(&format!("pipe2: {e}")));
+    // SAFETY: pipe2 just made both descriptors, and nothing else owns them.
+    let (mut rd, wr) = unsafe {
+        (
+            std::fs::File::from_raw_fd(fds[0]),
+            std::fs::File::from_raw_fd(fds[1]),
+        )
+    };
+    let mut children = Vec::new();
     for _ in 0..int(n) {
         match fork() {
             Err(e) => fail(&format!("fork: {e}")),
             Ok(0) => {
                 if let Ok(0) = fork() {
-                    std::thread::sleep(Duration::from_millis(ms));
+                    // The orphan: waits for the write end to close.
+                    drop(wr);
+                    let _ = rd.read(&mut [0u8; 1]);
                 }
                 exit_now(0);
             }
-            Ok(_) => {}
+            Ok(pid) => children.push(pid),
         }
     }
     // Reap the children (the grandchildren are no longer ours: their parent is now 1).
-    loop {
+    for pid in children {
         let mut status = 0i32;
-        const WAIT4: i64 = if cfg!(target_arch = "x86_64") {
-            61
-        } else {
-            260
-        };
-        if raw(WAIT4, [-1, &mut status as *mut i32 as i64, 0, 0, 0, 0]).is_err() {
-            break;
-        }
+        const WAIT4: i64 = if cfg!(target_arch = "x86_64") { 61 } else { 260 };
+        let _ = raw(WAIT4, [pid, &mut status as *mut i32 as i64, 0, 0, 0, 0]);
     }
-    let under_1 = processes().iter().filter(|p| p.2 == 1).count();
-    println!("{name}={under_1}");
+    let mine = || {
+        processes()
+            .into_iter()
+            .filter(|p| p.2 == 1 && p.3 == "probe")
+            .collect::<Vec<_>>()
+    };
+    println!("{name}={}", mine().len());
+    let _ = std::io::stdout().flush();
+    // Release them all at once, and wait for them to have exited (zombies or gone).
+    drop(wr);
+    let end = Instant::now() + Duration::from_secs(10);
+    while mine().iter().any(|p| p.1 != 'Z') && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 fn zombies(name: &str, secs: &str) {
@@ -517,7 +541,7 @@ fn step(words: &[&str]) {
         ["touch", name, mib] => touch(name, mib),
         ["spin", name, secs] => spin(name, secs),
         ["forkerr", name, n] => fork_errno(name, n),
-        ["orphans", name, n, ms] => orphans(name, n, ms),
+        ["orphans", name, n] => orphans(name, n),
         ["zombies", name, secs] => zombies(name, secs),
         ["children", name, pid] => children(name, pid),
         _ => fail(&format!("unknown step: {}", words.join(" "))),
