@@ -217,7 +217,8 @@ pub fn restart_after(spec: &Spec, status: i32, done: &mut Restarts) -> bool {
     }
     done.in_minute += 1;
     if done.in_minute > 5 {
-        crate::report::say(&[b"COMMAND restarted 5 times within a minute: giving up"]);
+        let name = command_name(spec);
+        crate::report::say(&[name, b" restarted 5 times within a minute: giving up"]);
         return false;
     }
     done.count += 1;
@@ -225,11 +226,22 @@ pub fn restart_after(spec: &Spec, status: i32, done: &mut Restarts) -> bool {
         return false;
     }
     Line::new()
-        .push(b"restarting COMMAND (")
+        .push(b"restarting ")
+        .push_escaped(command_name(spec))
+        .push(b" (")
         .num(done.count.into())
         .push(b")")
         .print();
     true
+}
+
+/// COMMAND's name as given, for the console lines (`COMMAND` with none: `--pause`, or a
+/// command line husk refused).
+fn command_name<'a>(spec: &Spec<'a>) -> &'a [u8] {
+    match spec.command.is_empty() {
+        true => b"COMMAND",
+        false => spec.command.get(0).to_bytes(),
+    }
 }
 
 /// Waits `ms` between restarts, reaping what exits meanwhile; false when a shutdown signal
@@ -258,7 +270,8 @@ fn reap_flags() -> rustix::process::WaitOptions {
 /// power-off, reboot or halt asked for. Never returns: if reboot(2) fails, husk sleeps.
 pub fn shut_down(spec: &Spec, status: i32) -> ! {
     Line::new()
-        .push(b"COMMAND exited with status ")
+        .push_escaped(command_name(spec))
+        .push(b" exited with status ")
         .num(status.into())
         .print();
     let _ = sys::kill(-1, SIGTERM);
