@@ -117,16 +117,12 @@ Beyond tini:
 " => ["rlimit" SetRlimit];
 "  --time-limit SECONDS        SIGKILL everything after SECONDS (exit 137)
 " => ["time-limit" TimeLimit];
-sandbox "  --restart on-failure|always start COMMAND again when it exits (on-failure:
-                  with a status other than 0), after 1 s, then twice as long
-                  each time up to 32 s; at most 5 restarts a minute
+sandbox "  --restart on-failure|always   start COMMAND again when it exits (after
+                  1 s, doubling up to 32 s; at most 5 times a minute)
 " => ["restart" Restarts];
-sandbox "
-As a machine's init (pid 1 of the initial pid namespace, or --machine): mounts
-what is missing of /proc, /sys, /dev, /run, /sys/fs/cgroup; when COMMAND is done,
-SIGTERM to all, --grace (2 s), SIGKILL, sync, then:
-  --on-exit poweroff|reboot|halt   (default poweroff)
-  --machine       be the machine's init in any pid namespace
+sandbox "  --machine       be the machine's init (as the kernel's pid 1, automatic):
+                  mount /proc, /sys, /dev..., and once COMMAND is done power off
+  --on-exit poweroff|reboot|halt   or reboot, or halt
 " => ["on-exit" OnExitAs, "machine" Machine];
 sandbox "  --landlock-ro PATH, --landlock-rw PATH, --landlock-exec PATH
                   once any is given, COMMAND reaches only these paths

@@ -40,27 +40,23 @@ pub fn is_machine(spec: &Spec) -> bool {
     }
 }
 
-/// What a machine's init mounts where nothing is mounted yet: (path, its parent, type,
-/// flags, data). A path is taken as mounted when it is on another device than its parent.
-const MOUNTS: [(&CStr, &CStr, &CStr, MountFlags, &CStr); 7] = {
+/// What a machine's init mounts where nothing is mounted yet: a path, its parent, the type
+/// and its data, for each of MOUNT_FLAGS (packed: 16-byte pointers to each would be most of
+/// the table). A path is taken as mounted when it is on another device than its parent.
+const MOUNTS: &[u8] = b"\
+    /proc\0/\0proc\0\0\
+    /sys\0/\0sysfs\0\0\
+    /dev\0/\0devtmpfs\0mode=0755\0\
+    /dev/pts\0/dev\0devpts\0mode=0620,ptmxmode=0666\0\
+    /dev/shm\0/dev\0tmpfs\0mode=1777\0\
+    /run\0/\0tmpfs\0mode=0755\0\
+    /sys/fs/cgroup\0/sys/fs\0cgroup2\0\0";
+
+const MOUNT_FLAGS: [MountFlags; 7] = {
     const NOSUID: MountFlags = MountFlags::NOSUID;
     const NODEV: MountFlags = NOSUID.union(MountFlags::NODEV);
     const NOEXEC: MountFlags = NODEV.union(MountFlags::NOEXEC);
-    [
-        (c"/proc", c"/", c"proc", NOEXEC, c""),
-        (c"/sys", c"/", c"sysfs", NOEXEC, c""),
-        (c"/dev", c"/", c"devtmpfs", NOSUID, c"mode=0755"),
-        (
-            c"/dev/pts",
-            c"/dev",
-            c"devpts",
-            NOSUID,
-            c"mode=0620,ptmxmode=0666",
-        ),
-        (c"/dev/shm", c"/dev", c"tmpfs", NODEV, c"mode=1777"),
-        (c"/run", c"/", c"tmpfs", NODEV, c"mode=0755"),
-        (c"/sys/fs/cgroup", c"/sys/fs", c"cgroup2", NOEXEC, c""),
-    ]
+    [NOEXEC, NOEXEC, NOSUID, NOSUID, NODEV, NODEV, NOEXEC]
 };
 
 /// The machine's early set-up, before COMMAND: the mounts that are missing, the console
@@ -72,7 +68,13 @@ const MOUNTS: [(&CStr, &CStr, &CStr, MountFlags, &CStr); 7] = {
 pub fn set_up(spec: &mut Spec) {
     switch_root();
     let dev = |p: &CStr| rustix::fs::stat(p).map(|st| st.st_dev);
-    for (path, parent, fs, flags, data) in MOUNTS {
+    let mut names = crate::sandbox::mounts::Names(MOUNTS);
+    for flags in MOUNT_FLAGS {
+        let (Some(path), Some(parent), Some(fs), Some(data)) =
+            (names.next(), names.next(), names.next(), names.next())
+        else {
+            break;
+        };
         let _ = rustix::fs::mkdir(path, Mode::from_raw_mode(0o755));
         if dev(path).is_ok_and(|d| dev(parent).is_ok_and(|p| p != d)) {
             continue;
