@@ -13,8 +13,8 @@ use crate::argfile;
 use crate::error::{Error, Result};
 use crate::num::parse as parse_u64;
 use crate::spec::{
-    Action, Argv, CgroupLimit, Env, EnvOp, IdRange, MountOp, OpKind, PathAccess, Rlimit, SetupFd,
-    Spec, ALL_NAMESPACES,
+    Action, Argv, CgroupLimit, Env, EnvOp, IdRange, MountOp, OnExit, OpKind, PathAccess, Restart,
+    Rlimit, SetupFd, Spec, ALL_NAMESPACES,
 };
 use crate::text::{self, Text};
 use core::ffi::CStr;
@@ -117,6 +117,13 @@ Beyond tini:
 " => ["rlimit" SetRlimit];
 "  --time-limit SECONDS        SIGKILL everything after SECONDS (exit 137)
 " => ["time-limit" TimeLimit];
+sandbox "  --restart on-failure|always   start COMMAND again when it exits (after
+                  1 s, doubling up to 32 s; at most 5 times a minute)
+" => ["restart" Restarts];
+sandbox "  --machine       be the machine's init (as the kernel's pid 1, automatic):
+                  mount /proc, /sys, /dev..., and once COMMAND is done power off
+  --on-exit poweroff|reboot|halt   or reboot, or halt
+" => ["on-exit" OnExitAs, "machine" Machine];
 sandbox "  --landlock-ro PATH, --landlock-rw PATH, --landlock-exec PATH
                   once any is given, COMMAND reaches only these paths
 " => [
@@ -279,6 +286,9 @@ enum Opt {
     Pause,
     SetRlimit,
     TimeLimit,
+    Restarts,
+    OnExitAs,
+    Machine,
     Landlock(PathAccess),
     /// `--landlock-bind` (true) or `--landlock-connect`.
     LandlockPort(bool),
@@ -339,7 +349,7 @@ impl Opt {
         use Opt::*;
         matches!(
             self,
-            Rewrite | Grace | SetRlimit | TimeLimit | LandlockPort(_)
+            Rewrite | Grace | SetRlimit | TimeLimit | LandlockPort(_) | Restarts | OnExitAs
         )
     }
 
@@ -362,6 +372,10 @@ impl Opt {
                 | Pause
                 | SetRlimit
                 | TimeLimit
+                | Restarts
+                | OnExitAs
+                | Machine
+                | Hostname
                 | Landlock(_)
                 | LandlockPort(_)
                 | LandlockStrict
@@ -674,6 +688,29 @@ fn sandbox_option<'a>(
         cur.last = cur.argv.get(cur.next - 1).to_bytes();
         bad_value(text!("given twice before the option it applies to"))
     };
+    match opt {
+        Opt::Machine => spec.init.machine = true,
+        Opt::Restarts => {
+            spec.init.restart = match cur.parsed(
+                |v| index_of(b"on-failure always", v),
+                text!("expected on-failure or always"),
+            )? {
+                0 => Restart::OnFailure,
+                _ => Restart::Always,
+            }
+        }
+        Opt::OnExitAs => {
+            spec.init.on_exit = match cur.parsed(
+                |v| index_of(b"poweroff reboot halt", v),
+                text!("expected poweroff, reboot or halt"),
+            )? {
+                0 => OnExit::PowerOff,
+                1 => OnExit::Reboot,
+                _ => OnExit::Halt,
+            }
+        }
+        _ => {}
+    }
     let (sb, confine, cgroup) = (&mut spec.sandbox, &mut spec.confine, &mut spec.cgroup);
     match opt {
         Opt::Landlock(access) => {

@@ -290,7 +290,10 @@ pub fn supervise(init: &Init, child: i32, job_control: bool) -> i32 {
             }
             Some(SIGTERM | SIGINT) if init.pause => return 0,
             Some(_) if init.pause => {}
-            Some(sig) => forward(init, child, sig),
+            Some(sig) => {
+                crate::machine::signal_taken(sig);
+                forward(init, child, sig)
+            }
         }
     };
     match init.grace_ms {

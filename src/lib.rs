@@ -17,6 +17,7 @@ pub mod exec;
 pub mod init;
 pub mod landlock;
 pub mod lockdown;
+pub mod machine;
 pub mod num;
 pub mod procfs;
 pub mod report;
@@ -30,9 +31,10 @@ mod testing;
 use rustix::fd::{AsFd, AsRawFd};
 use spec::{Action, Argv, Env};
 
-/// Whether this build has the sandbox, landlock and `--cgroup` (the `sandbox` feature): the
-/// init-only build (`make init-only`) parses none of their options, and the branches that
-/// would run them are cut off by this constant, so their code is not linked.
+/// Whether this build has the sandbox, landlock, `--cgroup`, `--restart` and the machine's
+/// init (the `sandbox` feature): the init-only build (`make init-only`) parses none of
+/// their options, and the branches that would run them are cut off by this constant, so
+/// their code is not linked.
 pub const SANDBOX: bool = cfg!(feature = "sandbox");
 
 /// `--version`, in tini's shape, which Docker parses for `docker info` when husk is its init.
@@ -45,16 +47,23 @@ const VERSION: &str = concat!(
 );
 
 /// The whole program: parses argv and runs; returns the exit status. Called once, by the
-/// entry point.
+/// entry point. As a machine's init it never returns: whatever happened, the machine is
+/// shut down (`machine`).
 pub fn run(argv: Argv<'static>, env: Env<'static>) -> i32 {
     // The Spec is 30 KB, nearly all of it the sandbox's lists, which init mode never
     // writes. In .bss only the pages written become resident; on the stack, its frame's
     // probes would touch every page (init mode's RSS was 108 kB, 32 of them this).
-    static mut SPEC: core::mem::MaybeUninit<spec::Spec<'static>> = core::mem::MaybeUninit::uninit();
+    static mut SPEC: core::mem::MaybeUninit<spec::Spec<'static>> =
+        core::mem::MaybeUninit::uninit();
     // SAFETY: run is called once, by the process's single thread, and nothing else names
     // SPEC: this is the only reference to it.
     let spec = unsafe { (*core::ptr::addr_of_mut!(SPEC)).write(spec::Spec::new(argv)) };
     let action = cli::parse(argv, env, spec);
+    // Set up before anything is printed: an initramfs may have no console open yet.
+    let machine = machine::is_machine(spec);
+    if machine {
+        machine::set_up(spec);
+    }
     let action = action.and_then(|a| match a {
         // Whether husk is root matters to a sandbox only: init mode does not ask.
         Action::Run => {
@@ -63,7 +72,7 @@ pub fn run(argv: Argv<'static>, env: Env<'static>) -> i32 {
         }
         other => Ok(other),
     });
-    match action {
+    let status = match action {
         Err(e) => {
             e.report();
             125
@@ -80,19 +89,32 @@ pub fn run(argv: Argv<'static>, env: Env<'static>) -> i32 {
             report::write_all(1, VERSION.as_bytes());
             0
         }
-        Ok(Action::Run) => start(spec, env),
+        Ok(Action::Run) => {
+            // Taken once: a restarted COMMAND gets what husk was started with, not the
+            // mask husk blocks everything with.
+            let inherited = init::Inherited::take();
+            let mut restarts = machine::Restarts::default();
+            loop {
+                let status = start(spec, env, &inherited);
+                if !machine::restart_after(spec, status, &mut restarts) {
+                    break status;
+                }
+            }
+        }
+    };
+    if machine {
+        machine::shut_down(spec, status);
     }
+    status
 }
 
 /// Starts COMMAND, in a sandbox or under the init alone, inside `--cgroup` if given.
-fn start(spec: &spec::Spec, env: Env) -> i32 {
+fn start(spec: &spec::Spec, env: Env, inherited: &init::Inherited) -> i32 {
     if !SANDBOX {
-        let inherited = init::Inherited::take();
         let payload = init::Payload::plain(spec.command, env, &spec.confine);
-        return init::serve(&spec.init, &payload, &inherited, None, None, &mut [0]);
+        return init::serve(&spec.init, &payload, inherited, None, None, &mut [0]);
     }
     let started = sandbox::check_fds(&spec.sandbox).and_then(|()| {
-        let inherited = init::Inherited::take();
         let cgroup = cgroup::prepare(&spec.cgroup)?;
         let cgroup_fd = cgroup.as_ref().map(|c| c.dir.as_fd());
         let status = if spec.sandbox.enabled {

@@ -37,6 +37,11 @@ fn sandbox(_: &mut Spec, _root: bool) -> Result<'static, ()> {
 #[cfg(feature = "sandbox")]
 fn sandbox<'a>(spec: &mut Spec<'a>, root: bool) -> Result<'a, ()> {
     let (sb, init) = (&mut spec.sandbox, &spec.init);
+    // `--hostname` alone makes no sandbox: it names a machine (`machine::set_up`), and
+    // elsewhere it needs a UTS namespace.
+    if sb.hostname.is_some() && !sb.enabled {
+        return Err(Error::refused(b"--hostname", text!("needs --unshare-uts")));
+    }
     if spec.cgroup.dir.is_none() && spec.cgroup.limits.iter().any(Option::is_some) {
         return Err(Error::refused(
             b"--memory-max/--pids-max/--cpu-max",

@@ -168,6 +168,30 @@ pub struct Init {
     pub pause: bool,
     /// Kill everything after this long (`--time-limit`).
     pub time_limit_ms: Option<u64>,
+    /// Be the machine's init whatever the pid namespace (`--machine`).
+    pub machine: bool,
+    /// What a machine's init does once COMMAND is done (`--on-exit`).
+    pub on_exit: OnExit,
+    /// Whether COMMAND is started again when it exits (`--restart`).
+    pub restart: Restart,
+}
+
+/// `--on-exit`: how a machine's init ends.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+pub enum OnExit {
+    #[default]
+    PowerOff,
+    Reboot,
+    Halt,
+}
+
+/// `--restart`: when COMMAND is started again.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+pub enum Restart {
+    #[default]
+    Never,
+    OnFailure,
+    Always,
 }
 
 /// What confines COMMAND in init mode as in a sandbox: `--rlimit` and `--landlock-*`.
@@ -250,6 +274,9 @@ impl Default for Init {
             grace_ms: None,
             pause: false,
             time_limit_ms: None,
+            machine: false,
+            on_exit: OnExit::PowerOff,
+            restart: Restart::Never,
         }
     }
 }

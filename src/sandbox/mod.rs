@@ -5,7 +5,7 @@
 
 mod env;
 mod idmap;
-mod mounts;
+pub(crate) mod mounts;
 mod status;
 
 use crate::error::{step, Error, Result};

@@ -640,7 +640,7 @@ fn cover(tree: OwnedFd, target: &OwnedFd, attrs: u64) -> Result<(), Errno> {
 
 /// C strings packed one after another, each ending in NUL (`b"a\0bc\0"`): a list of names
 /// without a pointer and a length stored for each.
-pub(super) struct Names(pub(super) &'static [u8]);
+pub(crate) struct Names(pub(crate) &'static [u8]);
 
 impl Iterator for Names {
     type Item = &'static CStr;

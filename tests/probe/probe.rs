@@ -22,6 +22,19 @@
 //!   root other than the sandbox's is visible afterwards, else `escaped=no`.
 //! - `swap DIR A B SECS`: exchanges DIR/A and DIR/B (renameat2 RENAME_EXCHANGE) in a loop for
 //!   SECS seconds (run on the host, to race husk).
+//! - `touch NAME MIB`: allocates and writes MIB MiB, one MiB at a time; `NAME=ok` at the end
+//!   (a memory limit kills it before).
+//! - `spin NAME SECS`: a busy loop for SECS seconds of wall time; `NAME=CPU/WALL`, this
+//!   process's CPU time and the wall time, in milliseconds.
+//! - `forkerr NAME N`: like `fork`, and names why the first failing fork failed:
+//!   `NAME=COUNT ERRNO` (`NAME=N ok` when all N worked).
+//! - `orphans NAME N`: N children that each fork a grandchild and exit at once (the
+//!   grandchildren are orphans, blocked on a pipe); `NAME=` how many probes have parent 1 once
+//!   the children are reaped; then the orphans are released together, and the step waits
+//!   (up to 10 s) until they have all exited (are zombies or gone).
+//! - `zombies NAME SECS`: waits up to SECS seconds for no zombie to be left anywhere;
+//!   `NAME=` how many are left.
+//! - `children NAME PID`: `NAME=` the processes whose parent is PID, as `PID:STATE:COMM,`.
 //!
 //! A step that cannot run at all (bad usage, a failed setup call) prints to stderr and exits
 //! 2, so a test never mistakes it for a result.
@@ -42,6 +55,8 @@ mod nr {
     pub const UNSHARE: i64 = 272;
     pub const CHROOT: i64 = 161;
     pub const RENAMEAT2: i64 = 316;
+    pub const CLOCK_GETTIME: i64 = 228;
+    pub const PIPE2: i64 = 293;
 }
 
 #[cfg(target_arch = "aarch64")]
@@ -52,6 +67,8 @@ mod nr {
     pub const UNSHARE: i64 = 97;
     pub const CHROOT: i64 = 51;
     pub const RENAMEAT2: i64 = 276;
+    pub const CLOCK_GETTIME: i64 = 113;
+    pub const PIPE2: i64 = 59;
 }
 
 const ERRNO_NAMES: &[(i32, &str)] = &[
@@ -247,27 +264,183 @@ fn pids() {
     println!("pids={max}");
 }
 
-fn fork_bomb(name: &str, n: &str) {
+fn fork() -> Result<i64, Error> {
+    if nr::FORK >= 0 {
+        raw(nr::FORK, [0; 6])
+    } else {
+        const CLONE: i64 = 220; // aarch64 clone(SIGCHLD, 0, ...) is fork
+        raw(CLONE, [17, 0, 0, 0, 0, 0])
+    }
+}
+
+fn exit_now(code: i64) -> ! {
+    let _ = raw(nr::EXIT_GROUP, [code, 0, 0, 0, 0, 0]);
+    unreachable!();
+}
+
+/// Forks up to `n` children that sleep 2 s: how many forks worked, and the first failure.
+fn fork_many(n: &str) -> (i64, Result<(), Error>) {
     let n = int(n);
     let mut forked = 0;
     for _ in 0..n {
-        let pid = if nr::FORK >= 0 {
-            raw(nr::FORK, [0; 6])
-        } else {
-            const CLONE: i64 = 220; // aarch64 clone(SIGCHLD, 0, ...) is fork
-            raw(CLONE, [17, 0, 0, 0, 0, 0])
-        };
-        match pid {
-            Err(_) => break,
+        match fork() {
+            Err(e) => return (forked, Err(e)),
             Ok(0) => {
                 std::thread::sleep(Duration::from_secs(2));
-                let _ = raw(nr::EXIT_GROUP, [0; 6]);
-                unreachable!();
+                exit_now(0);
             }
             Ok(_) => forked += 1,
         }
     }
-    println!("{name}={forked}");
+    (forked, Ok(()))
+}
+
+fn fork_bomb(name: &str, n: &str) {
+    println!("{name}={}", fork_many(n).0);
+}
+
+fn fork_errno(name: &str, n: &str) {
+    let (forked, r) = fork_many(n);
+    let why = match r {
+        Ok(()) => "ok".to_owned(),
+        Err(e) => errno_name(&e),
+    };
+    println!("{name}={forked} {why}");
+}
+
+fn touch(name: &str, mib: &str) {
+    let mut held: Vec<Vec<u8>> = Vec::new();
+    for i in 0..int(mib) {
+        let mut v = vec![0u8; 1 << 20];
+        for b in v.iter_mut().step_by(4096) {
+            *b = i as u8 | 1;
+        }
+        held.push(std::hint::black_box(v));
+    }
+    println!("{name}=ok");
+}
+
+fn cpu_ms() -> i64 {
+    const CLOCK_PROCESS_CPUTIME_ID: i64 = 2;
+    let mut ts = [0i64; 2];
+    raw(
+        nr::CLOCK_GETTIME,
+        [CLOCK_PROCESS_CPUTIME_ID, ts.as_mut_ptr() as i64, 0, 0, 0, 0],
+    )
+    .unwrap_or_else(|e| fail(&format!("clock_gettime: {e}")));
+    ts[0] * 1000 + ts[1] / 1_000_000
+}
+
+fn spin(name: &str, secs: &str) {
+    let start = Instant::now();
+    let cpu0 = cpu_ms();
+    let mut x = 0u64;
+    while start.elapsed() < Duration::from_secs(int(secs) as u64) {
+        for _ in 0..10_000 {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+        }
+    }
+    println!("{name}={}/{}", cpu_ms() - cpu0, start.elapsed().as_millis());
+}
+
+/// (pid, state, parent, comm) of every process in /proc.
+fn processes() -> Vec<(u32, char, u32, String)> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir("/proc")
+        .unwrap_or_else(|e| fail(&format!("/proc: {e}")))
+        .flatten()
+    {
+        let Some(pid) = e.file_name().to_str().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = stat[open + 1..close].to_owned();
+        let mut rest = stat[close + 1..].split_whitespace();
+        let state = rest.next().and_then(|s| s.chars().next()).unwrap_or('?');
+        let ppid = rest.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        v.push((pid, state, ppid, comm));
+    }
+    v.sort();
+    v
+}
+
+fn orphans(name: &str, n: &str) {
+    use std::io::Read;
+    use std::os::fd::FromRawFd;
+    let mut fds = [0i32; 2];
+    const O_CLOEXEC: i64 = 0o2000000;
+    raw(nr::PIPE2, [fds.as_mut_ptr() as i64, O_CLOEXEC, 0, 0, 0, 0])
+        .unwrap_or_else(|e| fail(&format!("pipe2: {e}")));
+    // SAFETY: pipe2 just made both descriptors, and nothing else owns them.
+    let (mut rd, wr) = unsafe {
+        (
+            std::fs::File::from_raw_fd(fds[0]),
+            std::fs::File::from_raw_fd(fds[1]),
+        )
+    };
+    let mut children = Vec::new();
+    for _ in 0..int(n) {
+        match fork() {
+            Err(e) => fail(&format!("fork: {e}")),
+            Ok(0) => {
+                if let Ok(0) = fork() {
+                    // The orphan: waits for the write end to close.
+                    drop(wr);
+                    let _ = rd.read(&mut [0u8; 1]);
+                }
+                exit_now(0);
+            }
+            Ok(pid) => children.push(pid),
+        }
+    }
+    // Reap the children (the grandchildren are no longer ours: their parent is now 1).
+    for pid in children {
+        let mut status = 0i32;
+        const WAIT4: i64 = if cfg!(target_arch = "x86_64") { 61 } else { 260 };
+        let _ = raw(WAIT4, [pid, &mut status as *mut i32 as i64, 0, 0, 0, 0]);
+    }
+    let mine = || {
+        processes()
+            .into_iter()
+            .filter(|p| p.2 == 1 && p.3 == "probe")
+            .collect::<Vec<_>>()
+    };
+    println!("{name}={}", mine().len());
+    let _ = std::io::stdout().flush();
+    // Release them all at once, and wait for them to have exited (zombies or gone).
+    drop(wr);
+    let end = Instant::now() + Duration::from_secs(10);
+    while mine().iter().any(|p| p.1 != 'Z') && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn zombies(name: &str, secs: &str) {
+    let end = Instant::now() + Duration::from_secs(int(secs) as u64);
+    loop {
+        let left = processes().iter().filter(|p| p.1 == 'Z').count();
+        if left == 0 || Instant::now() > end {
+            println!("{name}={left}");
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn children(name: &str, parent: &str) {
+    let parent = int(parent) as u32;
+    let mut s = format!("{name}=");
+    for (pid, state, ppid, comm) in processes() {
+        if ppid == parent {
+            s.push_str(&format!("{pid}:{state}:{comm},"));
+        }
+    }
+    println!("{s}");
 }
 
 fn escape() {
@@ -365,6 +538,12 @@ fn step(words: &[&str]) {
         ["abstract", name, socket] => report(name, abstract_connect(socket)),
         ["escape"] => escape(),
         ["swap", rest @ ..] => swap(rest),
+        ["touch", name, mib] => touch(name, mib),
+        ["spin", name, secs] => spin(name, secs),
+        ["forkerr", name, n] => fork_errno(name, n),
+        ["orphans", name, n] => orphans(name, n),
+        ["zombies", name, secs] => zombies(name, secs),
+        ["children", name, pid] => children(name, pid),
         _ => fail(&format!("unknown step: {}", words.join(" "))),
     }
     let _ = std::io::stdout().flush();
