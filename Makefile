@@ -31,7 +31,7 @@ ENGINE_APT_FLAGS := --no-install-recommends
 # bzImage (booted directly through PVH, that saves about 4 s of BIOS and decompression per
 # boot). The kernel is Debian's current package (linux-image-amd64's dependency), fetched
 # with apt-get download and unpacked (its vmlinuz only) into target/vm/kernel, not installed.
-MACHINE_DEBS := qemu-system-x86 xz-utils
+MACHINE_DEBS := qemu-system-x86 xz-utils cpio
 MACHINE_APT_FLAGS := --no-install-recommends
 VM_DIR := target/vm
 # `make test` runs these suites again against the aarch64 binary, under qemu-user named as a

@@ -53,8 +53,7 @@ pub fn run(argv: Argv<'static>, env: Env<'static>) -> i32 {
     // The Spec is 30 KB, nearly all of it the sandbox's lists, which init mode never
     // writes. In .bss only the pages written become resident; on the stack, its frame's
     // probes would touch every page (init mode's RSS was 108 kB, 32 of them this).
-    static mut SPEC: core::mem::MaybeUninit<spec::Spec<'static>> =
-        core::mem::MaybeUninit::uninit();
+    static mut SPEC: core::mem::MaybeUninit<spec::Spec<'static>> = core::mem::MaybeUninit::uninit();
     // SAFETY: run is called once, by the process's single thread, and nothing else names
     // SPEC: this is the only reference to it.
     let spec = unsafe { (*core::ptr::addr_of_mut!(SPEC)).write(spec::Spec::new(argv)) };

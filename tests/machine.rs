@@ -1497,3 +1497,69 @@ fn harness_console_lines_are_cleaned() {
     assert_eq!(clean(b"\x1b[2Jhello\r"), "hello");
     assert_eq!(clean(b"a\x1b[?7lb"), "ab");
 }
+
+/// The README's example as written there: `examples/mkinitramfs.sh`, then QEMU with the
+/// README's command line (Debian's vmlinuz, booted through the BIOS), prints `hello from
+/// husk` and the status line, and powers off.
+#[test]
+fn readme_example_boots() {
+    const T: &str = "readme_example_boots";
+    let Some(m) = machine(T) else { return };
+    if selftest() {
+        println!("SKIP {T}: HUSK_MACHINE_SELFTEST replaces husk");
+        return;
+    }
+    if find_on_path("cpio").is_none() {
+        println!("SKIP {T}: no cpio (make vm-deps installs it)");
+        return;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let initrd = work().join("readme-initrd.gz");
+    let out = Command::new("sh")
+        .arg(root.join("examples/mkinitramfs.sh"))
+        .arg(husk())
+        .arg(&initrd)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{T}: mkinitramfs.sh: {}",
+        text(&out.stderr)
+    );
+    let boot = root.join("target/vm/kernel/boot");
+    let vmlinuz = std::fs::read_dir(&boot)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("vmlinuz-"))
+        })
+        .expect("a vmlinuz in target/vm/kernel/boot");
+    let mut cmd = Command::new(&m.qemu);
+    cmd.args(["-accel", "tcg", "-m", "256", "-nographic", "-no-reboot", "-net", "none"])
+        .arg("-kernel")
+        .arg(&vmlinuz)
+        .arg("-initrd")
+        .arg(&initrd)
+        .arg("-append")
+        .arg(r#"console=ttyS0 quiet panic=-1 rdinit=/husk -- sh -c "echo hello from $(cat /proc/1/comm)""#);
+    let out = run(cmd, 90);
+    let console = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    let lines: Vec<&str> = console.lines().map(|l| l.trim()).collect();
+    let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+    for want in ["hello from husk", "husk: sh exited with status 0"] {
+        assert!(
+            lines.iter().any(|l| l.ends_with(want)),
+            "{T}: no {want:?}:\n{tail}"
+        );
+    }
+    assert!(
+        console.contains("reboot: Power down"),
+        "{T}: no power-off:\n{tail}"
+    );
+    assert!(
+        !console.contains("Kernel panic"),
+        "{T}: a kernel panic:\n{tail}"
+    );
+}
