@@ -53,7 +53,7 @@ pub fn prepare<'a>(cg: &Cgroup<'a>) -> Result<'a, Option<Joined<'a>>> {
         path,
         created,
     };
-    for ((option, file, hint), value) in LIMITS.into_iter().zip(cg.limits) {
+    for (&(option, file, hint), value) in LIMITS.iter().zip(cg.limits) {
         if let Some(value) = value {
             // cpu.max takes "QUOTA PERIOD"; the option says QUOTA/PERIOD.
             let mut text = [0u8; 64];

@@ -338,11 +338,8 @@ fn follow_stop(child: i32) {
         // terminal (Ctrl-Z) is undone, or COMMAND and Ctrl-C with it would hang; a SIGSTOP
         // sent on purpose stays.
         use linux_raw_sys::general::{SIGTSTP, SIGTTIN, SIGTTOU};
-        let terminal = [SIGTSTP, SIGTTIN, SIGTTOU].map(|s| s as i32);
-        if st
-            .stopping_signal()
-            .is_some_and(|sig| terminal.contains(&sig))
-        {
+        let from_terminal = st.stopping_signal().map(|sig| sig as u32);
+        if let Some(SIGTSTP | SIGTTIN | SIGTTOU) = from_terminal {
             let _ = process::kill_process_group(child, Signal::CONT);
         }
         return;

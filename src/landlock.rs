@@ -96,11 +96,12 @@ pub fn apply<'a>(ll: &'a Landlock<'a>, scope: bool) -> Result<'a, ()> {
         added.map_err(|e| Error::new(access.option(), e).with(path))?;
     }
     if handled_net != 0 {
-        let options: [(&[u8], _, u64); 2] = [
-            (b"--landlock-bind", &ll.bind, BIND_TCP),
-            (b"--landlock-connect", &ll.connect, CONNECT_TCP),
+        const OPTIONS: [(&[u8], u64); 2] = [
+            (b"--landlock-bind", BIND_TCP),
+            (b"--landlock-connect", CONNECT_TCP),
         ];
-        for (option, ports, right) in options {
+        for (i, &(option, right)) in OPTIONS.iter().enumerate() {
+            let ports = if i == 0 { &ll.bind } else { &ll.connect };
             for &port in ports.iter() {
                 sys::landlock_add_port(&ruleset, u64::from(port), right)
                     .map_err(|e| Error::new(option, e).with_number(port.into()))?;

@@ -9,6 +9,7 @@ use crate::buf::Buf;
 use crate::error::{self, Error};
 use crate::spec::{IdRange, List, Sandbox, MAX_ID_RANGES};
 use crate::sys::{self, Errno};
+use core::ffi::CStr;
 use rustix::fs::{Mode, OFlags};
 
 /// Writes uid_map, setgroups and gid_map of `pid`; `root`: husk may map any id
@@ -58,9 +59,9 @@ pub fn write<'a>(
         !root && map.iter().any(|r| r.count != 1 || r.outside != own)
     };
     if needs_helper(&uid_map, uid) || needs_helper(&gid_map, gid) {
-        const HELPERS: [(&[u8], &[u8]); 2] = [
-            (b"newuidmap", b"--uid-map (newuidmap)"),
-            (b"newgidmap", b"--gid-map (newgidmap)"),
+        const HELPERS: [(&CStr, &[u8]); 2] = [
+            (c"newuidmap", b"--uid-map (newuidmap)"),
+            (c"newgidmap", b"--gid-map (newgidmap)"),
         ];
         for (i, &(name, what)) in HELPERS.iter().enumerate() {
             let map = if i == 0 { &uid_map } else { &gid_map };
@@ -130,7 +131,7 @@ pub fn write_proc(pid: i32, file: &[u8], content: &[u8]) -> Result<(), Errno> {
 /// functions so marked.
 #[inline(never)]
 fn helper(
-    name: &[u8],
+    name: &CStr,
     pid: i32,
     map: &List<IdRange, MAX_ID_RANGES>,
     said: &mut [u8; 256],
@@ -139,15 +140,15 @@ fn helper(
     let mut text = MapText::new();
     text.num(pid.into()).push(b"\0");
     for r in map.iter() {
-        for n in [r.inside, r.outside, r.count] {
-            text.num(n.into()).push(b"\0");
-        }
+        text.num(r.inside.into())
+            .push(b"\0")
+            .num(r.outside.into())
+            .push(b"\0");
+        text.num(r.count.into()).push(b"\0");
     }
     // argv: the program's name, then each NUL-terminated string of `text`.
     let mut argv = [core::ptr::null::<core::ffi::c_char>(); 2 + 3 * MAX_ID_RANGES + 1];
-    let mut prog = [0u8; 16];
-    prog[..name.len()].copy_from_slice(name);
-    argv[0] = prog.as_ptr().cast();
+    argv[0] = name.as_ptr();
     let mut rest = text.as_bytes()?;
     for slot in argv[1..1 + 1 + 3 * MAX_ID_RANGES].iter_mut() {
         let Some(end) = rest.iter().position(|&b| b == 0) else {
@@ -164,7 +165,7 @@ fn helper(
         let envp = [core::ptr::null::<core::ffi::c_char>()];
         for dir in Names(b"/usr/bin/\0/bin/\0/usr/sbin/\0") {
             let mut path: Buf = Buf::new();
-            if let Ok(p) = path.push(dir.to_bytes()).push(name).as_cstr() {
+            if let Ok(p) = path.push(dir.to_bytes()).push(name.to_bytes()).as_cstr() {
                 // SAFETY: argv and envp are NULL-terminated (argv's last slot is never
                 // filled) and point into buffers that outlive the call.
                 unsafe { sys::execve(p, argv.as_ptr(), envp.as_ptr()) };

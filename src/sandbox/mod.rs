@@ -31,12 +31,11 @@ pub fn check_fds<'a>(sb: &Sandbox<'a>) -> Result<'a, ()> {
             closed = Some(Error::new(option, e).with_number(fd));
         }
     };
-    let status = [
-        (&b"--info-fd"[..], sb.info_fd),
-        (b"--json-status-fd", sb.json_status_fd),
-    ];
-    for (option, fd) in status.into_iter().filter_map(|(o, fd)| Some((o, fd?))) {
-        check(option, fd);
+    if let Some(fd) = sb.info_fd {
+        check(b"--info-fd", fd);
+    }
+    if let Some(fd) = sb.json_status_fd {
+        check(b"--json-status-fd", fd);
     }
     for &fd in sb.keep_fds.iter() {
         check(b"--keep-fd", fd);

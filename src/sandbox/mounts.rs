@@ -658,12 +658,12 @@ impl Iterator for Names {
 fn harden_proc(host: &OwnedFd, proc: &OwnedFd) -> Result<(), Errno> {
     // Read-only (the entry itself, bound over itself), masked by /dev/null, or hidden by
     // an empty read-only tmpfs.
-    let lists: [&[u8]; 3] = [
+    const LISTS: [&[u8]; 3] = [
         b"sys\0sysrq-trigger\0irq\0bus\0",
         b"kcore\0keys\0key-users\0timer_list\0sched_debug\0latency_stats\0timer_stats\0",
         b"acpi\0scsi\0asound\0",
     ];
-    for (how, list) in lists.into_iter().enumerate() {
+    for (how, &list) in LISTS.iter().enumerate() {
         for name in Names(list) {
             let Ok(target) = entry(proc, name) else {
                 continue;

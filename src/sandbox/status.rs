@@ -36,7 +36,7 @@ pub fn started(sb: &Sandbox, pid: i32, flags: u64) {
             .push(sep)
             .push(b"\"child-pid\": ")
             .num(pid.into());
-        for (file, flag) in NAMESPACES {
+        for &(file, flag) in NAMESPACES.iter() {
             let mut path: Buf = Buf::new();
             path.push(b"/proc/")
                 .num(pid.into())
