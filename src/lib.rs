@@ -117,11 +117,11 @@ fn start(spec: &spec::Spec, env: Env, inherited: &init::Inherited) -> i32 {
         let cgroup = cgroup::prepare(&spec.cgroup)?;
         let cgroup_fd = cgroup.as_ref().map(|c| c.dir.as_fd());
         let status = if spec.sandbox.enabled {
-            sandbox::monitor(spec, env, &inherited, cgroup_fd)
+            sandbox::monitor(spec, env, inherited, cgroup_fd)
         } else {
             let payload = init::Payload::plain(spec.command, env, &spec.confine);
             let mut held = [cgroup_fd.map_or(0, |fd| fd.as_raw_fd() as u32)];
-            init::serve(&spec.init, &payload, &inherited, None, cgroup_fd, &mut held)
+            init::serve(&spec.init, &payload, inherited, None, cgroup_fd, &mut held)
         };
         cgroup::finish(cgroup);
         Ok(status)
