@@ -672,7 +672,8 @@ fn option<'a>(
     Ok(Then::Next)
 }
 
-/// One option of the sandbox, landlock or the cgroup (left out of the init-only build).
+/// One option of the sandbox, landlock, the cgroup, `--restart` or the machine's init (left
+/// out of the init-only build).
 #[cfg(feature = "sandbox")]
 fn sandbox_option<'a>(
     opt: Opt,

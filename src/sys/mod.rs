@@ -14,12 +14,38 @@ use rustix::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 pub use rustix::io::Errno;
 
+/// `enter!`'s work for every architecture: pairs each value with the next register of the
+/// ABI's order, then traps.
+macro_rules! pair {
+    ($nr:expr; [$r:tt $($rest:tt)*] [$($done:tt)*] [$v:expr $(, $more:expr)*]) => {
+        pair!($nr; [$($rest)*] [$($done)* ($r, $v)] [$($more),*])
+    };
+    ($nr:expr; [$($rest:tt)*] [$(($r:tt, $v:expr))*] []) => {
+        trap!($nr; [$($r)*] [$($v),*])
+    };
+}
+
 /// Enters the kernel: `enter!(nr; args...)` is the raw return value of call `nr` with up
 /// to six arguments, in the registers the architecture's syscall ABI puts them in. The
 /// kernel clobbers only the registers named; it reads none beyond the arguments given.
 #[cfg(target_arch = "x86_64")]
 macro_rules! enter {
-    (@regs $nr:expr; [$($reg:tt)*] [$($val:expr),*]) => {{
+    ($nr:expr; $($val:expr),*) => {
+        pair!($nr; ["rdi" "rsi" "rdx" "r10" "r8" "r9"] [] [$($val),*])
+    };
+}
+
+#[cfg(target_arch = "aarch64")]
+macro_rules! enter {
+    ($nr:expr; $($val:expr),*) => {
+        pair!($nr; ["x0" "x1" "x2" "x3" "x4" "x5"] [] [$($val),*])
+    };
+}
+
+/// The instruction itself, with the number and the arguments in their registers.
+#[cfg(target_arch = "x86_64")]
+macro_rules! trap {
+    ($nr:expr; [$($reg:tt)*] [$($val:expr),*]) => {{
         let ret: isize;
         core::arch::asm!(
             "syscall",
@@ -30,21 +56,11 @@ macro_rules! enter {
         );
         ret
     }};
-    ($nr:expr; $($val:expr),*) => {
-        enter!(@take $nr; ["rdi" "rsi" "rdx" "r10" "r8" "r9"] [] [$($val),*])
-    };
-    // Pairs each value with the next register of the ABI's order.
-    (@take $nr:expr; [$r:tt $($rest:tt)*] [$($done:tt)*] [$v:expr $(, $more:expr)*]) => {
-        enter!(@take $nr; [$($rest)*] [$($done)* ($r, $v)] [$($more),*])
-    };
-    (@take $nr:expr; [$($rest:tt)*] [$(($r:tt, $v:expr))*] []) => {
-        enter!(@regs $nr; [$($r)*] [$($v),*])
-    };
 }
 
 #[cfg(target_arch = "aarch64")]
-macro_rules! enter {
-    (@regs $nr:expr; [$($reg:tt)*] [$($val:expr),*]) => {{
+macro_rules! trap {
+    ($nr:expr; [$($reg:tt)*] [$($val:expr),*]) => {{
         let ret: isize;
         core::arch::asm!(
             "svc 0",
@@ -55,15 +71,6 @@ macro_rules! enter {
         );
         ret
     }};
-    ($nr:expr; $($val:expr),*) => {
-        enter!(@take $nr; ["x0" "x1" "x2" "x3" "x4" "x5"] [] [$($val),*])
-    };
-    (@take $nr:expr; [$r:tt $($rest:tt)*] [$($done:tt)*] [$v:expr $(, $more:expr)*]) => {
-        enter!(@take $nr; [$($rest)*] [$($done)* ($r, $v)] [$($more),*])
-    };
-    (@take $nr:expr; [$($rest:tt)*] [$(($r:tt, $v:expr))*] []) => {
-        enter!(@regs $nr; [$($r)*] [$($v),*])
-    };
 }
 
 /// System call `nr` with the `N` (at most 6) arguments it takes: its return value, or the
