@@ -14,6 +14,9 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use linux_raw_sys::general as k;
 use rustix::fs::{Mode, OFlags};
 use rustix::mount::MountFlags;
+use rustix::process::WaitOptions;
+
+const NOHANG: WaitOptions = WaitOptions::NOHANG;
 
 /// The proc inode of the initial pid namespace (PROC_PID_INIT_INO, fixed by the kernel).
 const INITIAL_PID_NS: u64 = 0xEFFF_FFFC;
@@ -256,15 +259,11 @@ fn pause(ms: u64) -> bool {
             return true;
         }
         match sys::sigtimedwait(ALL_SIGNALS, Some(end - now)) {
-            Some(SIGCHLD) => while let Ok(Some(_)) = rustix::process::wait(reap_flags()) {},
+            Some(SIGCHLD) => while let Ok(Some(_)) = rustix::process::wait(NOHANG) {},
             Some(sig) if SHUTDOWN_SIGNALS.contains(&sig) => return false,
             _ => {}
         }
     }
-}
-
-fn reap_flags() -> rustix::process::WaitOptions {
-    rustix::process::WaitOptions::NOHANG
 }
 
 /// The machine's end, once COMMAND is done (or husk failed, `status` 125): the status line,
@@ -279,7 +278,7 @@ pub fn shut_down(spec: &Spec, status: i32) -> ! {
     let _ = sys::kill(-1, SIGTERM);
     let end = sys::monotonic_ms() + spec.init.grace_ms.unwrap_or(2000);
     loop {
-        match rustix::process::wait(reap_flags()) {
+        match rustix::process::wait(NOHANG) {
             Ok(Some(_)) => continue,
             Err(_) => break, // none left
             Ok(None) => {}
@@ -291,7 +290,7 @@ pub fn shut_down(spec: &Spec, status: i32) -> ! {
         sys::sigtimedwait(sys::sigbit(SIGCHLD), Some(end - now));
     }
     let _ = sys::kill(-1, SIGKILL);
-    while let Ok(Some(_)) = rustix::process::wait(rustix::process::WaitOptions::empty()) {}
+    while let Ok(Some(_)) = rustix::process::wait(WaitOptions::empty()) {}
     rustix::fs::sync();
     let _ = rustix::mount::mount_remount(c"/", MountFlags::RDONLY, c"");
     use rustix::system::RebootCommand as R;
