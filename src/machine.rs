@@ -22,8 +22,9 @@ const NOHANG: WaitOptions = WaitOptions::NOHANG;
 const INITIAL_PID_NS: u64 = 0xEFFF_FFFC;
 
 /// Whether husk is the machine's init: asked for (`--machine`), or pid 1 of the initial
-/// pid namespace. A container's pid 1 is in a namespace of its own; a kernel-started init
-/// may find /proc not mounted yet, which no container runtime leaves it without.
+/// pid namespace. A container's pid 1 is in a namespace of its own. A kernel-started init
+/// may find /proc not mounted yet: then the kernel's kthreadd, pid 2 from the start, tells
+/// the initial namespace from a new one (where nothing is pid 2 before husk's child).
 #[inline(never)]
 pub fn is_machine(spec: &Spec) -> bool {
     if !crate::SANDBOX {
@@ -39,7 +40,7 @@ pub fn is_machine(spec: &Spec) -> bool {
     }
     match rustix::fs::stat(c"/proc/self/ns/pid") {
         Ok(st) => st.st_ino == INITIAL_PID_NS,
-        Err(_) => true,
+        Err(_) => sys::kill(2, 0).is_ok(),
     }
 }
 
@@ -268,7 +269,9 @@ fn pause(ms: u64) -> bool {
 
 /// The machine's end, once COMMAND is done (or husk failed, `status` 125): the status line,
 /// SIGTERM to every process, the grace, SIGKILL to the rest, sync, / read-only, then the
-/// power-off, reboot or halt asked for. Never returns: if reboot(2) fails, husk sleeps.
+/// power-off, reboot or halt asked for. Never returns. reboot(2) fails only without
+/// CAP_SYS_BOOT, which is not a machine's init (`--machine` under another pid 1 that
+/// holds it): husk then exits with the status.
 pub fn shut_down(spec: &Spec, status: i32) -> ! {
     Line::new()
         .push_escaped(command_name(spec))
@@ -299,7 +302,5 @@ pub fn shut_down(spec: &Spec, status: i32) -> ! {
         OnExit::Reboot => R::Restart,
         OnExit::Halt => R::Halt,
     });
-    loop {
-        sys::sigtimedwait(0, None);
-    }
+    sys::exit(status)
 }

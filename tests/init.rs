@@ -941,3 +941,37 @@ impl Drop for KillPids {
         }
     }
 }
+
+for_each_user! {
+    /// husk as pid 1 of a new pid namespace that has no /proc (a bwrap sandbox without
+    /// --proc, say; here an empty tmpfs over it) is a container's init, not a machine's: it
+    /// exits with COMMAND's status.
+    /// (It took itself for a machine's init and, denied reboot(2), slept for ever.)
+    fn pid_1_without_proc_is_no_machine(u: User) {
+        pid_1_without_proc(u)
+    }
+}
+
+fn pid_1_without_proc(u: User) {
+    if !can_unshare_as(u) {
+        println!("SKIP pid 1 without /proc {u:?}: cannot make a pid namespace here");
+        return;
+    }
+    let mut args: Vec<&str> = match u {
+        User::Root => vec!["-m", "-p", "-f"],
+        User::Unprivileged => vec!["-U", "-r", "-m", "-p", "-f"],
+    };
+    let husk = husk();
+    let script = format!(
+        "mount -t tmpfs none /proc && exec {} {} -- sh -c 'exit 4'",
+        runner().unwrap_or(""),
+        husk.display()
+    );
+    args.extend(["sh", "-c", &script]);
+    let out = run(command_as(u, Path::new("unshare"), &args), 20);
+    assert_eq!(
+        (code(out.status), text(&out.stderr)),
+        (4, String::new()),
+        "{u:?}"
+    );
+}
