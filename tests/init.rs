@@ -908,9 +908,10 @@ fn stops_as_pid1(u: User, leader: &str) {
     let stdin = child.stdin.as_mut().unwrap();
     stdin.write_all(b"\x1a").unwrap(); // Ctrl-Z
     std::thread::sleep(std::time::Duration::from_millis(700));
-    assert_ne!(
-        state_of(payload),
-        'T',
+    // The terminal hands keys on from a work queue: under load the stop may come late,
+    // and it must be undone all the same, before Ctrl-C.
+    assert!(
+        eventually(10, || state_of(payload) != 'T'),
         "{u:?} {leader}: Ctrl-Z left COMMAND stopped"
     );
     stdin.write_all(b"\x03").unwrap(); // Ctrl-C
