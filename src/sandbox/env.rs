@@ -21,6 +21,8 @@ struct Vars {
 }
 
 impl Block {
+    /// Always inlined: smaller so in the inner init (measured).
+    #[inline(always)]
     pub fn new() -> Self {
         Block {
             vars: Vars {

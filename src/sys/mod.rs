@@ -127,7 +127,10 @@ pub fn clone(namespaces: u64) -> Result<i32, Errno> {
 }
 
 /// `clone`, or with a cgroup (a directory descriptor) clone3(2) with CLONE_INTO_CGROUP: the
-/// child starts inside that cgroup, before it runs a single instruction.
+/// child starts inside that cgroup, before it runs a single instruction. Always inlined,
+/// as set_disposition and seccomp_filter: smaller inlined in their few callers, which pass
+/// constants (measured).
+#[inline(always)]
 pub fn spawn_child(namespaces: u64, cgroup: Option<BorrowedFd>) -> Result<i32, Errno> {
     if namespaces & !NAMESPACES != 0 {
         return Err(Errno::INVAL);
@@ -234,6 +237,7 @@ pub enum Disposition {
 
 /// rt_sigaction(2): sets `sig`'s disposition (or, with None, only reads it). Returns the
 /// previous handler value: SIG_DFL (0), SIG_IGN (1) or a handler's address.
+#[inline(always)]
 pub fn set_disposition(sig: i32, new: Option<Disposition>) -> Result<usize, Errno> {
     let new = new.map(|d| k::kernel_sigaction {
         // SAFETY: SIG_DFL is the null handler; SIG_IGN (1) is a non-null value the kernel
@@ -390,6 +394,7 @@ pub fn unshare(namespaces: u32) -> Result<(), Errno> {
 pub use linux_raw_sys::ptrace::sock_filter as SockFilter;
 
 /// seccomp(SECCOMP_SET_MODE_FILTER): stacks `prog` on this thread's filters.
+#[inline(always)]
 pub fn seccomp_filter(prog: &[SockFilter]) -> Result<(), Errno> {
     let len = u16::try_from(prog.len()).map_err(|_| Errno::INVAL)?;
     let fprog = linux_raw_sys::ptrace::sock_fprog {
