@@ -683,12 +683,8 @@ fn sandbox_option<'a>(
 ) -> Checked<Then> {
     const NOT_AN_FD: Text = text!("not a file descriptor");
     // `--perms` or `--size` again before the option that takes the first, named with the
-    // argument of argv before the next (their values are never attached, so that is the
-    // value given, unless it came from an --args file: then it is the file's descriptor).
-    let twice = |cur: &mut Cursor<'a>| {
-        cur.last = cur.argv.get(cur.next - 1).to_bytes();
-        bad_value(text!("given twice before the option it applies to"))
-    };
+    // value just taken (from argv or an --args file).
+    let twice = || bad_value(text!("given twice before the option it applies to"));
     match opt {
         Opt::Machine => spec.init.machine = true,
         Opt::Restarts => {
@@ -898,13 +894,13 @@ fn sandbox_option<'a>(
         Opt::Perms => {
             let mode = cur.parsed(parse_octal, text!("not an octal mode"))? as u32;
             if sb.pending_perms.replace(mode).is_some() {
-                return Err(twice(cur));
+                return Err(twice());
             }
         }
         Opt::Size => {
             let size = cur.parsed(parse_tmpfs_size, text!("not a size in bytes"))?;
             if sb.pending_size.replace(size).is_some() {
-                return Err(twice(cur));
+                return Err(twice());
             }
         }
         Opt::Cap(add) => {

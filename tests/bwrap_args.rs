@@ -202,6 +202,11 @@ fn what_belongs_on_the_command_line_is_refused(u: User) {
         let line = format!("{what}: not allowed in an --args file");
         assert_eq!(outcome(&out), refused(&line), "{file:?}");
     }
+    // A value refused is the one from the file (`--perms` again named the descriptor).
+    let file = b"--perms\x000640\0--perms\x000700\0--tmpfs\0/tmp\0";
+    let out = with_files(u, "twice", &[file], &["--args", "3", "true"]);
+    let line = "--perms 0700: given twice before the option it applies to";
+    assert_eq!(outcome(&out), refused(line), "--perms twice in a file");
     // An option of the file takes its values from the file, as in bubblewrap.
     let out = with_files(u, "value", &[b"--setenv\0A"], &["--args", "3", "b", "true"]);
     assert_eq!(outcome(&out), refused("--setenv: missing value"));
