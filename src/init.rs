@@ -239,6 +239,7 @@ pub fn exec_in_place(payload: &Payload, inherited: &Inherited, started: &OwnedFd
 
 /// Socket activation: when LISTEN_PID names husk, the sockets are meant for COMMAND, so the
 /// child's copy of the environment says COMMAND's pid instead (sd_listen_fds checks it).
+#[inline(always)]
 fn rewrite_listen_pid(env: Env, buf: &mut crate::buf::Buf) {
     let Some((index, value)) = env.find(b"LISTEN_PID") else {
         return;

@@ -131,6 +131,7 @@ impl Vars {
     }
 
     /// Whether entry `i` is `name=...`; every entry, when `name` is empty.
+    #[inline(always)]
     fn is(&self, i: usize, name: &[u8]) -> bool {
         // SAFETY: every pointer below len is a valid C string (see build).
         let entry = unsafe { CStr::from_ptr(self.ptrs[i]) }.to_bytes();

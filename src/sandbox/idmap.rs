@@ -103,6 +103,7 @@ fn write_map(pid: i32, file: &[u8], map: &List<IdRange, MAX_ID_RANGES>) -> Resul
 
 /// Whether husk may write any id map: uid 0 with CAP_SETUID and CAP_SETGID (not, say, a
 /// husk nested in a sandbox that kept only CAP_SYS_ADMIN; that one maps its own ids).
+#[inline(never)]
 pub fn may_map_any_id() -> bool {
     use rustix::thread::CapabilitySet as Cap;
     rustix::process::getuid().is_root()

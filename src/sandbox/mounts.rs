@@ -697,6 +697,7 @@ fn harden_proc(host: &OwnedFd, proc: &OwnedFd) -> Result<(), Errno> {
 
 /// A minimal /dev on a fresh tmpfs: the harmless host devices bound in, a private devpts,
 /// /dev/shm, and the usual symlinks.
+#[inline(always)]
 fn populate_dev(host: &OwnedFd, dev: &OwnedFd) -> Result<(), Errno> {
     // Each name in the new /dev, then the host's device.
     let mut devices = Names(

@@ -417,6 +417,7 @@ pub fn seccomp_filter(prog: &[SockFilter]) -> Result<(), Errno> {
 /// # Safety
 /// Unless `cloexec`, no descriptor in the range may be owned by a live Rust object
 /// (`OwnedFd` and the like), which would then close or use another file later.
+#[inline(always)]
 pub unsafe fn close_range(first: u32, last: u32, cloexec: bool) -> Result<(), Errno> {
     // CLOSE_RANGE_CLOEXEC (include/uapi/linux/close_range.h; not in linux-raw-sys).
     const CLOSE_RANGE_CLOEXEC: usize = 1 << 2;
