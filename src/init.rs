@@ -85,7 +85,8 @@ impl<'a> Payload<'a> {
 /// signal state taken at start; `started`, if given, gets one byte once COMMAND has been
 /// executed (the sandbox monitor waits for it). `cgroup`, if given, is the cgroup COMMAND
 /// starts in. `held` are the descriptors above 2 husk keeps open while it serves (`--sync-fd`,
-/// the locks of `--lock-file`); numbers under 3 are ignored.
+/// the locks of `--lock-file`); numbers under 3 are ignored. `pid1`: husk is pid 1 of its
+/// pid namespace (the caller has asked already).
 pub fn serve(
     init: &Init,
     payload: &Payload,
@@ -93,9 +94,10 @@ pub fn serve(
     started: Option<OwnedFd>,
     cgroup: Option<BorrowedFd>,
     held: &mut [u32],
+    pid1: bool,
 ) -> i32 {
-    let parent = process::getppid();
     if init.parent_death != 0 {
+        let parent = process::getppid();
         // SAFETY: parent_death was checked by the parser to be 1..=64; husk uses no libc
         // signal machinery that reserved numbers could disturb.
         let sig = unsafe { rustix::process::Signal::from_raw_unchecked(init.parent_death) };
@@ -108,7 +110,6 @@ pub fn serve(
             let _ = sys::kill(process::getpid().as_raw_nonzero().get(), init.parent_death);
         }
     }
-    let pid1 = process::getpid().is_init();
     if init.subreaper && !pid1 {
         if let Err(e) = process::set_child_subreaper(Some(process::getpid())) {
             Error::new(b"-s (PR_SET_CHILD_SUBREAPER)", e).report();

@@ -58,8 +58,11 @@ pub fn run(argv: Argv<'static>, env: Env<'static>) -> i32 {
     // SPEC: this is the only reference to it.
     let spec = unsafe { (*core::ptr::addr_of_mut!(SPEC)).write(spec::Spec::new(argv)) };
     let action = cli::parse(argv, env, spec);
+    // Asked once: the machine's init is pid 1, and so is a container's, which the init
+    // loop needs to know.
+    let pid1 = rustix::process::getpid().is_init();
     // Set up before anything is printed: an initramfs may have no console open yet.
-    let machine = machine::is_machine(spec);
+    let machine = machine::is_machine(spec, pid1);
     if machine {
         machine::set_up(spec);
     }
@@ -94,7 +97,7 @@ pub fn run(argv: Argv<'static>, env: Env<'static>) -> i32 {
             let inherited = init::Inherited::take();
             let mut restarts = machine::Restarts::default();
             loop {
-                let status = start(spec, env, &inherited);
+                let status = start(spec, env, &inherited, pid1);
                 if !machine::restart_after(spec, status, &mut restarts) {
                     break status;
                 }
@@ -108,10 +111,10 @@ pub fn run(argv: Argv<'static>, env: Env<'static>) -> i32 {
 }
 
 /// Starts COMMAND, in a sandbox or under the init alone, inside `--cgroup` if given.
-fn start(spec: &spec::Spec, env: Env, inherited: &init::Inherited) -> i32 {
+fn start(spec: &spec::Spec, env: Env, inherited: &init::Inherited, pid1: bool) -> i32 {
     if !SANDBOX {
         let payload = init::Payload::plain(spec.command, env, &spec.confine);
-        return init::serve(&spec.init, &payload, inherited, None, None, &mut [0]);
+        return init::serve(&spec.init, &payload, inherited, None, None, &mut [0], pid1);
     }
     let started = sandbox::check_fds(&spec.sandbox).and_then(|()| {
         let cgroup = cgroup::prepare(&spec.cgroup)?;
@@ -121,7 +124,9 @@ fn start(spec: &spec::Spec, env: Env, inherited: &init::Inherited) -> i32 {
         } else {
             let payload = init::Payload::plain(spec.command, env, &spec.confine);
             let mut held = [cgroup_fd.map_or(0, |fd| fd.as_raw_fd() as u32)];
-            init::serve(&spec.init, &payload, inherited, None, cgroup_fd, &mut held)
+            init::serve(
+                &spec.init, &payload, inherited, None, cgroup_fd, &mut held, pid1,
+            )
         };
         cgroup::finish(cgroup);
         Ok(status)

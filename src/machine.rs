@@ -26,7 +26,7 @@ const INITIAL_PID_NS: u64 = 0xEFFF_FFFC;
 /// may find /proc not mounted yet: then the kernel's kthreadd, pid 2 from the start, tells
 /// the initial namespace from a new one (where nothing is pid 2 before husk's child).
 #[inline(never)]
-pub fn is_machine(spec: &Spec) -> bool {
+pub fn is_machine(spec: &Spec, pid1: bool) -> bool {
     if !crate::SANDBOX {
         return false;
     }
@@ -35,7 +35,7 @@ pub fn is_machine(spec: &Spec) -> bool {
     if spec.init.machine {
         return true;
     }
-    if !rustix::process::getpid().is_init() {
+    if !pid1 {
         return false;
     }
     match rustix::fs::stat(c"/proc/self/ns/pid") {

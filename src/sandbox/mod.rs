@@ -321,7 +321,8 @@ fn enter<'a>(
         return init::exec_in_place(&payload, inherited, &started);
     }
     let (init, started) = (&spec.init, Some(started));
-    init::serve(init, &payload, inherited, started, None, &mut held)
+    let pid1 = process::getpid().is_init();
+    init::serve(init, &payload, inherited, started, None, &mut held, pid1)
 }
 
 /// setns into the namespace a descriptor option names; whether it was given.
