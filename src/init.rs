@@ -396,8 +396,9 @@ fn reap(init: &Init, child: i32) -> (Option<i32>, bool) {
     }
 }
 
-/// `--grace`: SIGTERM every remaining descendant, reap for up to `ms`, SIGKILL the rest.
-fn shut_down(init: &Init, ms: u64) {
+/// `--grace`, and a machine's end: SIGTERM every remaining descendant (as PID 1 every
+/// process), reap for up to `ms`, SIGKILL the rest.
+pub(crate) fn shut_down(init: &Init, ms: u64) {
     signal_descendants(SIGTERM);
     let mut left = ms;
     while reap(init, 0).1 {

@@ -8,7 +8,7 @@
 use crate::error::Error;
 use crate::report::Line;
 use crate::spec::{OnExit, Restart, Spec};
-use crate::sys::{self, ALL_SIGNALS, SIGCHLD, SIGKILL, SIGTERM};
+use crate::sys::{self, ALL_SIGNALS, SIGCHLD, SIGTERM};
 use core::ffi::CStr;
 use core::sync::atomic::{AtomicBool, Ordering};
 use linux_raw_sys::general as k;
@@ -268,8 +268,8 @@ fn pause(ms: u64) -> bool {
 }
 
 /// The machine's end, once COMMAND is done (or husk failed, `status` 125): the status line,
-/// SIGTERM to every process, the grace, SIGKILL to the rest, sync, / read-only, then the
-/// power-off, reboot or halt asked for. Never returns. reboot(2) fails only without
+/// the grace's SIGTERM and SIGKILL (`init::shut_down`: as pid 1 to every process), sync,
+/// / read-only, then the power-off, reboot or halt asked for. Never returns. reboot(2) fails only without
 /// CAP_SYS_BOOT, which is not a machine's init (`--machine` under another pid 1 that
 /// holds it): husk then exits with the status.
 pub fn shut_down(spec: &Spec, status: i32) -> ! {
@@ -278,22 +278,7 @@ pub fn shut_down(spec: &Spec, status: i32) -> ! {
         .push(b" exited with status ")
         .num(status.into())
         .print();
-    let _ = sys::kill(-1, SIGTERM);
-    let end = sys::monotonic_ms() + spec.init.grace_ms.unwrap_or(2000);
-    loop {
-        match rustix::process::wait(NOHANG) {
-            Ok(Some(_)) => continue,
-            Err(_) => break, // none left
-            Ok(None) => {}
-        }
-        let now = sys::monotonic_ms();
-        if now >= end {
-            break;
-        }
-        sys::sigtimedwait(sys::sigbit(SIGCHLD), Some(end - now));
-    }
-    let _ = sys::kill(-1, SIGKILL);
-    while let Ok(Some(_)) = rustix::process::wait(WaitOptions::empty()) {}
+    crate::init::shut_down(&spec.init, spec.init.grace_ms.unwrap_or(2000));
     rustix::fs::sync();
     let _ = rustix::mount::mount_remount(c"/", MountFlags::RDONLY, c"");
     use rustix::system::RebootCommand as R;
