@@ -149,7 +149,7 @@ fn pack_texts() {
 }
 
 /// The files whose `text!("...")` messages are packed.
-const MESSAGE_SOURCES: &[&str] = &["src/cli.rs", "src/resolve.rs"];
+const MESSAGE_SOURCES: &[&str] = &["src/cli.rs", "src/resolve.rs", "src/user.rs", "src/lib.rs"];
 
 /// Every `text!("...")` of `MESSAGE_SOURCES` in this build, once each in order of
 /// appearance: the literal as written (for the macro's rule) and its text. The init-only

@@ -57,6 +57,8 @@ macro_rules! options {
             use Opt::*;
             &[$($iopt,)*]
         };
+        /// How many names the init's rows have: theirs come first (`HUSK_*` sets only them).
+        const INIT_NAMES: usize = [$($iname),*].len();
         /// Each row's text and names, for the test that every name is documented beside it.
         #[cfg(test)]
         const ROWS: &[(&str, &[&str])] = &[$(($help, &[$($name),*])),*];
@@ -82,21 +84,22 @@ sandbox "With sandbox options, COMMAND runs in new namespaces under husk as PID 
 "
 Init options (as in tini):
 " => [];
-"  -s              register as a child subreaper when not PID 1 (TINI_SUBREAPER)
-" => ["-s" Subreaper];
-"  -p SIGNAL       parent-death signal: act as if SIGNAL was received when the
-                  parent dies
-" => ["-p" ParentDeath];
-"  -g              send forwarded signals to COMMAND's process group (TSTP,
-                  TTIN, TTOU as STOP), and SIGTERM once COMMAND has exited
-                  (TINI_KILL_PROCESS_GROUP)
-" => ["-g" KillGroup];
-"  -e CODE         exit with 0 when COMMAND exits with CODE (0-255, repeatable)
-" => ["-e" Remap];
-"  -v              more messages (repeatable; TINI_VERBOSITY=N sets the level)
-" => ["-v" Verbose];
-"  -w              warn about every reaped process that is not COMMAND
-" => ["-w" WarnReap];
+"  -s, --subreaper register as a child subreaper when not PID 1 (TINI_SUBREAPER)
+" => ["-s" Subreaper, "subreaper" Subreaper];
+"  -p, --parent-death SIGNAL   parent-death signal: act as if SIGNAL was
+                  received when the parent dies
+" => ["-p" ParentDeath, "parent-death" ParentDeath];
+"  -g, --kill-process-group    send forwarded signals to COMMAND's process
+                  group (TSTP, TTIN, TTOU as STOP), and SIGTERM once COMMAND
+                  has exited (TINI_KILL_PROCESS_GROUP)
+" => ["-g" KillGroup, "kill-process-group" KillGroup];
+"  -e, --remap-exit CODE       exit with 0 when COMMAND exits with CODE (0-255,
+                  repeatable)
+" => ["-e" Remap, "remap-exit" Remap];
+"  -v, --verbose   more messages (repeatable; TINI_VERBOSITY=N sets the level)
+" => ["-v" Verbose, "verbose" Verbose];
+"  -w, --warn-reap warn about every reaped process that is not COMMAND
+" => ["-w" WarnReap, "warn-reap" WarnReap];
 "  -l              show the license and exit
 " => ["-l" License];
 "  -h, --help      show this help and exit
@@ -117,6 +120,17 @@ Beyond tini:
 " => ["rlimit" SetRlimit];
 "  --time-limit SECONDS        SIGKILL everything after SECONDS (exit 137)
 " => ["time-limit" TimeLimit];
+"  --delay-signal SIGNAL:SECONDS   forward SIGNAL that much later (a second
+                  one at once): load balancers drop the pod first
+" => ["delay-signal" DelaySignal];
+"  --wait-all      after COMMAND, wait for all descendants (-s if not PID 1);
+                  forward signals to all of them
+" => ["wait-all" WaitAll];
+"  --user USER[:GROUP]         run COMMAND as USER (name or uid) and its groups
+                  in /etc/passwd and /etc/group, or in GROUP alone
+" => ["user" User];
+"  --termination-log PATH      at the end write how COMMAND ended to PATH
+" => ["termination-log" TerminationLog];
 sandbox "  --restart on-failure|always   start COMMAND again when it exits (after
                   1 s, doubling up to 32 s; at most 5 times a minute)
 " => ["restart" Restarts];
@@ -264,8 +278,11 @@ sandbox "  --disable-userns                COMMAND cannot create user namespaces
 sandbox "  --restrict-af LIST  socket families: unix,inet,inet6,netlink,packet or none
 " => ["restrict-af" RestrictAf];
 "
-SIGNAL is a name (TERM, SIGTERM, RTMIN+3) or a number. Exit status: COMMAND's;
-125 if husk failed, 126 if COMMAND cannot be executed, 127 if not found.
+SIGNAL is a name (TERM, SIGTERM, RTMIN+3) or a number. HUSK_NAME=VALUE in the
+environment gives the init option of long name NAME (in capitals, - as _; 1 or
+0 for a flag: HUSK_GRACE=5, HUSK_WAIT_ALL=1), before the command line. Exit
+status: COMMAND's; 125 if husk failed, 126 if COMMAND cannot be executed, 127
+if not found.
 " => [];
 }
 
@@ -286,6 +303,10 @@ enum Opt {
     Pause,
     SetRlimit,
     TimeLimit,
+    DelaySignal,
+    WaitAll,
+    User,
+    TerminationLog,
     Restarts,
     OnExitAs,
     Machine,
@@ -349,7 +370,18 @@ impl Opt {
         use Opt::*;
         matches!(
             self,
-            Rewrite | Grace | SetRlimit | TimeLimit | LandlockPort(_) | Restarts | OnExitAs
+            ParentDeath
+                | Remap
+                | Rewrite
+                | Grace
+                | SetRlimit
+                | TimeLimit
+                | DelaySignal
+                | User
+                | TerminationLog
+                | LandlockPort(_)
+                | Restarts
+                | OnExitAs
         )
     }
 
@@ -372,6 +404,10 @@ impl Opt {
                 | Pause
                 | SetRlimit
                 | TimeLimit
+                | DelaySignal
+                | WaitAll
+                | User
+                | TerminationLog
                 | Restarts
                 | OnExitAs
                 | Machine
@@ -406,9 +442,9 @@ struct Names {
 }
 
 impl Names {
-    /// An option by the name as given (`--bind`, `-s`).
+    /// An option by the name as given (`--bind`, `-s`), and its place in the table.
     #[inline(never)]
-    fn lookup(&mut self, given: &[u8]) -> Option<Opt> {
+    fn lookup(&mut self, given: &[u8]) -> Option<(usize, Opt)> {
         let name = match given.strip_prefix(b"--") {
             Some(long) if !long.starts_with(b"-") => long,
             Some(_) => return None,
@@ -417,9 +453,8 @@ impl Names {
         if self.len == 0 {
             self.len = text::names(&mut self.unpacked).len();
         }
-        OPTIONS
-            .get(index_of(&self.unpacked[..self.len], name)?)
-            .copied()
+        let i = index_of(&self.unpacked[..self.len], name)?;
+        Some((i, *OPTIONS.get(i)?))
     }
 }
 
@@ -554,6 +589,9 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>, spec: &mut Spec<'a>) -> Result<'a
         unpacked: [0; text::NAMES_END],
         len: 0,
     };
+    for entry in env.iter() {
+        env_option(entry, &mut names, &mut cur, spec)?;
+    }
     while let Some(whole) = cur.shift() {
         let arg = whole.to_bytes();
         if arg == b"--" || arg.len() < 2 || arg[0] != b'-' {
@@ -572,13 +610,13 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>, spec: &mut Spec<'a>) -> Result<'a
             let (name, opt, rest) = if long {
                 let eq = arg.iter().position(|&b| b == b'=');
                 let name = &arg[..eq.unwrap_or(arg.len())];
-                let opt = names.lookup(name).ok_or(unknown(name))?;
+                let (_, opt) = names.lookup(name).ok_or(unknown(name))?;
                 if eq.is_some() && !opt.inline_ok() {
                     return Err(unknown(arg));
                 }
                 (name, opt, eq.map(|eq| suffix(whole, eq + 1)))
             } else {
-                let opt = names.lookup(&[b'-', arg[j]]).ok_or(unknown(arg))?;
+                let (_, opt) = names.lookup(&[b'-', arg[j]]).ok_or(unknown(arg))?;
                 let name = short_name(arg[j]);
                 (name, opt, (j + 1 < arg.len()).then(|| suffix(whole, j + 1)))
             };
@@ -599,6 +637,51 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>, spec: &mut Spec<'a>) -> Result<'a
     }
     spec.command = argv.tail(cur.next);
     Ok(Action::Run)
+}
+
+/// `HUSK_GRACE=5`: an init option by its long name, from the environment, as if given
+/// before the command line. Other variables, and `HUSK_*` ones that name no init option,
+/// are someone else's (tini ignores the TINI_* it does not know too).
+#[inline(never)]
+fn env_option<'a>(
+    entry: &'a CStr,
+    names: &mut Names,
+    cur: &mut Cursor<'a>,
+    spec: &mut Spec<'a>,
+) -> Result<'a, ()> {
+    let bytes = entry.to_bytes();
+    let (Some(var), Some(eq)) = (
+        bytes.strip_prefix(b"HUSK_"),
+        bytes.iter().position(|&b| b == b'='),
+    ) else {
+        return Ok(());
+    };
+    let var = &var[..eq - 5];
+    let mut long = [b'-'; 32];
+    let Some(slots) = long.get_mut(2..2 + var.len()) else {
+        return Ok(());
+    };
+    for (slot, &b) in slots.iter_mut().zip(var) {
+        // Lower case for letters, digits as they are.
+        *slot = if b == b'_' { b'-' } else { b | 0x20 };
+    }
+    let opt = match names.lookup(&long[..2 + var.len()]) {
+        Some((i, opt)) if i < INIT_NAMES => opt,
+        _ => return Ok(()),
+    };
+    let value = suffix(entry, eq + 1);
+    let refused = |why| Error::refused(bytes, why);
+    if opt.inline_ok() {
+        cur.attached = Some(value);
+    } else {
+        match value.to_bytes() {
+            b"0" => return Ok(()),
+            b"1" => {}
+            _ => return Err(refused(text!("expected 1 or 0"))),
+        }
+    }
+    // Help, the version, the license (an action) are not taken from the environment.
+    option(opt, bytes, cur, spec).map_or_else(|r| Err(refused(r.why)), |_| Ok(()))
 }
 
 /// Why an argument of an `--args` file is refused: COMMAND, `--` and `--args` belong on the
@@ -651,6 +734,19 @@ fn option<'a>(
                 text!("not a number of seconds (0.001 to 4294967295)"),
             )?)
         }
+        Opt::WaitAll => init.wait_all = true,
+        Opt::DelaySignal => {
+            let (sig, ms) = cur.parsed(
+                |v| {
+                    let colon = v.iter().position(|&b| b == b':')?;
+                    Some((signal_number(&v[..colon])?, parse_millis(&v[colon + 1..])?))
+                },
+                text!("expected SIGNAL:SECONDS"),
+            )?;
+            (init.delay_signal, init.delay_ms) = (sig.into(), ms);
+        }
+        Opt::User => confine.user = Some(crate::user::User::given(cur.arg()?)),
+        Opt::TerminationLog => spec.termination_log = Some(cur.arg()?),
         Opt::SetRlimit => {
             let limit = cur.parsed(
                 parse_rlimit,
@@ -1471,12 +1567,16 @@ mod tests {
             unpacked: [0; text::NAMES_END],
             len: 0,
         };
-        let mut lookup = |name| names.lookup(name);
+        let mut lookup = |name| names.lookup(name).map(|(_, opt)| opt);
         assert!(lookup(b"").is_none() && lookup(b"-").is_none() && lookup(b"---s").is_none());
         assert!(lookup(b"--s").is_none() && lookup(b"-rw").is_none());
         assert!(
             matches!(lookup(b"--rw"), Some(Opt::Rw)) && matches!(lookup(b"-P"), Some(Opt::Pause))
         );
+        // HUSK_* reaches the init's names only: they come first.
+        let init_names = NAMES.split(|&b| b == b' ').take(INIT_NAMES);
+        assert!(init_names.clone().any(|n| n == b"wait-all"));
+        assert!(!init_names.clone().any(|n| n == b"restart" || n == b"rootfs"));
         for short in NAMES.split(|&b| b == b' ').filter(|n| n.starts_with(b"-")) {
             assert_eq!(short_name(short[1]), short);
         }

@@ -110,7 +110,8 @@ pub fn serve(
             let _ = sys::kill(process::getpid().as_raw_nonzero().get(), init.parent_death);
         }
     }
-    if init.subreaper && !pid1 {
+    // --wait-all waits for the orphans too, so they must come to husk.
+    if (init.subreaper || init.wait_all) && !pid1 {
         if let Err(e) = process::set_child_subreaper(Some(process::getpid())) {
             Error::new(b"-s (PR_SET_CHILD_SUBREAPER)", e).report();
             return 125;
@@ -180,8 +181,11 @@ fn spawn(
         if foreground && !payload.new_session {
             let _ = rustix::termios::tcsetpgrp(stdin, process::getpid());
         }
-        let mut listen_pid: crate::buf::Buf = crate::buf::Buf::new();
+        let mut listen_pid: crate::buf::Buf<32> = crate::buf::Buf::new();
         rewrite_listen_pid(env, &mut listen_pid);
+        if let Some(home) = payload.confine.user.as_ref().and_then(|u| u.home) {
+            set_home(env, home);
+        }
         inherited.restore();
         let status = lock_down_and_exec(payload, None);
         report::write_all(status_wr.as_raw_fd(), &[status as u8]);
@@ -220,12 +224,27 @@ fn lock_down_and_exec(payload: &Payload, started: Option<&OwnedFd>) -> i32 {
         e.report();
         return 125;
     }
+    if let Some(user) = &payload.confine.user {
+        if let Err(e) = crate::user::switch_to(user) {
+            Error::new(b"--user", e).with(user.given).report();
+            return 125;
+        }
+    }
     if let Some(fd) = started {
         report::write_all(fd.as_raw_fd(), b"1");
     }
     let errno = exec::exec(payload.program, payload.argv, payload.env);
     Error::new(payload.program.to_bytes(), errno).report();
     exec::status_for(errno)
+}
+
+/// `--user`, as gosu and su-exec: HOME, when set, names the user's home directory.
+fn set_home(env: Env, home: &'static CStr) {
+    if let Some((index, _)) = env.find(b"HOME") {
+        // SAFETY: as in rewrite_listen_pid: the forked child's own copy of the array, an
+        // index from Env::find, and `home` lives as long as husk.
+        unsafe { env.set(index, home.as_ptr()) };
+    }
 }
 
 /// `--as-pid-1`: COMMAND replaces this process (the sandbox's PID 1), with no husk init
@@ -241,7 +260,7 @@ pub fn exec_in_place(payload: &Payload, inherited: &Inherited, started: &OwnedFd
 /// Socket activation: when LISTEN_PID names husk, the sockets are meant for COMMAND, so the
 /// child's copy of the environment says COMMAND's pid instead (sd_listen_fds checks it).
 #[inline(always)]
-fn rewrite_listen_pid(env: Env, buf: &mut crate::buf::Buf) {
+fn rewrite_listen_pid(env: Env, buf: &mut crate::buf::Buf<32>) {
     let Some((index, value)) = env.find(b"LISTEN_PID") else {
         return;
     };
@@ -260,15 +279,29 @@ fn rewrite_listen_pid(env: Env, buf: &mut crate::buf::Buf) {
 }
 
 /// The loop: wait for a signal; reap on SIGCHLD, forward anything else. Ends when `child`
-/// has exited (detected while reaping, so coalesced SIGCHLDs never lose it). The sandbox's
-/// monitor runs it too, with the default `Init`, for its one child.
+/// has exited (detected while reaping, so coalesced SIGCHLDs never lose it), and with
+/// `--wait-all` once no child is left. The sandbox's monitor runs it too, with the default
+/// `Init`, for its one child.
 pub fn supervise(init: &Init, child: i32, job_control: bool) -> i32 {
-    let mut deadline = init.time_limit_ms.map(|ms| sys::monotonic_ms() + ms);
+    // When the time limit runs out, and when the signal `--delay-signal` holds goes on
+    // (NEVER: not set, or gone); once it has gone, the next go at once.
+    let mut deadline = init
+        .time_limit_ms
+        .map_or(NEVER, |ms| sys::monotonic_ms() + ms);
+    let mut held = NEVER;
+    let mut delayed = init.delay_signal == 0;
+    let mut exited = None;
     let status = loop {
-        let left = deadline.map(|d| d.saturating_sub(sys::monotonic_ms()));
+        let wake = deadline.min(held);
+        let left = (wake != NEVER).then(|| wake.saturating_sub(sys::monotonic_ms()));
         match sys::sigtimedwait(ALL_SIGNALS, left) {
-            None if deadline.is_some_and(|d| sys::monotonic_ms() >= d) => {
-                deadline = None;
+            None if wake != NEVER && sys::monotonic_ms() >= wake => {
+                if wake == held {
+                    held = NEVER;
+                    forward(init, child, init.delay_signal);
+                    continue;
+                }
+                deadline = NEVER;
                 report::say(&[
                     b"--time-limit: time limit reached, killing COMMAND and its descendants",
                 ]);
@@ -288,14 +321,27 @@ pub fn supervise(init: &Init, child: i32, job_control: bool) -> i32 {
                 if job_control {
                     follow_stop(child);
                 }
-                if let (Some(status), _) = reap(init, child) {
-                    break status;
+                let (status, left) = reap(init, child);
+                exited = exited.or(status);
+                match exited {
+                    Some(status) if !init.wait_all || !left => break status,
+                    _ => {}
                 }
             }
             Some(SIGTERM | SIGINT) if init.pause => return 0,
             Some(_) if init.pause => {}
             Some(sig) => {
                 crate::machine::signal_taken(sig);
+                crate::termination::signal_taken(init, sig);
+                if sig == init.delay_signal {
+                    if !delayed {
+                        delayed = true;
+                        held = sys::monotonic_ms() + init.delay_ms;
+                        continue;
+                    }
+                    // A second one while the first is held: both are one, and it goes now.
+                    held = NEVER;
+                }
                 forward(init, child, sig)
             }
         }
@@ -316,6 +362,9 @@ pub fn supervise(init: &Init, child: i32, job_control: bool) -> i32 {
         s => s,
     }
 }
+
+/// A time that never comes, for a deadline not set.
+const NEVER: u64 = u64::MAX;
 
 /// Job control: when COMMAND, holding the terminal, is stopped (Ctrl-Z), husk takes the
 /// terminal back and stops itself, so the shell above sees the job stopped; once continued
@@ -358,8 +407,9 @@ fn follow_stop(child: i32) {
     let _ = process::kill_process_group(child, Signal::CONT);
 }
 
-/// Passes `sig` on to COMMAND (or its group), as `-g` and `--rewrite` say. Never inlined:
-/// smaller as a call from supervise's loop (measured).
+/// Passes `sig` on to COMMAND (or its group), as `-g` and `--rewrite` say; with
+/// `--wait-all` to every descendant. Never inlined: smaller as a call from supervise's loop
+/// (measured).
 #[inline(never)]
 fn forward(init: &Init, child: i32, sig: i32) {
     let sig = match init.rewrite[sig as usize] {
@@ -367,7 +417,10 @@ fn forward(init: &Init, child: i32, sig: i32) {
         crate::spec::UNSET => sig,
         to => i32::from(to),
     };
-    if sig != 0 {
+    if sig != 0 && init.wait_all {
+        // As PID 1, kill(-1) reaches COMMAND too: one signal each, never two.
+        signal_descendants(sig);
+    } else if sig != 0 {
         let _ = sys::kill(if init.kill_group { -child } else { child }, sig);
     }
 }
@@ -382,6 +435,7 @@ fn reap(init: &Init, child: i32) -> (Option<i32>, bool) {
                 let pid = pid.as_raw_nonzero().get();
                 if pid == child {
                     status = Some(exit_code(st));
+                    crate::termination::command_ended(st);
                 } else if init.warn_reap {
                     Line::new()
                         .push(b"reaped zombie process ")

@@ -25,8 +25,10 @@ pub mod resolve;
 pub mod sandbox;
 pub mod spec;
 pub mod sys;
+pub mod termination;
 #[cfg(test)]
 mod testing;
+pub mod user;
 
 use rustix::fd::{AsFd, AsRawFd};
 use spec::{Action, Argv, Env};
@@ -70,7 +72,8 @@ pub fn run(argv: Argv<'static>, env: Env<'static>) -> i32 {
         // Whether husk is root matters to a sandbox only: init mode does not ask.
         Action::Run => {
             let root = !SANDBOX || !spec.sandbox.enabled || rustix::process::geteuid().is_root();
-            resolve::resolve(spec, root).map(|()| a)
+            resolve::resolve(spec, root)?;
+            prepare(spec).map(|()| a)
         }
         other => Ok(other),
     });
@@ -104,10 +107,33 @@ pub fn run(argv: Argv<'static>, env: Env<'static>) -> i32 {
             }
         }
     };
+    if let Some(path) = spec.termination_log {
+        termination::write(path, status);
+    }
     if machine {
         machine::shut_down(spec, status);
     }
     status
+}
+
+/// The init-mode steps that read files, once before COMMAND first starts: `--user`'s ids,
+/// and that `--termination-log` can be written. Never inlined: run stays small.
+#[inline(never)]
+fn prepare(spec: &mut spec::Spec<'static>) -> error::Result<'static, ()> {
+    if let Some(user) = spec.confine.user.as_mut() {
+        if SANDBOX && spec.sandbox.enabled {
+            return Err(error::Error::refused(
+                b"--user",
+                text!("is for init mode (a sandbox takes --uid and --gid)"),
+            ));
+        }
+        let given = user.given;
+        user::resolve(user).map_err(|why| error::Error::refused(b"--user", why).with(given))?;
+    }
+    match spec.termination_log {
+        Some(path) => termination::prepare(path),
+        None => Ok(()),
+    }
 }
 
 /// Starts COMMAND, in a sandbox or under the init alone, inside `--cgroup` if given.

@@ -174,6 +174,12 @@ pub struct Init {
     pub on_exit: OnExit,
     /// Whether COMMAND is started again when it exits (`--restart`).
     pub restart: Restart,
+    /// A signal held this long before it is forwarded (`--delay-signal`), 0 for none.
+    pub delay_signal: i32,
+    pub delay_ms: u64,
+    /// Once COMMAND has exited, serve until every descendant has; forward signals to them
+    /// all (`--wait-all`).
+    pub wait_all: bool,
 }
 
 /// `--on-exit`: how a machine's init ends.
@@ -199,6 +205,8 @@ pub enum Restart {
 pub struct Confine<'a> {
     pub rlimits: List<Rlimit<'a>, MAX_RLIMITS>,
     pub landlock: Landlock<'a>,
+    /// `--user`: the ids COMMAND runs as.
+    pub user: Option<crate::user::User<'a>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -277,6 +285,9 @@ impl Default for Init {
             machine: false,
             on_exit: OnExit::PowerOff,
             restart: Restart::Never,
+            delay_signal: 0,
+            delay_ms: 0,
+            wait_all: false,
         }
     }
 }
@@ -288,6 +299,8 @@ pub struct Spec<'a> {
     pub confine: Confine<'a>,
     pub sandbox: Sandbox<'a>,
     pub cgroup: Cgroup<'a>,
+    /// Where the end is reported for Kubernetes (`--termination-log`).
+    pub termination_log: Option<&'a CStr>,
 }
 
 /// `--cgroup DIR` and the limits written into it (as given: the kernel parses them).
@@ -316,6 +329,7 @@ impl<'a> Spec<'a> {
             confine: Confine::default(),
             sandbox: Sandbox::default(),
             cgroup: Cgroup::default(),
+            termination_log: None,
         }
     }
 }
@@ -412,6 +426,13 @@ impl<T: Copy, const N: usize> List<T, N> {
         self.items[..self.len]
             .iter()
             .map(|slot| unsafe { slot.assume_init_ref() })
+    }
+
+    pub fn as_slice(&self) -> &[T] {
+        let items = &self.items[..self.len];
+        // SAFETY: the first `len` slots were written by push, and MaybeUninit<T> has T's
+        // layout.
+        unsafe { &*(items as *const [MaybeUninit<T>] as *const [T]) }
     }
 
     pub fn len(&self) -> usize {

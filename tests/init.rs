@@ -976,3 +976,282 @@ fn pid_1_without_proc(u: User) {
         "{u:?}"
     );
 }
+
+/// Spawns husk with `args` and COMMAND `sh -c SCRIPT`, its stdout as lines; SCRIPT prints
+/// "ready" once its traps are set.
+fn spawn_with_lines(u: User, args: &[&str], script: &str) -> (std::process::Child, Lines) {
+    let mut all = args.to_vec();
+    all.extend(["sh", "-c", script]);
+    let mut child = husk_as(u, &all).stdout(Stdio::piped()).spawn().unwrap();
+    let lines = Lines::new(child.stdout.take().unwrap());
+    assert_eq!(lines.next(10), "ready", "{u:?} {args:?}");
+    (child, lines)
+}
+
+/// A COMMAND that says which signals it gets, and exits 3 at SIGTERM.
+const HELD_TRAPS: &str = r#"trap "echo USR1" USR1; trap "echo TERM; exit 3" TERM; echo ready;
+    while :; do sleep 0.05; done"#;
+
+for_each_user! {
+    fn delay_signal_holds_the_signal_then_forwards_it(u: User) {
+        // Held: COMMAND is still there after half of the delay; other signals go at once.
+        let (mut child, lines) = spawn_with_lines(u, &["--delay-signal", "TERM:2"], HELD_TRAPS);
+        kill(child.id(), libc::SIGTERM);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        kill(child.id(), libc::SIGUSR1);
+        assert_eq!(lines.next(10), "USR1", "{u:?}");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        assert!(child.try_wait().unwrap().is_none(), "{u:?}: not held");
+        assert_eq!(lines.next(10), "TERM", "{u:?}");
+        assert_eq!(code(wait_for(&mut child, 10)), 3, "{u:?}");
+        // A second one while the first is held goes at once (the 60 s would time out).
+        let (mut child, lines) = spawn_with_lines(u, &["--delay-signal", "15:60"], HELD_TRAPS);
+        kill(child.id(), libc::SIGTERM);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert!(child.try_wait().unwrap().is_none(), "{u:?}: not held");
+        kill(child.id(), libc::SIGTERM);
+        assert_eq!(lines.next(10), "TERM", "{u:?}");
+        assert_eq!(code(wait_for(&mut child, 10)), 3, "{u:?}");
+        for (value, why) in [
+            ("TERM", "expected SIGNAL:SECONDS"),
+            ("NOPE:1", "expected SIGNAL:SECONDS"),
+            ("TERM:x", "expected SIGNAL:SECONDS"),
+        ] {
+            let out = run(husk_as(u, &["--delay-signal", value, "true"]), 10);
+            assert_eq!(code(out.status), 125);
+            assert_eq!(text(&out.stderr), format!("husk: --delay-signal {value}: {why}\n"));
+        }
+    }
+}
+
+for_each_user! {
+    fn wait_all_waits_for_every_descendant(u: User) {
+        if !can(Needs::Subreaper, "--wait-all (a subreaper when not PID 1)") {
+            return;
+        }
+        let done = scratch().join(format!("wait-all-{u:?}"));
+        let _ = std::fs::remove_file(&done);
+        // COMMAND exits 4 at once; its orphan writes the file a while later. Without
+        // --wait-all husk is gone before the file is written.
+        // The orphan leaves the output pipes, which `run` reads to their end.
+        let script = format!(
+            "(sleep 0.5; echo late > {}) >/dev/null 2>&1 & exit 4",
+            done.display()
+        );
+        let out = run(husk_as(u, &["sh", "-c", &script]), 10);
+        assert_eq!(code(out.status), 4);
+        assert!(!done.exists(), "{u:?}: husk waited without --wait-all");
+        let out = run(husk_as(u, &["--wait-all", "sh", "-c", &script]), 10);
+        assert_eq!(code(out.status), 4, "{u:?}: COMMAND's status");
+        assert!(done.exists(), "{u:?}: husk did not wait for the orphan");
+        // SIGTERM reaches the orphans, before and after COMMAND's end, and each gets it
+        // once.
+        let orphan = r#"(trap "echo orphan TERM; exit" TERM; while :; do sleep 0.05; done) &"#;
+        for exits in ["exit 0", "wait"] {
+            let script = format!("{orphan} trap 'echo TERM; exit 0' TERM; echo ready; {exits}");
+            let (mut child, lines) = spawn_with_lines(u, &["--wait-all"], &script);
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            kill(child.id(), libc::SIGTERM);
+            assert_eq!(code(wait_for(&mut child, 10)), 0, "{u:?} {exits}");
+            let mut got: Vec<String> = std::iter::from_fn(|| lines.try_next(2)).collect();
+            got.sort();
+            let want: &[&str] = if exits == "wait" {
+                &["TERM", "orphan TERM"]
+            } else {
+                &["orphan TERM"]
+            };
+            assert_eq!(got, want, "{u:?} {exits}");
+        }
+        // As PID 1 of a pid namespace.
+        if can_unshare_as(u) {
+            let _ = std::fs::remove_file(&done);
+            let out = run(as_pid1(u, &["--wait-all", "sh", "-c", &script]), 20);
+            assert_eq!(code(out.status), 4);
+            assert!(done.exists(), "{u:?}: PID 1 did not wait for the orphan");
+        } else {
+            println!("SKIP --wait-all as PID 1 ({u:?}): unshare of a pid namespace fails here");
+        }
+    }
+}
+
+for_each_user! {
+    fn termination_log_reports_how_it_ended(u: User) {
+        let log = scratch().join(format!("termination-log-{u:?}"));
+        let log_arg = log.to_str().unwrap().to_owned();
+        let read = || std::fs::read_to_string(&log).unwrap();
+        let field = |json: &str, key: &str| -> i64 {
+            let at = json.find(&format!("\"{key}\":")).unwrap() + key.len() + 3;
+            json[at..].split([',', '}']).next().unwrap().parse().unwrap()
+        };
+        let _ = std::fs::remove_file(&log);
+        let out = run(husk_as(u, &["--termination-log", &log_arg, "sh", "-c", "exit 3"]), 10);
+        assert_eq!(code(out.status), 3);
+        let json = read();
+        assert!(json.starts_with("{\"exit-code\":3,\"command-signal\":0,\"stop-signal\":0,"), "{json}");
+        assert!(json.ends_with("}\n") && json.len() < 4096, "{json}");
+        // Stopped by SIGTERM, held 0.5 s first: COMMAND dies of it, and the shutdown took
+        // at least the delay.
+        let args = ["--termination-log", &log_arg, "--delay-signal", "TERM:0.5"];
+        let (mut child, _lines) = spawn_with_lines(u, &args, "echo ready; exec sleep 30");
+        kill(child.id(), libc::SIGTERM);
+        assert_eq!(code(wait_for(&mut child, 10)), 143, "{u:?}");
+        let json = read();
+        assert_eq!(field(&json, "exit-code"), 143, "{json}");
+        assert_eq!(field(&json, "command-signal"), 15, "{json}");
+        assert_eq!(field(&json, "stop-signal"), 15, "{json}");
+        assert!(field(&json, "shutdown-ms") >= 500, "{json}");
+        // -e applies: the exit code is husk's own.
+        let out = run(husk_as(u, &["-e", "3", "--termination-log", &log_arg, "sh", "-c", "exit 3"]), 10);
+        assert_eq!(code(out.status), 0);
+        assert_eq!(field(&read(), "exit-code"), 0);
+        // A path that cannot be written: husk fails before COMMAND, in one line.
+        let out = run(husk_as(u, &["--termination-log", "/nonexistent/log", "echo", "ran"]), 10);
+        assert_eq!(code(out.status), 125);
+        assert!(out.stdout.is_empty());
+        assert_eq!(
+            text(&out.stderr),
+            "husk: --termination-log /nonexistent/log: No such file or directory\n"
+        );
+    }
+}
+
+for_each_user! {
+    fn husk_variables_set_init_options(u: User) {
+        let with_env = |vars: &[(&str, &str)], args: &[&str]| {
+            let mut cmd = husk_as(u, args);
+            cmd.envs(vars.iter().copied());
+            run(cmd, 10)
+        };
+        // A flag, a value, and a short option's long name.
+        let out = with_env(&[("HUSK_REMAP_EXIT", "3")], &["sh", "-c", "exit 3"]);
+        assert_eq!(code(out.status), 0, "{u:?} HUSK_REMAP_EXIT");
+        let out = with_env(&[("HUSK_TIME_LIMIT", "0.2")], &["sleep", "5"]);
+        assert_eq!(code(out.status), 137, "{u:?} HUSK_TIME_LIMIT");
+        // The command line comes after the environment.
+        let out = with_env(&[("HUSK_TIME_LIMIT", "0.2")], &["--time-limit", "30", "sleep", "0.5"]);
+        assert_eq!(code(out.status), 0, "{u:?} --time-limit after HUSK_TIME_LIMIT");
+        if can(Needs::Subreaper, "HUSK_WAIT_ALL") {
+            let done = scratch().join(format!("husk-wait-all-{u:?}"));
+            let script = format!(
+                "(sleep 0.5; echo late > {}) >/dev/null 2>&1 & exit 4",
+                done.display()
+            );
+            for (value, waited) in [("1", true), ("0", false)] {
+                let _ = std::fs::remove_file(&done);
+                let out = with_env(&[("HUSK_WAIT_ALL", value)], &["sh", "-c", &script]);
+                assert_eq!(code(out.status), 4);
+                assert_eq!(done.exists(), waited, "HUSK_WAIT_ALL={value}");
+            }
+        }
+        // Variables that name no init option are someone else's; sandbox options are not
+        // taken from the environment.
+        let out = with_env(
+            &[("HUSK_NOT_AN_OPTION", "x"), ("HUSK_ROOTFS", "/nonexistent"), ("HUSK_", "")],
+            &["sh", "-c", "exit 6"],
+        );
+        assert_eq!(code(out.status), 6);
+        assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+        for (var, value, why) in [
+            ("HUSK_GRACE", "abc", "not a number of seconds (at most 4294967295)"),
+            ("HUSK_WAIT_ALL", "yes", "expected 1 or 0"),
+            ("HUSK_PARENT_DEATH", "NOPE", "not a signal name or number"),
+        ] {
+            let out = with_env(&[(var, value)], &["echo", "ran"]);
+            assert_eq!(code(out.status), 125, "{var}");
+            assert!(out.stdout.is_empty());
+            assert_eq!(text(&out.stderr), format!("husk: {var}={value}: {why}\n"));
+        }
+    }
+}
+
+/// /etc/passwd and /etc/group of the `--user` tests, bound over the host's in a mount
+/// namespace of their own.
+const PASSWD: &str = "root:x:0:0:root:/root:/bin/sh
+#carol:x:1700:1700::/home/carol:/bin/sh
+alice:x:1500:1500:Alice:/home/alice:/bin/sh
+nohome:x:1501:1501:::/bin/sh
+";
+const GROUP: &str = "root:x:0:
+alice:x:1500:
+dev:x:2001:bob,alice
+ops:x:2002:alice
+other:x:2003:bob
+";
+
+#[test]
+fn user_runs_command_as_that_user_and_its_groups() {
+    if !is_root() {
+        println!(
+            "SKIP user_runs_command_as_that_user_and_its_groups: binding over /etc needs root"
+        );
+        return;
+    }
+    let dir = scratch().join("user-etc");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("passwd"), PASSWD).unwrap();
+    std::fs::write(dir.join("group"), GROUP).unwrap();
+    let report = "echo $(id -u) $(id -g) $(id -G) $HOME";
+    for (user, want) in [
+        ("alice", "1500 1500 1500 2001 2002 /home/alice"),
+        ("1500", "1500 1500 1500 2001 2002 /home/alice"),
+        ("alice:ops", "1500 2002 2002 /home/alice"),
+        ("alice:3000", "1500 3000 3000 /home/alice"),
+        // Not in the file: husk's own group (root's), as Docker's --user.
+        ("1600", "1600 0 0 /start"),
+        ("1600:2003", "1600 2003 2003 /start"),
+        ("nohome", "1501 1501 1501 /start"),
+        (
+            "husk-no-such-user",
+            "husk: --user husk-no-such-user: no such user in /etc/passwd",
+        ),
+        ("carol", "husk: --user carol: no such user in /etc/passwd"),
+        (
+            "alice:nogroup",
+            "husk: --user alice:nogroup: no such group in /etc/group",
+        ),
+    ] {
+        let script = format!(
+            "mount --bind {d}/passwd /etc/passwd && mount --bind {d}/group /etc/group && \
+             HOME=/start exec {husk} --user {user} -- sh -c '{report}' 2>&1",
+            d = dir.display(),
+            husk = husk_sh(),
+        );
+        let out = run(
+            command_as(
+                User::Root,
+                Path::new("unshare"),
+                &["-m", "sh", "-c", &script],
+            ),
+            20,
+        );
+        assert_eq!(text(&out.stdout).trim_end(), want, "--user {user}");
+        let status = if want.starts_with("husk:") { 125 } else { 0 };
+        assert_eq!(code(out.status), status, "--user {user}");
+    }
+}
+
+for_each_user! {
+    fn user_refusals_name_the_user(u: User) {
+        let out = run(husk_as(u, &["--user", "husk-no-such-user", "echo", "ran"]), 10);
+        assert_eq!(code(out.status), 125);
+        assert_eq!(
+            text(&out.stderr),
+            "husk: --user husk-no-such-user: no such user in /etc/passwd\n"
+        );
+        if u == User::Unprivileged {
+            // Only root may set the groups.
+            let out = run(husk_as(u, &["--user", "0", "echo", "ran"]), 10);
+            assert_eq!(code(out.status), 125);
+            assert!(out.stdout.is_empty());
+            assert_eq!(text(&out.stderr), "husk: --user 0: Operation not permitted\n");
+        }
+        if !init_only() {
+            let out = run(husk_as(u, &["--user", "0", "--rootfs", "/", "true"]), 10);
+            assert_eq!(code(out.status), 125);
+            assert_eq!(
+                text(&out.stderr),
+                "husk: --user: is for init mode (a sandbox takes --uid and --gid)\n"
+            );
+        }
+    }
+}
