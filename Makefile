@@ -15,8 +15,10 @@ ARM_BIN := target/$(ARM)/release/husk
 PREFIX ?= /usr/local
 DESTDIR ?=
 CARGO ?= cargo
-# Debian packages the tests and benchmarks use (peers, pty and uid tools, qemu-user).
-TEST_DEBS := qemu-user-static util-linux uidmap busybox-static bsdutils procps iproute2 gcc
+# Debian packages the tests and benchmarks use (peers, pty and uid tools, qemu-user, and
+# groff-base, with which tests/docs.rs renders husk.1).
+TEST_DEBS := qemu-user-static util-linux uidmap busybox-static bsdutils procps iproute2 gcc \
+  groff-base
 BENCH_DEBS := musl-tools valgrind strace python3 python3-matplotlib tini dumb-init catatonit \
   bubblewrap util-linux gcc
 # The benchmark's own C programs (static musl): the floors, the payloads, the uid launcher.
@@ -127,6 +129,7 @@ miri:
 
 install: build
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/husk
+	install -D -m 0644 husk.1 $(DESTDIR)$(PREFIX)/share/man/man1/husk.1
 
 demo: build
 	sh bench/demo.sh $(BIN)
