@@ -1576,7 +1576,9 @@ mod tests {
         // HUSK_* reaches the init's names only: they come first.
         let init_names = NAMES.split(|&b| b == b' ').take(INIT_NAMES);
         assert!(init_names.clone().any(|n| n == b"wait-all"));
-        assert!(!init_names.clone().any(|n| n == b"restart" || n == b"rootfs"));
+        assert!(!init_names
+            .clone()
+            .any(|n| n == b"restart" || n == b"rootfs"));
         for short in NAMES.split(|&b| b == b' ').filter(|n| n.starts_with(b"-")) {
             assert_eq!(short_name(short[1]), short);
         }

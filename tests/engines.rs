@@ -968,6 +968,60 @@ fn podman_kube_play_shared_pid_namespace() {
     );
 }
 
+/// examples/pod-stop.yaml: husk configured by HUSK_* variables alone. `podman pod stop`
+/// waits the 2 s SIGTERM is held (and not for podman's kill), and the termination log says
+/// how it ended. Podman does not bind a termination log file as the kubelet does, so the
+/// test gives the pod a host directory for it.
+#[test]
+fn podman_kube_play_delayed_stop_and_termination_log() {
+    const T: &str = "podman_kube_play_delayed_stop_and_termination_log";
+    let Some(e) = podman(T) else { return };
+    example_image(e);
+    let dir = work().join("termination");
+    std::fs::create_dir_all(&dir).unwrap();
+    let _ = std::fs::remove_file(dir.join("log"));
+    let example = std::fs::read_to_string(examples().join("pod-stop.yaml")).unwrap();
+    let manifest = work().join("pod-stop.yaml");
+    let with_volume = example.replace("/dev/termination-log", "/termination/log")
+        + "      volumeMounts:\n        - name: termination\n          mountPath: /termination\n"
+        + &format!(
+            "  volumes:\n    - name: termination\n      hostPath:\n        path: {}\n",
+            dir.display()
+        );
+    std::fs::write(&manifest, with_volume).unwrap();
+    let pod = Pod::play(e, &manifest, "husk-stop");
+    pod.app.wait_log("ready", 30);
+    // As the kubelet stops a pod: SIGTERM, then SIGKILL after the grace (podman's 10 s).
+    let t = Instant::now();
+    e.ok(&["pod", "stop", "husk-stop"]);
+    let took = t.elapsed();
+    println!("TIME {T}: pod stop {:.2}s", took.as_secs_f64());
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(8),
+        "{T}: pod stop took {took:?}: the SIGTERM was not held 2 s, or not forwarded"
+    );
+    assert_eq!(
+        pod.exit_code(10),
+        0,
+        "{T}: COMMAND's trap ran: {}",
+        pod.app.logs()
+    );
+    let log = std::fs::read_to_string(dir.join("log")).unwrap();
+    println!("{T}: termination log {}", log.trim_end());
+    assert!(
+        log.starts_with("{\"exit-code\":0,\"command-signal\":0,\"stop-signal\":15,"),
+        "{T}: {log}"
+    );
+    let ms: u64 = log
+        .split("\"shutdown-ms\":")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(['}', '\n'])
+        .parse()
+        .unwrap();
+    assert!(ms >= 2000, "{T}: shutdown-ms {ms}");
+}
+
 /// `podman stop` through husk next to catatonit and tini-static as `--init-path`, in one run:
 /// COMMAND is a plain `sleep`, so the stop takes what the init's forwarding takes. Prints
 /// the medians of 5 stops each (the note compares them); asserts only that no stop waited
