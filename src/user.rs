@@ -7,6 +7,7 @@
 //! directory; a number not in the file keeps husk's own group; a GROUP given is the only
 //! group.
 
+use crate::buf::Buf;
 use crate::num::parse as parse_u64;
 use crate::spec::List;
 use crate::sys::Errno;
@@ -24,8 +25,9 @@ pub struct User<'a> {
     pub uid: u32,
     /// Every group, the primary one first.
     pub groups: List<Gid, MAX_GROUPS>,
-    /// `HOME=` and the home directory from /etc/passwd, for COMMAND's environment.
-    pub home: Option<&'static CStr>,
+    /// `HOME=` and the home directory from /etc/passwd, for COMMAND's environment (none
+    /// when the entry names no directory). In the Spec, which lives as long as husk.
+    pub home: Option<Buf>,
 }
 
 impl<'a> User<'a> {
@@ -52,7 +54,12 @@ pub fn resolve(user: &mut User<'static>) -> core::result::Result<(), Text> {
     let mut gid = rustix::process::getgid().as_raw();
     match (entry, number) {
         (Some(e), _) => {
-            user.home = home_entry(field(e, 5))?;
+            let dir = field(e, 5);
+            if !dir.is_empty() {
+                let mut home = Buf::new();
+                home.push(b"HOME=").push(dir);
+                user.home = Some(home);
+            }
             let ids = id_at(e, 2).zip(id_at(e, 3));
             (user.uid, gid) = ids.ok_or(text!("its /etc/passwd entry has no ids"))?;
         }
@@ -158,28 +165,6 @@ fn read_file(path: &CStr) -> core::result::Result<&'static [u8], Errno> {
     };
     // SAFETY: `at` is a mapping of `len` readable bytes, never unmapped or written.
     Ok(unsafe { core::slice::from_raw_parts(at.cast(), len) })
-}
-
-/// `HOME=DIR`, NUL-terminated, in storage of its own that is never freed: the environment
-/// entry the child points at (the file's mapping has no room for the name or the NUL).
-/// None for an empty DIR.
-#[inline(never)]
-fn home_entry(dir: &[u8]) -> core::result::Result<Option<&'static CStr>, Text> {
-    use rustix::mm::{mmap_anonymous, MapFlags, ProtFlags};
-    if dir.is_empty() {
-        return Ok(None);
-    }
-    let len = dir.len() + 6;
-    let rw = ProtFlags::READ | ProtFlags::WRITE;
-    // SAFETY: a new mapping, placed where the kernel chooses, replaces nothing.
-    let at = unsafe { mmap_anonymous(core::ptr::null_mut(), len, rw, MapFlags::PRIVATE) };
-    let at = at.map_err(Text::Errno)?;
-    // SAFETY: `at` is a fresh private mapping of `len` writable zeroed bytes, never
-    // unmapped, and this is the only reference to it.
-    let entry: &'static mut [u8] = unsafe { core::slice::from_raw_parts_mut(at.cast(), len) };
-    entry[..5].copy_from_slice(b"HOME=");
-    entry[5..len - 1].copy_from_slice(dir);
-    Ok(CStr::from_bytes_with_nul(entry).ok())
 }
 
 /// In the child, just before exec: the groups, then the gid, then the uid (after it, the
