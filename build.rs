@@ -149,7 +149,15 @@ fn pack_texts() {
 }
 
 /// The files whose `text!("...")` messages are packed.
-const MESSAGE_SOURCES: &[&str] = &["src/cli.rs", "src/resolve.rs"];
+const MESSAGE_SOURCES: &[&str] = &[
+    "src/cli.rs",
+    "src/resolve.rs",
+    "src/sandbox/mod.rs",
+    "src/sandbox/mounts.rs",
+    "src/sandbox/idmap.rs",
+    "src/sandbox/env.rs",
+    "src/lockdown.rs",
+];
 
 /// Every `text!("...")` of `MESSAGE_SOURCES` in this build, once each in order of
 /// appearance: the literal as written (for the macro's rule) and its text. The init-only

@@ -48,8 +48,9 @@ impl Block {
             return Ok(inherited);
         }
         let full = || {
-            Error::new(b"--setenv", Errno::NOSPC)
-                .because(b"environment too large (max 2048 variables, 32 KiB of --setenv text)")
+            Error::new(b"--setenv", Errno::NOSPC).because(text!(
+                "environment too large (max 2048 variables, 32 KiB of --setenv text)"
+            ))
         };
         let vars = &mut self.vars;
         // Every byte husk composes is written, and later read, through this one pointer: a

@@ -48,7 +48,8 @@ pub fn write<'a>(
         map.iter()
             .any(|r| own >= r.outside && own - r.outside < r.count)
     };
-    let refuse = |what| Error::new(what, Errno::INVAL).because(b"must map the caller's own id");
+    let refuse =
+        |what| Error::new(what, Errno::INVAL).because(text!("must map the caller's own id"));
     if !covers(&uid_map, uid) {
         return Err(refuse(b"--uid-map"));
     }
@@ -201,7 +202,7 @@ fn helper(
 /// Never inlined: smaller as a call than inlined in the inner init (measured).
 #[inline(never)]
 pub fn become_ids(sb: &Sandbox, identity: bool) -> bool {
-    let changed = identity && must(change_ids(sb), b"--uid/--gid");
+    let changed = identity && must(change_ids(sb), text!("--uid/--gid"));
     // The ids setup ran as (0 unless --uid-map said otherwise), read before unsharing.
     let setup = (
         rustix::process::geteuid().as_raw(),
@@ -219,7 +220,7 @@ pub fn become_ids(sb: &Sandbox, identity: bool) -> bool {
     if (uid, gid) == setup && !admin {
         return changed;
     }
-    let nested = b"--uid/--gid (nested user namespace)";
+    let nested = text!("--uid/--gid (nested user namespace)");
     must(
         crate::sys::unshare(linux_raw_sys::general::CLONE_NEWUSER),
         nested,
@@ -239,9 +240,9 @@ pub fn become_ids(sb: &Sandbox, identity: bool) -> bool {
         rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::Dumpable),
         nested,
     );
-    must(write_map(0, b"uid_map", &one(uid, setup.0)), b"--uid");
-    must(write_proc(0, b"setgroups", b"deny"), b"--gid");
-    must(write_map(0, b"gid_map", &one(gid, setup.1)), b"--gid");
+    must(write_map(0, b"uid_map", &one(uid, setup.0)), text!("--uid"));
+    must(write_proc(0, b"setgroups", b"deny"), text!("--gid"));
+    must(write_map(0, b"gid_map", &one(gid, setup.1)), text!("--gid"));
     changed
 }
 

@@ -10,6 +10,7 @@ use crate::buf::{split_last, Buf, PATH_MAX};
 use crate::error::Error;
 use crate::spec::{MountOp, OpKind, Sandbox};
 use crate::sys::{self, Errno};
+use crate::text::Text;
 use core::ffi::CStr;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{self, FileType, Mode, OFlags, ResolveFlags, CWD};
@@ -23,13 +24,15 @@ const NODEV: u64 = linux_raw_sys::general::MOUNT_ATTR_NODEV as u64;
 const NOEXEC: u64 = linux_raw_sys::general::MOUNT_ATTR_NOEXEC as u64;
 const RDONLY: u64 = linux_raw_sys::general::MOUNT_ATTR_RDONLY as u64;
 
-const SYMLINK_REFUSED: &[u8] = b"is or passes through a symlink (refused)";
+const SYMLINK_REFUSED: Text = text!("is or passes through a symlink (refused)");
 
 /// A new proc is refused with EPERM, in a user namespace, when the /proc mounted has paths
 /// masked, as in a container (fsmount: mount_too_revealing); husk gives the pid namespace
 /// the other EPERM would need (resolve). README tells the container runtimes' options.
-const PROC_REFUSED: &[u8] = b"Operation not permitted (this /proc has masked paths, as in a \
-    container: run it with systempaths=unconfined, or procMount: Unmasked)";
+const PROC_REFUSED: Text = text!(
+    "Operation not permitted (this /proc has masked paths, as in a container: run it with \
+     systempaths=unconfined, or procMount: Unmasked)"
+);
 
 /// The host's root and cwd (for bind sources) and the new root (for destinations).
 struct Roots {
@@ -42,12 +45,15 @@ struct Roots {
 /// pivots into it and detaches the host's tree. A failure ends the inner init (`die`).
 pub fn build_root(sb: &Sandbox) {
     let private = MountPropagationFlags::REC | MountPropagationFlags::PRIVATE;
-    must(m::mount_change(c"/", private), b"making mounts private");
+    must(
+        m::mount_change(c"/", private),
+        text!("making mounts private"),
+    );
     let dir = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
-    let host = must(fs::open(c"/", dir, Mode::empty()), b"opening /");
+    let host = must(fs::open(c"/", dir, Mode::empty()), text!("opening /"));
     let cwd = must(
         fs::open(c".", dir, Mode::empty()),
-        b"opening the current directory",
+        text!("opening the current directory"),
     );
     // Directories get exactly the modes asked (a sticky --perms included), as with bwrap;
     // COMMAND gets the caller's umask back.
@@ -57,7 +63,7 @@ pub fn build_root(sb: &Sandbox) {
     // /oldroot, so that nothing mounted for the new root ever covers a host path. Any
     // directory of the host's can hold it, since pivot_root takes it off there again: /tmp
     // (as bubblewrap, which needs it), else one that a root without /tmp still has.
-    let staging = b"mounting a staging tmpfs (on /tmp, /dev, /proc or /mnt)";
+    let staging = text!("mounting a staging tmpfs (on /tmp, /dev, /proc or /mnt)");
     let base = must(
         new_fs(c"tmpfs", &[(c"mode", c"0755")], NOSUID | NODEV),
         staging,
@@ -75,7 +81,7 @@ pub fn build_root(sb: &Sandbox) {
     }
     must(
         rustix::process::pivot_root(c".", c"oldroot"),
-        b"pivot_root (staging)",
+        text!("pivot_root (staging)"),
     );
 
     let top = match sb.rootfs {
@@ -93,13 +99,16 @@ pub fn build_root(sb: &Sandbox) {
         }
         None => must(
             new_fs(c"tmpfs", &[(c"mode", c"0755")], NOSUID | NODEV),
-            b"mounting the root tmpfs",
+            text!("mounting the root tmpfs"),
         ),
     };
-    must(attach(&top, CWD, c"/newroot"), b"attaching the new root");
+    must(
+        attach(&top, CWD, c"/newroot"),
+        text!("attaching the new root"),
+    );
     let new = must(
         fs::open(c"/newroot", dir, Mode::empty()),
-        b"opening the new root",
+        text!("opening the new root"),
     );
     let mut roots = Roots { host, cwd, new };
 
@@ -127,18 +136,18 @@ pub fn build_root(sb: &Sandbox) {
             // A mount on the root itself covers the directory `new` refers to.
             roots.new = must(
                 fs::open(c"/newroot", dir, Mode::empty()),
-                b"opening the new root",
+                text!("opening the new root"),
             );
         }
     }
 
-    must(rustix::process::chdir(c"/newroot"), b"pivot_root");
-    must(rustix::process::pivot_root(c".", c"."), b"pivot_root");
+    must(rustix::process::chdir(c"/newroot"), text!("pivot_root"));
+    must(rustix::process::pivot_root(c".", c"."), text!("pivot_root"));
     must(
         m::unmount(c".", UnmountFlags::DETACH),
-        b"detaching the old root",
+        text!("detaching the old root"),
     );
-    must(rustix::process::chdir(c"/"), b"chdir /");
+    must(rustix::process::chdir(c"/"), text!("chdir /"));
     rustix::process::umask(umask);
     // `roots.new` is the root directory now.
     verify(sb, &roots.new)
@@ -259,8 +268,9 @@ fn verify(sb: &Sandbox, root: &OwnedFd) {
         };
         let dest = open_in(root, op.dest.to_bytes(), dir, ResolveFlags::NO_SYMLINKS);
         if !covered && dest.and_then(|d| in_place(&d)) != Ok(true) {
-            let moved =
-                b"not in place after pivot_root (covered, or swapped while the root was built)";
+            let moved = text!(
+                "not in place after pivot_root (covered, or swapped while the root was built)"
+            );
             die_with(op.option, Errno::PERM, op.dest, Some(moved));
         }
     }
@@ -284,7 +294,7 @@ fn apply(r: &Roots, op: &MountOp) {
     let base = Error::new(op.option, e);
     die(Error {
         operands,
-        why: reason.map_or(base.why, crate::error::Why::Reason),
+        why: reason.map_or(base.why, crate::error::Why::Text),
         ..base
     })
 }
