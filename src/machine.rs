@@ -84,7 +84,7 @@ pub fn set_up(spec: &mut Spec) {
             continue;
         }
         if let Err(e) = rustix::mount::mount(fs, path, fs, flags, data) {
-            Error::new(b"mounting", e).with(path).report();
+            failed(b"mounting", e, path);
         }
     }
     open_console();
@@ -92,7 +92,7 @@ pub fn set_up(spec: &mut Spec) {
     // Without a sandbox, `--hostname` names the machine.
     if let Some(name) = spec.sandbox.hostname.take_if(|_| !spec.sandbox.enabled) {
         if let Err(e) = rustix::system::sethostname(name.to_bytes()) {
-            Error::new(b"--hostname", e).with(name).report();
+            failed(b"--hostname", e, name);
         }
     }
     enable_controllers();
@@ -104,6 +104,17 @@ pub fn set_up(spec: &mut Spec) {
         }
     }
     spec.init.grace_ms.get_or_insert(2000);
+}
+
+/// Reports a step of the set-up that failed, naming it and its operand. Never inlined,
+/// and the error built in one piece: each of Error's builders copies it whole.
+#[inline(never)]
+fn failed(what: &[u8], e: rustix::io::Errno, operand: &CStr) {
+    Error {
+        operands: [Some(operand.to_bytes()), None],
+        ..Error::new(what, e)
+    }
+    .report()
 }
 
 /// Started from an initramfs, the root is the rootfs, which pivot_root(2) cannot take
