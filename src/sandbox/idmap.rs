@@ -92,14 +92,20 @@ type MapText = Buf;
 
 fn write_map(pid: i32, file: &[u8], map: &List<IdRange, MAX_ID_RANGES>) -> Result<(), Errno> {
     let mut text = MapText::new();
+    map_text(&mut text, map, b" ", b"\n");
+    write_proc(pid, file, text.as_bytes()?)
+}
+
+/// Each range of `map` as `INSIDE OUTSIDE COUNT`, the numbers followed by `sep`, the last
+/// by `end`: the lines of a map file, or newuidmap's arguments.
+fn map_text(text: &mut MapText, map: &List<IdRange, MAX_ID_RANGES>, sep: &[u8], end: &[u8]) {
     for r in map.iter() {
         text.num(r.inside.into())
-            .push(b" ")
+            .push(sep)
             .num(r.outside.into())
-            .push(b" ");
-        text.num(r.count.into()).push(b"\n");
+            .push(sep);
+        text.num(r.count.into()).push(end);
     }
-    write_proc(pid, file, text.as_bytes()?)
 }
 
 /// Whether husk may write any id map: uid 0 with CAP_SETUID and CAP_SETGID (not, say, a
@@ -141,13 +147,7 @@ fn helper(
     // Argument strings: the pid and three numbers per range, NUL-terminated, in one buffer.
     let mut text = MapText::new();
     text.num(pid.into()).push(b"\0");
-    for r in map.iter() {
-        text.num(r.inside.into())
-            .push(b"\0")
-            .num(r.outside.into())
-            .push(b"\0");
-        text.num(r.count.into()).push(b"\0");
-    }
+    map_text(&mut text, map, b"\0", b"\0");
     // argv: the program's name, then each NUL-terminated string of `text`.
     let mut argv = [core::ptr::null::<core::ffi::c_char>(); 2 + 3 * MAX_ID_RANGES + 1];
     argv[0] = name.as_ptr();
