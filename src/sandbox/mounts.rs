@@ -347,40 +347,39 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
             let target = open_in(&r.new, dest.to_bytes(), OFlags::PATH, ResolveFlags::empty())?;
             sys::mount_setattr(target.as_fd(), false, RDONLY)
         }
-        OpKind::Proc | OpKind::Dev => {
-            let proc = op.kind == OpKind::Proc;
-            let target = mount_point(&r.new, dest, true, perms, ResolveFlags::NO_SYMLINKS)?;
-            let fresh = if proc {
-                new_fs(c"proc", &[], NOSUID | NODEV | NOEXEC)?
-            } else {
-                new_fs(c"tmpfs", &[(c"mode", c"0755")], NOSUID | NOEXEC)?
+        // Fresh filesystems: made detached, then attached on the directory `dest` names.
+        OpKind::Proc | OpKind::Dev | OpKind::Tmpfs | OpKind::Mqueue => {
+            let kind = op.kind;
+            // The new /proc and /dev refuse a symlink on the way (see apply).
+            let resolve = match kind {
+                OpKind::Proc | OpKind::Dev => ResolveFlags::NO_SYMLINKS,
+                _ => ResolveFlags::empty(),
             };
+            let target = mount_point(&r.new, dest, true, perms, resolve)?;
+            // A tmpfs's mode (a /dev's is 0755: it has no --perms) and size.
+            let mut mode: Buf = Buf::new();
+            let perms = op.perms.unwrap_or(0o755);
+            for shift in [9, 6, 3, 0] {
+                mode.push(&[b'0' + ((perms >> shift) & 7) as u8]);
+            }
+            let mut size: Buf = Buf::new();
+            size.num(op.size.unwrap_or(0) as i64);
+            let options = [(c"mode", mode.as_cstr()?), (c"size", size.as_cstr()?)];
+            let (fstype, n, attrs) = match kind {
+                OpKind::Proc => (c"proc", 0, NOSUID | NODEV | NOEXEC),
+                OpKind::Dev => (c"tmpfs", 1, NOSUID | NOEXEC),
+                OpKind::Mqueue => (c"mqueue", 0, NOSUID | NODEV | NOEXEC),
+                _ => (c"tmpfs", 1 + usize::from(op.size.is_some()), NOSUID | NODEV),
+            };
+            let fresh = new_fs(fstype, &options[..n], attrs)?;
             attach(&fresh, target.as_fd(), c"")?;
             // `fresh` is the mount itself, now attached: everything below is done relative
             // to it, never by looking `dest` up again (the rootfs owner may have swapped it).
-            if proc {
-                harden_proc(&r.host, &fresh)
-            } else {
-                populate_dev(&r.host, &fresh)
+            match kind {
+                OpKind::Proc => harden_proc(&r.host, &fresh),
+                OpKind::Dev => populate_dev(&r.host, &fresh),
+                _ => Ok(()),
             }
-        }
-        OpKind::Tmpfs | OpKind::Mqueue => {
-            let target = mount_point(&r.new, dest, true, perms, ResolveFlags::empty())?;
-            let fresh = if op.kind == OpKind::Mqueue {
-                new_fs(c"mqueue", &[], NOSUID | NODEV | NOEXEC)
-            } else {
-                let mut mode: Buf = Buf::new();
-                let perms = op.perms.unwrap_or(0o755);
-                for shift in [9, 6, 3, 0] {
-                    mode.push(&[b'0' + ((perms >> shift) & 7) as u8]);
-                }
-                let mut size: Buf = Buf::new();
-                size.num(op.size.unwrap_or(0) as i64);
-                let options = [(c"mode", mode.as_cstr()?), (c"size", size.as_cstr()?)];
-                let n = if op.size.is_some() { 2 } else { 1 };
-                new_fs(c"tmpfs", &options[..n], NOSUID | NODEV)
-            }?;
-            attach(&fresh, target.as_fd(), c"")
         }
         // As bwrap: the mode is given to a directory made here, not to one already there.
         OpKind::Dir => make_dirs(&r.new, dest.to_bytes(), op.perms),
