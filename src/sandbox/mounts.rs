@@ -357,14 +357,16 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
             };
             let target = mount_point(&r.new, dest, true, perms, resolve)?;
             // A tmpfs's mode (a /dev's is 0755: it has no --perms) and size.
-            let mut mode: Buf = Buf::new();
+            // Four octal digits and the NUL: no digit is a NUL, so it is a C string.
             let perms = op.perms.unwrap_or(0o755);
-            for shift in [9, 6, 3, 0] {
-                mode.push(&[b'0' + ((perms >> shift) & 7) as u8]);
+            let mut mode = [0u8; 5];
+            for (i, digit) in mode[..4].iter_mut().enumerate() {
+                *digit = b'0' + (perms >> (9 - 3 * i) & 7) as u8;
             }
+            let mode = CStr::from_bytes_with_nul(&mode).map_err(|_| Errno::INVAL)?;
             let mut size: Buf = Buf::new();
             size.num(op.size.unwrap_or(0) as i64);
-            let options = [(c"mode", mode.as_cstr()?), (c"size", size.as_cstr()?)];
+            let options = [(c"mode", mode), (c"size", size.as_cstr()?)];
             let (fstype, n, attrs) = match kind {
                 OpKind::Proc => (c"proc", 0, NOSUID | NODEV | NOEXEC),
                 OpKind::Dev => (c"tmpfs", 1, NOSUID | NOEXEC),
