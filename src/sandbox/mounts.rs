@@ -670,38 +670,41 @@ impl Iterator for Names {
 /// Entries this kernel lacks are skipped.
 fn harden_proc(host: &OwnedFd, proc: &OwnedFd) -> Result<(), Errno> {
     // Read-only (the entry itself, bound over itself), masked by /dev/null, or hidden by
-    // an empty read-only tmpfs.
-    const LISTS: [&[u8]; 3] = [
-        b"sys\0sysrq-trigger\0irq\0bus\0",
-        b"kcore\0keys\0key-users\0timer_list\0sched_debug\0latency_stats\0timer_stats\0",
-        b"acpi\0scsi\0asound\0",
-    ];
-    for (how, &list) in LISTS.iter().enumerate() {
-        for name in Names(list) {
-            let Ok(target) = entry(proc, name) else {
-                continue;
-            };
-            let (tree, attrs) = match how {
-                0 => (
-                    m::open_tree(proc, name, tree_flags(true))?,
-                    RDONLY | NOSUID | NODEV | NOEXEC,
-                ),
-                1 => (
-                    m::open_tree(host, c"dev/null", tree_flags(false))?,
-                    RDONLY | NOSUID | NOEXEC,
-                ),
-                _ => {
-                    let empty = new_fs(
-                        c"tmpfs",
-                        &[(c"size", c"0")],
-                        RDONLY | NOSUID | NODEV | NOEXEC,
-                    )?;
-                    attach(&empty, target.as_fd(), c"")?;
-                    continue;
-                }
-            };
-            cover(tree, &target, attrs)?;
+    // an empty read-only tmpfs: three lists in one, an empty name between them.
+    const LISTS: Names = Names(
+        b"sys\0sysrq-trigger\0irq\0bus\0\0\
+        kcore\0keys\0key-users\0timer_list\0sched_debug\0latency_stats\0timer_stats\0\0\
+        acpi\0scsi\0asound\0",
+    );
+    let mut how = 0;
+    for name in LISTS {
+        if name.is_empty() {
+            how += 1;
+            continue;
         }
+        let Ok(target) = entry(proc, name) else {
+            continue;
+        };
+        let (tree, attrs) = match how {
+            0 => (
+                m::open_tree(proc, name, tree_flags(true))?,
+                RDONLY | NOSUID | NODEV | NOEXEC,
+            ),
+            1 => (
+                m::open_tree(host, c"dev/null", tree_flags(false))?,
+                RDONLY | NOSUID | NOEXEC,
+            ),
+            _ => {
+                let empty = new_fs(
+                    c"tmpfs",
+                    &[(c"size", c"0")],
+                    RDONLY | NOSUID | NODEV | NOEXEC,
+                )?;
+                attach(&empty, target.as_fd(), c"")?;
+                continue;
+            }
+        };
+        cover(tree, &target, attrs)?;
     }
     Ok(())
 }
