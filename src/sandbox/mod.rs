@@ -412,7 +412,7 @@ fn enter_time_namespace(sb: &Sandbox) {
         return;
     }
     let what = text!("--monotonic-offset/--boottime-offset");
-    let mut text = crate::buf::Buf::<64>::new();
+    let mut text: crate::buf::Buf = crate::buf::Buf::new();
     text.push(b"monotonic ")
         .num(sb.monotonic_offset)
         .push(b" 0\nboottime ")
