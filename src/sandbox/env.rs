@@ -140,7 +140,9 @@ impl Vars {
             || (entry.len() > name.len() && entry.starts_with(name) && entry[name.len()] == b'=')
     }
 
-    /// The first entry of `name` (the one setenv(3) replaces).
+    /// The first entry of `name` (the one setenv(3) replaces). Always inlined in its one
+    /// caller, set: smaller so (measured).
+    #[inline(always)]
     fn find(&self, name: &[u8]) -> Option<usize> {
         (0..self.len).find(|&i| self.is(i, name))
     }

@@ -350,7 +350,6 @@ fn join_namespace(sb: &Sandbox, which: SetupFd, kind: rustix::thread::LinkNameSp
 /// first process exits 0 at once; or 125 when the relay could not be made (reported). The
 /// relay dies with this process: it arms the signal, then checks it alive through a pipe
 /// whose only reader this process holds.
-#[inline(never)]
 fn join_namespaces(sb: &Sandbox) -> Option<i32> {
     use rustix::thread::LinkNameSpaceType::{ProcessID, User};
     join_namespace(sb, SetupFd::Userns, User);
