@@ -87,7 +87,7 @@ fn pack_texts() {
     let (names, help) = table_rows(&cli);
     let license = std::fs::read_to_string("LICENSE").expect("LICENSE");
     let mut texts = errno_texts();
-    let messages = messages();
+    let (messages, dead) = messages();
     // Texts are numbered from the first errno's: "Unknown error" is the one after the last
     // errno's, and the messages follow.
     let first_message = texts.iter().filter(|&&b| b == 0).count() + 1;
@@ -132,6 +132,12 @@ fn pack_texts() {
             "    (\"{written}\") => {{ $crate::text::Text::Message({i}) }};\n"
         ));
     }
+    // Never said in this build: a number with no text.
+    for written in &dead {
+        rust.push_str(&format!(
+            "    (\"{written}\") => {{ $crate::text::Text::Message(u16::MAX) }};\n"
+        ));
+    }
     rust.push_str(
         "    ($other:literal) => { compile_error!(concat!(\"text!(\", stringify!($other), \
                    \"): not a message of the files build.rs reads (MESSAGE_SOURCES)\")) };\n",
@@ -149,19 +155,42 @@ fn pack_texts() {
 }
 
 /// The files whose `text!("...")` messages are packed.
-const MESSAGE_SOURCES: &[&str] = &["src/cli.rs", "src/resolve.rs", "src/user.rs", "src/lib.rs"];
+const MESSAGE_SOURCES: &[&str] = &[
+    "src/cli.rs",
+    "src/resolve.rs",
+    "src/user.rs",
+    "src/lib.rs",
+    "src/sandbox/mod.rs",
+    "src/sandbox/mounts.rs",
+    "src/sandbox/idmap.rs",
+    "src/sandbox/env.rs",
+    "src/lockdown.rs",
+];
+
+/// The files of `MESSAGE_SOURCES` whose messages only the sandbox says: compiled in the
+/// init-only build too (as dead code, cut off by `SANDBOX`), where `text!` still needs a
+/// number for each, but their texts are not packed there.
+const SANDBOX_SOURCES: &[&str] = &[
+    "src/sandbox/mod.rs",
+    "src/sandbox/mounts.rs",
+    "src/sandbox/idmap.rs",
+    "src/sandbox/env.rs",
+    "src/lockdown.rs",
+];
 
 /// Every `text!("...")` of `MESSAGE_SOURCES` in this build, once each in order of
 /// appearance: the literal as written (for the macro's rule) and its text. The init-only
 /// build leaves out those of an item marked `#[cfg(feature = "sandbox")]` (the line after
 /// the mark when it ends with `;`, else up to the next `}` at the start of a line), as the
 /// compiler leaves out the item.
-fn messages() -> Vec<(String, String)> {
+fn messages() -> (Vec<(String, String)>, Vec<String>) {
     const OPEN: &str = "text!(";
     const MARK: &str = "\n#[cfg(feature = \"sandbox\")]\n";
     let sandbox = std::env::var_os("CARGO_FEATURE_SANDBOX").is_some();
     let mut all: Vec<(String, String)> = Vec::new();
+    let mut dead: Vec<String> = Vec::new();
     for source in MESSAGE_SOURCES {
+        let only_sandbox = !sandbox && SANDBOX_SOURCES.contains(source);
         let code = std::fs::read_to_string(source).expect(source);
         let item_end = |at: usize| {
             let line = at + MARK.len() + code[at + MARK.len()..].find('\n').expect("a line");
@@ -190,13 +219,18 @@ fn messages() -> Vec<(String, String)> {
                 "{source}: text!({written:?})"
             );
             let left_out = !sandbox && marked.iter().any(|&(a, b)| (a..b).contains(&from));
-            if !left_out && !all.iter().any(|(w, _)| w == written) {
+            let known = all.iter().any(|(w, _)| w == written) || dead.iter().any(|w| w == written);
+            if only_sandbox && !known {
+                dead.push(written.to_owned());
+            } else if !left_out && !known {
                 all.push((written.to_owned(), text));
             }
             from = code.len() - after.len();
         }
     }
-    all
+    // A message the init's files say too is packed after all.
+    dead.retain(|w| !all.iter().any(|(a, _)| a == w));
+    (all, dead)
 }
 
 /// The text of every errno from 0 to the last Linux has (EHWPOISON, 133), NUL-separated,

@@ -4,6 +4,7 @@
 //! and a DIR husk created is removed, so nothing outlives it.
 
 use crate::error::{Error, Result};
+use crate::sandbox::mounts::Names;
 use crate::spec::Cgroup;
 use core::ffi::CStr;
 use rustix::fd::OwnedFd;
@@ -16,24 +17,13 @@ pub struct Joined<'a> {
     created: bool,
 }
 
-/// The limit files, by `CgroupLimit`: the option, the file, and its controller.
-const LIMITS: [(&[u8], &CStr, &[u8]); 3] = [
-    (
-        b"--memory-max",
-        c"memory.max",
-        b"(memory.max: is the memory controller delegated here?)",
-    ),
-    (
-        b"--pids-max",
-        c"pids.max",
-        b"(pids.max: is the pids controller delegated here?)",
-    ),
-    (
-        b"--cpu-max",
-        c"cpu.max",
-        b"(cpu.max: is the cpu controller delegated here?)",
-    ),
-];
+/// The limit files, by `CgroupLimit`: the option, the file, and its controller, packed (a
+/// pointer and a length for each would take more room than the words).
+const LIMITS: Names = Names(
+    b"--memory-max\0memory.max\0(memory.max: is the memory controller delegated here?)\0\
+    --pids-max\0pids.max\0(pids.max: is the pids controller delegated here?)\0\
+    --cpu-max\0cpu.max\0(cpu.max: is the cpu controller delegated here?)\0",
+);
 
 /// Creates (or joins) DIR and writes the limits; None without `--cgroup`. Always inlined:
 /// smaller inlined in its one caller (measured).
@@ -56,7 +46,12 @@ pub fn prepare<'a>(cg: &Cgroup<'a>) -> Result<'a, Option<Joined<'a>>> {
         path,
         created,
     };
-    for (&(option, file, hint), value) in LIMITS.iter().zip(cg.limits) {
+    let mut limits = LIMITS;
+    for value in cg.limits {
+        let (Some(option), Some(file), Some(hint)) = (limits.next(), limits.next(), limits.next())
+        else {
+            break;
+        };
         if let Some(value) = value {
             // cpu.max takes "QUOTA PERIOD"; the option says QUOTA/PERIOD.
             let mut text = [0u8; 64];
@@ -69,6 +64,7 @@ pub fn prepare<'a>(cg: &Cgroup<'a>) -> Result<'a, Option<Joined<'a>>> {
             });
             if let Err(e) = text.and_then(|t| write_at(&joined.dir, file, t)) {
                 finish(Some(joined));
+                let (option, hint) = (option.to_bytes(), hint.to_bytes());
                 return Err(Error::new(option, e).with(value).with_bytes(hint));
             }
         }

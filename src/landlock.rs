@@ -46,26 +46,33 @@ pub fn apply<'a>(ll: &'a Landlock<'a>, scope: bool) -> Result<'a, ()> {
     if !any && !scope {
         return Ok(());
     }
-    let abi = match sys::landlock_abi() {
-        Ok(abi) => abi,
-        // Scopes alone are best effort without a word: the sandbox asks for them itself.
-        Err(_) if !any => 0,
-        Err(e) => return not_enforced(ll, b"--landlock-*: landlock is unavailable here", e),
+    let has_net = !ll.bind.is_empty() || !ll.connect.is_empty();
+    // What this kernel cannot enforce of the rules, said once: landlock itself when it has
+    // no ABI (0 below), or the TCP rules before ABI 4.
+    let (abi, missing) = match sys::landlock_abi() {
+        Ok(abi) if has_net && abi < 4 => (
+            abi,
+            Some((
+                &b"--landlock-bind/--landlock-connect: this kernel's landlock has no TCP rules"[..],
+                Errno::OPNOTSUPP,
+            )),
+        ),
+        Ok(abi) => (abi, None),
+        Err(e) => (
+            0,
+            Some((&b"--landlock-*: landlock is unavailable here"[..], e)),
+        ),
     };
+    // Scopes alone are best effort without a word: the sandbox asks for them itself.
+    if let (Some((what, e)), true) = (missing, any) {
+        not_enforced(ll, what, e)?;
+    }
     // COMMAND reaches neither the host's abstract sockets (with --share-net) nor, with a
     // signal, any process outside its own.
     let scopes = right(lk::LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | lk::LANDLOCK_SCOPE_SIGNAL);
     let scoped = if scope && abi >= 6 { scopes } else { 0 };
-    if !any && scoped == 0 {
+    if abi == 0 || (!any && scoped == 0) {
         return Ok(());
-    }
-    let has_net = !ll.bind.is_empty() || !ll.connect.is_empty();
-    if has_net && abi < 4 {
-        not_enforced(
-            ll,
-            b"--landlock-bind/--landlock-connect: this kernel's landlock has no TCP rules",
-            Errno::OPNOTSUPP,
-        )?;
     }
     let handled_fs = if ll.paths.is_empty() {
         0

@@ -34,7 +34,7 @@ pub fn apply<'a>(
     seccomp(sb)?;
     // As bubblewrap: checked with everything COMMAND will run under in place.
     if sb.assert_userns_disabled && sys::unshare(k::CLONE_NEWUSER).is_ok() {
-        let still = b"COMMAND could still create user namespaces";
+        let still = text!("COMMAND could still create user namespaces");
         return Err(Error::refused(b"--assert-userns-disabled", still));
     }
     Ok(())

@@ -84,7 +84,7 @@ pub fn set_up(spec: &mut Spec) {
             continue;
         }
         if let Err(e) = rustix::mount::mount(fs, path, fs, flags, data) {
-            Error::new(b"mounting", e).with(path).report();
+            failed(b"mounting", e, path);
         }
     }
     open_console();
@@ -92,7 +92,7 @@ pub fn set_up(spec: &mut Spec) {
     // Without a sandbox, `--hostname` names the machine.
     if let Some(name) = spec.sandbox.hostname.take_if(|_| !spec.sandbox.enabled) {
         if let Err(e) = rustix::system::sethostname(name.to_bytes()) {
-            Error::new(b"--hostname", e).with(name).report();
+            failed(b"--hostname", e, name);
         }
     }
     enable_controllers();
@@ -104,6 +104,17 @@ pub fn set_up(spec: &mut Spec) {
         }
     }
     spec.init.grace_ms.get_or_insert(2000);
+}
+
+/// Reports a step of the set-up that failed, naming it and its operand. Never inlined,
+/// and the error built in one piece: each of Error's builders copies it whole.
+#[inline(never)]
+fn failed(what: &[u8], e: rustix::io::Errno, operand: &CStr) {
+    Error {
+        operands: [Some(operand.to_bytes()), None],
+        ..Error::new(what, e)
+    }
+    .report()
 }
 
 /// Started from an initramfs, the root is the rootfs, which pivot_root(2) cannot take
@@ -150,7 +161,8 @@ fn enable_controllers() {
         return;
     };
     let mut have = [0u8; 256];
-    let mut want = [0u8; 300];
+    // Each byte read gives at most two: "+" and itself.
+    let mut want = [0u8; 512];
     let file =
         |name, flags| rustix::fs::openat(&root, name, flags | OFlags::CLOEXEC, Mode::empty());
     let Ok(n) =
@@ -158,18 +170,19 @@ fn enable_controllers() {
     else {
         return;
     };
+    // "cpu io memory\n" -> "+cpu +io +memory ": a "+" before each name, white space as
+    // spaces (the kernel takes any number of them between names).
     let mut len = 0;
-    for name in have[..n]
-        .split(|b| b.is_ascii_whitespace())
-        .filter(|w| !w.is_empty())
-    {
-        if len + name.len() + 2 > want.len() {
-            break;
+    let mut after_space = true;
+    for (&b, _) in have[..n].iter().zip(0..want.len() / 2) {
+        let space = b.is_ascii_whitespace();
+        if after_space && !space {
+            want[len] = b'+';
+            len += 1;
         }
-        want[len] = b'+';
-        want[len + 1..len + 1 + name.len()].copy_from_slice(name);
-        want[len + 1 + name.len()] = b' ';
-        len += name.len() + 2;
+        want[len] = if space { b' ' } else { b };
+        len += 1;
+        after_space = space;
     }
     let _ = file(c"cgroup.subtree_control", OFlags::WRONLY)
         .and_then(|f| rustix::io::write(f, &want[..len]));

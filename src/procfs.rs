@@ -24,7 +24,8 @@ pub fn for_each_pid(mut f: impl FnMut(i32)) {
 }
 
 /// The parent pid from /proc/PID/stat (the field after the state, which follows the last
-/// ')' so that a command name with spaces or parentheses cannot confuse it).
+/// ')' so that a command name with spaces or parentheses cannot confuse it). The kernel
+/// writes `) S PPID `: the state is one letter, each field follows one space.
 #[inline(never)]
 pub fn parent_of(pid: i32) -> Option<i32> {
     let mut path: crate::buf::Buf = crate::buf::Buf::new();
@@ -39,11 +40,9 @@ pub fn parent_of(pid: i32) -> Option<i32> {
     let n = rustix::io::read(&fd, &mut buf).ok()?;
     let stat = &buf[..n];
     let close = stat.iter().rposition(|&b| b == b')')?;
-    let mut fields = stat[close + 1..]
-        .split(|&b| b == b' ')
-        .filter(|f| !f.is_empty());
-    fields.next()?; // state
-    crate::num::parse(fields.next()?).map(|p| p as i32)
+    let ppid = stat.get(close + 4..)?;
+    let end = ppid.iter().position(|&b| b == b' ')?;
+    crate::num::parse(&ppid[..end]).map(|p| p as i32)
 }
 
 /// Whether `ancestor` is among the ancestors of `pid` (a bounded walk up the parent chain).

@@ -48,7 +48,8 @@ pub fn write<'a>(
         map.iter()
             .any(|r| own >= r.outside && own - r.outside < r.count)
     };
-    let refuse = |what| Error::new(what, Errno::INVAL).because(b"must map the caller's own id");
+    let refuse =
+        |what| Error::new(what, Errno::INVAL).because(text!("must map the caller's own id"));
     if !covers(&uid_map, uid) {
         return Err(refuse(b"--uid-map"));
     }
@@ -91,14 +92,20 @@ type MapText = Buf;
 
 fn write_map(pid: i32, file: &[u8], map: &List<IdRange, MAX_ID_RANGES>) -> Result<(), Errno> {
     let mut text = MapText::new();
+    map_text(&mut text, map, b" ", b"\n");
+    write_proc(pid, file, text.as_bytes()?)
+}
+
+/// Each range of `map` as `INSIDE OUTSIDE COUNT`, the numbers followed by `sep`, the last
+/// by `end`: the lines of a map file, or newuidmap's arguments.
+fn map_text(text: &mut MapText, map: &List<IdRange, MAX_ID_RANGES>, sep: &[u8], end: &[u8]) {
     for r in map.iter() {
         text.num(r.inside.into())
-            .push(b" ")
+            .push(sep)
             .num(r.outside.into())
-            .push(b" ");
-        text.num(r.count.into()).push(b"\n");
+            .push(sep);
+        text.num(r.count.into()).push(end);
     }
-    write_proc(pid, file, text.as_bytes()?)
 }
 
 /// Whether husk may write any id map: uid 0 with CAP_SETUID and CAP_SETGID (not, say, a
@@ -140,13 +147,7 @@ fn helper(
     // Argument strings: the pid and three numbers per range, NUL-terminated, in one buffer.
     let mut text = MapText::new();
     text.num(pid.into()).push(b"\0");
-    for r in map.iter() {
-        text.num(r.inside.into())
-            .push(b"\0")
-            .num(r.outside.into())
-            .push(b"\0");
-        text.num(r.count.into()).push(b"\0");
-    }
+    map_text(&mut text, map, b"\0", b"\0");
     // argv: the program's name, then each NUL-terminated string of `text`.
     let mut argv = [core::ptr::null::<core::ffi::c_char>(); 2 + 3 * MAX_ID_RANGES + 1];
     argv[0] = name.as_ptr();
@@ -201,7 +202,7 @@ fn helper(
 /// Never inlined: smaller as a call than inlined in the inner init (measured).
 #[inline(never)]
 pub fn become_ids(sb: &Sandbox, identity: bool) -> bool {
-    let changed = identity && must(change_ids(sb), b"--uid/--gid");
+    let changed = identity && must(change_ids(sb), text!("--uid/--gid"));
     // The ids setup ran as (0 unless --uid-map said otherwise), read before unsharing.
     let setup = (
         rustix::process::geteuid().as_raw(),
@@ -219,7 +220,7 @@ pub fn become_ids(sb: &Sandbox, identity: bool) -> bool {
     if (uid, gid) == setup && !admin {
         return changed;
     }
-    let nested = b"--uid/--gid (nested user namespace)";
+    let nested = text!("--uid/--gid (nested user namespace)");
     must(
         crate::sys::unshare(linux_raw_sys::general::CLONE_NEWUSER),
         nested,
@@ -239,9 +240,9 @@ pub fn become_ids(sb: &Sandbox, identity: bool) -> bool {
         rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::Dumpable),
         nested,
     );
-    must(write_map(0, b"uid_map", &one(uid, setup.0)), b"--uid");
-    must(write_proc(0, b"setgroups", b"deny"), b"--gid");
-    must(write_map(0, b"gid_map", &one(gid, setup.1)), b"--gid");
+    must(write_map(0, b"uid_map", &one(uid, setup.0)), text!("--uid"));
+    must(write_proc(0, b"setgroups", b"deny"), text!("--gid"));
+    must(write_map(0, b"gid_map", &one(gid, setup.1)), text!("--gid"));
     changed
 }
 

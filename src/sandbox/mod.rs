@@ -13,6 +13,7 @@ use crate::init::{self, Inherited, Payload};
 use crate::lockdown;
 use crate::spec::{Sandbox, SetupFd, Spec};
 use crate::sys::{self, Errno, SIGKILL};
+use crate::text::Text;
 use core::ffi::CStr;
 use linux_raw_sys::general as k;
 use rustix::fd::{AsFd, AsRawFd, OwnedFd};
@@ -203,27 +204,28 @@ pub(super) fn die(e: Error) -> ! {
     sys::exit(125)
 }
 
-/// `die` of the error naming the step.
+/// `die` of the error naming the step, a packed text: unpacked here, the one place.
 #[inline(never)]
-fn die_at(what: &[u8], e: Errno) -> ! {
-    die(Error::new(what, e))
+fn die_at(what: Text, e: Errno) -> ! {
+    let mut texts = [0u8; crate::text::TEXT_LEN];
+    die(Error::new(crate::text::get(what, &mut texts), e))
 }
 
 /// `die` of the error naming an option, its operand, and the reason if husk has one of its
 /// own. Never inlined, and the error built in one piece: each of Error's builders copies
 /// it whole.
 #[inline(never)]
-pub(super) fn die_with(what: &[u8], e: Errno, operand: &CStr, reason: Option<&[u8]>) -> ! {
+pub(super) fn die_with(what: &[u8], e: Errno, operand: &CStr, reason: Option<Text>) -> ! {
     let base = Error::new(what, e);
     die(Error {
         operands: [Some(operand.to_bytes()), None],
-        why: reason.map_or(base.why, crate::error::Why::Reason),
+        why: reason.map_or(base.why, crate::error::Why::Text),
         ..base
     })
 }
 
 /// The value of a setup step of the inner init, or its failure (`die`).
-pub(super) fn must<T>(r: core::result::Result<T, Errno>, what: &[u8]) -> T {
+pub(super) fn must<T>(r: core::result::Result<T, Errno>, what: Text) -> T {
     match r {
         Ok(v) => v,
         Err(e) => die_at(what, e),
@@ -250,12 +252,12 @@ fn enter<'a>(
     // SAFETY: this clone of the monitor owns no descriptor but `started` from here on (the
     // cgroup descriptor it inherited is never used or dropped: the process ends in exit).
     let closed = unsafe { lockdown::close_fds(sb, Some(started.as_raw_fd() as u32), false) };
-    must(closed, b"closing inherited descriptors");
+    must(closed, text!("closing inherited descriptors"));
     if sb.time {
         enter_time_namespace(sb);
     }
     if namespaces & u64::from(k::CLONE_NEWNET) != 0 {
-        must(sys::interface_up(b"lo"), b"bringing up loopback (lo)");
+        must(sys::interface_up(b"lo"), text!("bringing up loopback (lo)"));
     }
     if namespaces & u64::from(k::CLONE_NEWUTS) != 0 {
         // husk's own default name is set where it can be (a container's seccomp profile may
@@ -273,7 +275,7 @@ fn enter<'a>(
             | rustix::mount::MountPropagationFlags::PRIVATE;
         must(
             rustix::mount::mount_change(c"/", private),
-            b"making mounts private",
+            text!("making mounts private"),
         );
     }
     if let Some(dir) = sb.chdir {
@@ -298,7 +300,7 @@ fn enter<'a>(
     // From here untrusted code runs: it must not ptrace the init or read its memory.
     must(
         process::set_dumpable_behavior(process::DumpableBehavior::NotDumpable),
-        b"PR_SET_DUMPABLE",
+        text!("PR_SET_DUMPABLE"),
     );
 
     let mut block = env::Block::new();
@@ -348,7 +350,6 @@ fn join_namespace(sb: &Sandbox, which: SetupFd, kind: rustix::thread::LinkNameSp
 /// first process exits 0 at once; or 125 when the relay could not be made (reported). The
 /// relay dies with this process: it arms the signal, then checks it alive through a pipe
 /// whose only reader this process holds.
-#[inline(never)]
 fn join_namespaces(sb: &Sandbox) -> Option<i32> {
     use rustix::thread::LinkNameSpaceType::{ProcessID, User};
     join_namespace(sb, SetupFd::Userns, User);
@@ -404,13 +405,13 @@ fn lock_file(path: &CStr) -> u32 {
 fn enter_time_namespace(sb: &Sandbox) {
     must(
         crate::sys::unshare(linux_raw_sys::general::CLONE_NEWTIME),
-        b"--unshare-time",
+        text!("--unshare-time"),
     );
     if sb.monotonic_offset == 0 && sb.boottime_offset == 0 {
         return;
     }
-    let what = b"--monotonic-offset/--boottime-offset";
-    let mut text = crate::buf::Buf::<64>::new();
+    let what = text!("--monotonic-offset/--boottime-offset");
+    let mut text: crate::buf::Buf = crate::buf::Buf::new();
     text.push(b"monotonic ")
         .num(sb.monotonic_offset)
         .push(b" 0\nboottime ")

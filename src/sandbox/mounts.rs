@@ -10,6 +10,7 @@ use crate::buf::{split_last, Buf, PATH_MAX};
 use crate::error::Error;
 use crate::spec::{MountOp, OpKind, Sandbox};
 use crate::sys::{self, Errno};
+use crate::text::Text;
 use core::ffi::CStr;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{self, FileType, Mode, OFlags, ResolveFlags, CWD};
@@ -23,13 +24,15 @@ const NODEV: u64 = linux_raw_sys::general::MOUNT_ATTR_NODEV as u64;
 const NOEXEC: u64 = linux_raw_sys::general::MOUNT_ATTR_NOEXEC as u64;
 const RDONLY: u64 = linux_raw_sys::general::MOUNT_ATTR_RDONLY as u64;
 
-const SYMLINK_REFUSED: &[u8] = b"is or passes through a symlink (refused)";
+const SYMLINK_REFUSED: Text = text!("is or passes through a symlink (refused)");
 
 /// A new proc is refused with EPERM, in a user namespace, when the /proc mounted has paths
 /// masked, as in a container (fsmount: mount_too_revealing); husk gives the pid namespace
 /// the other EPERM would need (resolve). README tells the container runtimes' options.
-const PROC_REFUSED: &[u8] = b"Operation not permitted (this /proc has masked paths, as in a \
-    container: run it with systempaths=unconfined, or procMount: Unmasked)";
+const PROC_REFUSED: Text = text!(
+    "Operation not permitted (this /proc has masked paths, as in a container: run it with \
+     systempaths=unconfined, or procMount: Unmasked)"
+);
 
 /// The host's root and cwd (for bind sources) and the new root (for destinations).
 struct Roots {
@@ -42,12 +45,15 @@ struct Roots {
 /// pivots into it and detaches the host's tree. A failure ends the inner init (`die`).
 pub fn build_root(sb: &Sandbox) {
     let private = MountPropagationFlags::REC | MountPropagationFlags::PRIVATE;
-    must(m::mount_change(c"/", private), b"making mounts private");
+    must(
+        m::mount_change(c"/", private),
+        text!("making mounts private"),
+    );
     let dir = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
-    let host = must(fs::open(c"/", dir, Mode::empty()), b"opening /");
+    let host = must(fs::open(c"/", dir, Mode::empty()), text!("opening /"));
     let cwd = must(
         fs::open(c".", dir, Mode::empty()),
-        b"opening the current directory",
+        text!("opening the current directory"),
     );
     // Directories get exactly the modes asked (a sticky --perms included), as with bwrap;
     // COMMAND gets the caller's umask back.
@@ -57,7 +63,7 @@ pub fn build_root(sb: &Sandbox) {
     // /oldroot, so that nothing mounted for the new root ever covers a host path. Any
     // directory of the host's can hold it, since pivot_root takes it off there again: /tmp
     // (as bubblewrap, which needs it), else one that a root without /tmp still has.
-    let staging = b"mounting a staging tmpfs (on /tmp, /dev, /proc or /mnt)";
+    let staging = text!("mounting a staging tmpfs (on /tmp, /dev, /proc or /mnt)");
     let base = must(
         new_fs(c"tmpfs", &[(c"mode", c"0755")], NOSUID | NODEV),
         staging,
@@ -75,7 +81,7 @@ pub fn build_root(sb: &Sandbox) {
     }
     must(
         rustix::process::pivot_root(c".", c"oldroot"),
-        b"pivot_root (staging)",
+        text!("pivot_root (staging)"),
     );
 
     let top = match sb.rootfs {
@@ -93,13 +99,16 @@ pub fn build_root(sb: &Sandbox) {
         }
         None => must(
             new_fs(c"tmpfs", &[(c"mode", c"0755")], NOSUID | NODEV),
-            b"mounting the root tmpfs",
+            text!("mounting the root tmpfs"),
         ),
     };
-    must(attach(&top, CWD, c"/newroot"), b"attaching the new root");
+    must(
+        attach(&top, CWD, c"/newroot"),
+        text!("attaching the new root"),
+    );
     let new = must(
         fs::open(c"/newroot", dir, Mode::empty()),
-        b"opening the new root",
+        text!("opening the new root"),
     );
     let mut roots = Roots { host, cwd, new };
 
@@ -127,18 +136,18 @@ pub fn build_root(sb: &Sandbox) {
             // A mount on the root itself covers the directory `new` refers to.
             roots.new = must(
                 fs::open(c"/newroot", dir, Mode::empty()),
-                b"opening the new root",
+                text!("opening the new root"),
             );
         }
     }
 
-    must(rustix::process::chdir(c"/newroot"), b"pivot_root");
-    must(rustix::process::pivot_root(c".", c"."), b"pivot_root");
+    must(rustix::process::chdir(c"/newroot"), text!("pivot_root"));
+    must(rustix::process::pivot_root(c".", c"."), text!("pivot_root"));
     must(
         m::unmount(c".", UnmountFlags::DETACH),
-        b"detaching the old root",
+        text!("detaching the old root"),
     );
-    must(rustix::process::chdir(c"/"), b"chdir /");
+    must(rustix::process::chdir(c"/"), text!("chdir /"));
     rustix::process::umask(umask);
     // `roots.new` is the root directory now.
     verify(sb, &roots.new)
@@ -259,8 +268,9 @@ fn verify(sb: &Sandbox, root: &OwnedFd) {
         };
         let dest = open_in(root, op.dest.to_bytes(), dir, ResolveFlags::NO_SYMLINKS);
         if !covered && dest.and_then(|d| in_place(&d)) != Ok(true) {
-            let moved =
-                b"not in place after pivot_root (covered, or swapped while the root was built)";
+            let moved = text!(
+                "not in place after pivot_root (covered, or swapped while the root was built)"
+            );
             die_with(op.option, Errno::PERM, op.dest, Some(moved));
         }
     }
@@ -284,7 +294,7 @@ fn apply(r: &Roots, op: &MountOp) {
     let base = Error::new(op.option, e);
     die(Error {
         operands,
-        why: reason.map_or(base.why, crate::error::Why::Reason),
+        why: reason.map_or(base.why, crate::error::Why::Text),
         ..base
     })
 }
@@ -337,40 +347,41 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
             let target = open_in(&r.new, dest.to_bytes(), OFlags::PATH, ResolveFlags::empty())?;
             sys::mount_setattr(target.as_fd(), false, RDONLY)
         }
-        OpKind::Proc | OpKind::Dev => {
-            let proc = op.kind == OpKind::Proc;
-            let target = mount_point(&r.new, dest, true, perms, ResolveFlags::NO_SYMLINKS)?;
-            let fresh = if proc {
-                new_fs(c"proc", &[], NOSUID | NODEV | NOEXEC)?
-            } else {
-                new_fs(c"tmpfs", &[(c"mode", c"0755")], NOSUID | NOEXEC)?
+        // Fresh filesystems: made detached, then attached on the directory `dest` names.
+        OpKind::Proc | OpKind::Dev | OpKind::Tmpfs | OpKind::Mqueue => {
+            let kind = op.kind;
+            // The new /proc and /dev refuse a symlink on the way (see apply).
+            let resolve = match kind {
+                OpKind::Proc | OpKind::Dev => ResolveFlags::NO_SYMLINKS,
+                _ => ResolveFlags::empty(),
             };
+            let target = mount_point(&r.new, dest, true, perms, resolve)?;
+            // A tmpfs's mode (a /dev's is 0755: it has no --perms) and size.
+            // Four octal digits and the NUL: no digit is a NUL, so it is a C string.
+            let perms = op.perms.unwrap_or(0o755);
+            let mut mode = [0u8; 5];
+            for (i, digit) in mode[..4].iter_mut().enumerate() {
+                *digit = b'0' + (perms >> (9 - 3 * i) & 7) as u8;
+            }
+            let mode = CStr::from_bytes_with_nul(&mode).map_err(|_| Errno::INVAL)?;
+            let mut size: Buf = Buf::new();
+            size.num(op.size.unwrap_or(0) as i64);
+            let options = [(c"mode", mode), (c"size", size.as_cstr()?)];
+            let (fstype, n, attrs) = match kind {
+                OpKind::Proc => (c"proc", 0, NOSUID | NODEV | NOEXEC),
+                OpKind::Dev => (c"tmpfs", 1, NOSUID | NOEXEC),
+                OpKind::Mqueue => (c"mqueue", 0, NOSUID | NODEV | NOEXEC),
+                _ => (c"tmpfs", 1 + usize::from(op.size.is_some()), NOSUID | NODEV),
+            };
+            let fresh = new_fs(fstype, &options[..n], attrs)?;
             attach(&fresh, target.as_fd(), c"")?;
             // `fresh` is the mount itself, now attached: everything below is done relative
             // to it, never by looking `dest` up again (the rootfs owner may have swapped it).
-            if proc {
-                harden_proc(&r.host, &fresh)
-            } else {
-                populate_dev(&r.host, &fresh)
+            match kind {
+                OpKind::Proc => harden_proc(&r.host, &fresh),
+                OpKind::Dev => populate_dev(&r.host, &fresh),
+                _ => Ok(()),
             }
-        }
-        OpKind::Tmpfs | OpKind::Mqueue => {
-            let target = mount_point(&r.new, dest, true, perms, ResolveFlags::empty())?;
-            let fresh = if op.kind == OpKind::Mqueue {
-                new_fs(c"mqueue", &[], NOSUID | NODEV | NOEXEC)
-            } else {
-                let mut mode: Buf = Buf::new();
-                let perms = op.perms.unwrap_or(0o755);
-                for shift in [9, 6, 3, 0] {
-                    mode.push(&[b'0' + ((perms >> shift) & 7) as u8]);
-                }
-                let mut size: Buf = Buf::new();
-                size.num(op.size.unwrap_or(0) as i64);
-                let options = [(c"mode", mode.as_cstr()?), (c"size", size.as_cstr()?)];
-                let n = if op.size.is_some() { 2 } else { 1 };
-                new_fs(c"tmpfs", &options[..n], NOSUID | NODEV)
-            }?;
-            attach(&fresh, target.as_fd(), c"")
         }
         // As bwrap: the mode is given to a directory made here, not to one already there.
         OpKind::Dir => make_dirs(&r.new, dest.to_bytes(), op.perms),
@@ -656,41 +667,46 @@ impl Iterator for Names {
 }
 
 /// Host-wide knobs under a fresh /proc: read-only, or masked, as the OCI runtimes do.
-/// Entries this kernel lacks are skipped.
+/// Entries this kernel lacks are skipped. Never inlined: smaller as a call than inlined
+/// in apply_op (measured).
+#[inline(never)]
 fn harden_proc(host: &OwnedFd, proc: &OwnedFd) -> Result<(), Errno> {
     // Read-only (the entry itself, bound over itself), masked by /dev/null, or hidden by
-    // an empty read-only tmpfs.
-    const LISTS: [&[u8]; 3] = [
-        b"sys\0sysrq-trigger\0irq\0bus\0",
-        b"kcore\0keys\0key-users\0timer_list\0sched_debug\0latency_stats\0timer_stats\0",
-        b"acpi\0scsi\0asound\0",
-    ];
-    for (how, &list) in LISTS.iter().enumerate() {
-        for name in Names(list) {
-            let Ok(target) = entry(proc, name) else {
-                continue;
-            };
-            let (tree, attrs) = match how {
-                0 => (
-                    m::open_tree(proc, name, tree_flags(true))?,
-                    RDONLY | NOSUID | NODEV | NOEXEC,
-                ),
-                1 => (
-                    m::open_tree(host, c"dev/null", tree_flags(false))?,
-                    RDONLY | NOSUID | NOEXEC,
-                ),
-                _ => {
-                    let empty = new_fs(
-                        c"tmpfs",
-                        &[(c"size", c"0")],
-                        RDONLY | NOSUID | NODEV | NOEXEC,
-                    )?;
-                    attach(&empty, target.as_fd(), c"")?;
-                    continue;
-                }
-            };
-            cover(tree, &target, attrs)?;
+    // an empty read-only tmpfs: three lists in one, an empty name between them.
+    const LISTS: Names = Names(
+        b"sys\0sysrq-trigger\0irq\0bus\0\0\
+        kcore\0keys\0key-users\0timer_list\0sched_debug\0latency_stats\0timer_stats\0\0\
+        acpi\0scsi\0asound\0",
+    );
+    let mut how = 0;
+    for name in LISTS {
+        if name.is_empty() {
+            how += 1;
+            continue;
         }
+        let Ok(target) = entry(proc, name) else {
+            continue;
+        };
+        let (tree, attrs) = match how {
+            0 => (
+                m::open_tree(proc, name, tree_flags(true))?,
+                RDONLY | NOSUID | NODEV | NOEXEC,
+            ),
+            1 => (
+                m::open_tree(host, c"dev/null", tree_flags(false))?,
+                RDONLY | NOSUID | NOEXEC,
+            ),
+            _ => {
+                let empty = new_fs(
+                    c"tmpfs",
+                    &[(c"size", c"0")],
+                    RDONLY | NOSUID | NODEV | NOEXEC,
+                )?;
+                attach(&empty, target.as_fd(), c"")?;
+                continue;
+            }
+        };
+        cover(tree, &target, attrs)?;
     }
     Ok(())
 }

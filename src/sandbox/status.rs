@@ -26,16 +26,14 @@ pub fn started(sb: &Sandbox, pid: i32, flags: u64) {
     for (i, fd) in [sb.info_fd, sb.json_status_fd].into_iter().enumerate() {
         let Some(fd) = fd else { continue };
         let info = i == 0;
-        let (sep, end): (&[u8], &[u8]) = if info {
-            (b"\n    ", b"\n}")
+        // What opens the record, what comes before each further key, and what closes it.
+        let (open, sep, end): (&[u8], &[u8], &[u8]) = if info {
+            (b"{\n    \"child-pid\": ", b",\n    \"", b"\n}")
         } else {
-            (b" ", b" }")
+            (b"{ \"child-pid\": ", b", \"", b" }")
         };
         let mut json = Line::empty();
-        json.push(b"{")
-            .push(sep)
-            .push(b"\"child-pid\": ")
-            .num(pid.into());
+        json.push(open).num(pid.into());
         for &(file, flag) in NAMESPACES.iter() {
             let mut path: Buf = Buf::new();
             path.push(b"/proc/")
@@ -49,7 +47,7 @@ pub fn started(sb: &Sandbox, pid: i32, flags: u64) {
                 _ => 0,
             };
             if id != 0 {
-                json.push(b",").push(sep).push(b"\"").push(file);
+                json.push(sep).push(file);
                 json.push(b"-namespace\": ").num(id as i64);
             }
         }
