@@ -219,10 +219,12 @@ fn messages() -> (Vec<(String, String)>, Vec<String>) {
                 "{source}: text!({written:?})"
             );
             let left_out = !sandbox && marked.iter().any(|&(a, b)| (a..b).contains(&from));
-            let known = all.iter().any(|(w, _)| w == written) || dead.iter().any(|w| w == written);
-            if only_sandbox && !known {
-                dead.push(written.to_owned());
-            } else if !left_out && !known {
+            let packed = all.iter().any(|(w, _)| w == written);
+            if only_sandbox {
+                if !packed && !dead.iter().any(|w| w == written) {
+                    dead.push(written.to_owned());
+                }
+            } else if !left_out && !packed {
                 all.push((written.to_owned(), text));
             }
             from = code.len() - after.len();
