@@ -160,6 +160,7 @@ const MESSAGE_SOURCES: &[&str] = &[
     "src/resolve.rs",
     "src/user.rs",
     "src/lib.rs",
+    "src/config.rs",
     "src/sandbox/mod.rs",
     "src/sandbox/mounts.rs",
     "src/sandbox/idmap.rs",
@@ -171,6 +172,7 @@ const MESSAGE_SOURCES: &[&str] = &[
 /// init-only build too (as dead code, cut off by `SANDBOX`), where `text!` still needs a
 /// number for each, but their texts are not packed there.
 const SANDBOX_SOURCES: &[&str] = &[
+    "src/config.rs",
     "src/sandbox/mod.rs",
     "src/sandbox/mounts.rs",
     "src/sandbox/idmap.rs",

@@ -131,6 +131,9 @@ Beyond tini:
 " => ["user" User];
 "  --termination-log PATH      at the end write how COMMAND ended to PATH
 " => ["termination-log" TerminationLog];
+sandbox "  --config FILE   options from FILE, one to a line as here (\"quotes\" for spaces,
+                  # comments), and COMMAND on a last line after --
+" => ["config" Config];
 sandbox "  --restart on-failure|always   start COMMAND again when it exits (after
                   1 s, doubling up to 32 s; at most 5 times a minute)
 " => ["restart" Restarts];
@@ -307,6 +310,7 @@ enum Opt {
     WaitAll,
     User,
     TerminationLog,
+    Config,
     Restarts,
     OnExitAs,
     Machine,
@@ -379,6 +383,7 @@ impl Opt {
                 | DelaySignal
                 | User
                 | TerminationLog
+                | Config
                 | LandlockPort(_)
                 | Restarts
                 | OnExitAs
@@ -408,6 +413,7 @@ impl Opt {
                 | WaitAll
                 | User
                 | TerminationLog
+                | Config
                 | Restarts
                 | OnExitAs
                 | Machine
@@ -478,6 +484,16 @@ struct Cursor<'a> {
     in_file: bool,
     /// The value last handed out, for the message that refuses it.
     last: &'a [u8],
+    /// The `--config` file `file` holds, and the line being read (its `\n` arguments end
+    /// each line).
+    config: Option<&'a CStr>,
+    line: u32,
+    /// Nothing of the line has been taken yet.
+    line_start: bool,
+    /// The COMMAND of a `--config` file, if it has one.
+    command: Option<Argv<'a>>,
+    /// `--config`'s FILE, to be read.
+    pending: Option<&'a CStr>,
 }
 
 impl<'a> Cursor<'a> {
@@ -497,6 +513,11 @@ impl<'a> Cursor<'a> {
         Some(s)
     }
 
+    /// A `--config` file's line ends here: its values are all taken.
+    fn line_ends(&self) -> bool {
+        crate::SANDBOX && self.config.is_some() && self.file.starts_with(b"\n\0")
+    }
+
     /// The option's next value.
     fn arg(&mut self) -> Checked<&'a CStr> {
         self.value().ok_or(refused(text!("missing value")))
@@ -509,7 +530,7 @@ impl<'a> Cursor<'a> {
     fn value(&mut self) -> Option<&'a CStr> {
         let v = match self.attached.take() {
             Some(v) => v,
-            None if self.in_file && self.file.is_empty() => return None,
+            None if self.in_file && (self.file.is_empty() || self.line_ends()) => return None,
             None => self.shift()?,
         };
         self.last = v.to_bytes();
@@ -520,6 +541,54 @@ impl<'a> Cursor<'a> {
     fn parsed<T>(&mut self, parse: fn(&'a [u8]) -> Option<T>, reason: Text) -> Checked<T> {
         let v = self.arg()?.to_bytes();
         parse(v).ok_or(bad_value(reason))
+    }
+}
+
+/// What only husk's own arguments (which live as long as husk) do: a message may name
+/// the `--config` file they come from once the parser is done.
+impl Cursor<'static> {
+    /// The next option's argument; in a `--config` file the first of a line (the lines
+    /// passed over are counted).
+    #[inline(never)]
+    fn next_option(&mut self) -> Result<'static, Option<&'static CStr>> {
+        if let (true, Some(path)) = (crate::SANDBOX, self.config) {
+            let fresh = self.line_start || self.line_ends();
+            while self.line_ends() {
+                self.file = &self.file[2..];
+                self.line += 1;
+            }
+            self.line_start = false;
+            if self.file.is_empty() {
+                self.config = None;
+                crate::config::set_at(c"", 0);
+            } else {
+                crate::config::set_at(path, self.line);
+            }
+            if !self.file.is_empty() && !fresh {
+                let extra = self.shift().map_or(&b""[..], CStr::to_bytes);
+                return Err(Error::refused(extra, text!("one option to a line")));
+            }
+        }
+        Ok(self.shift())
+    }
+
+    /// `--config FILE` (`option` as given): its options are walked next. One file: its
+    /// storage holds the values the Spec borrows.
+    #[inline(never)]
+    fn read_config(&mut self, option: &'static [u8]) -> Result<'static, ()> {
+        let path = self.pending.unwrap_or(c"");
+        if self.line != 0 {
+            return Err(Error::refused(option, text!("given twice")).with(path));
+        }
+        self.file = crate::config::read(path).map_err(|(line, why)| match line {
+            0 => Error::refused(option, why).with(path),
+            n => {
+                crate::config::set_at(path, n);
+                Error::refused(b"", why)
+            }
+        })?;
+        (self.config, self.line, self.line_start) = (Some(path), 1, true);
+        Ok(())
     }
 }
 
@@ -561,6 +630,8 @@ enum Then {
     Act(Action),
     /// `--args FD`: read FD (an errno, not a `Refused`, if that fails) and walk it next.
     ReadArgs(i32),
+    /// `--config FILE` (in `Cursor::config`): likewise.
+    ReadConfig,
 }
 
 /// The part of a C string after its first `at` bytes, itself a C string.
@@ -570,7 +641,13 @@ fn suffix(s: &CStr, at: usize) -> &CStr {
 
 /// Fills `spec` (built once by the caller: it is large, and moving it would touch every
 /// page of it) from argv and the TINI_* variables.
-pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>, spec: &mut Spec<'a>) -> Result<'a, Action> {
+/// (Its arguments live as long as husk: a message may name a `--config` file after the
+/// parser is done.)
+pub fn parse(
+    argv: Argv<'static>,
+    env: Env<'static>,
+    spec: &mut Spec<'static>,
+) -> Result<'static, Action> {
     let init = &mut spec.init;
     init.subreaper = env.get(b"TINI_SUBREAPER").is_some();
     init.kill_group = env.get(b"TINI_KILL_PROCESS_GROUP").is_some();
@@ -584,6 +661,11 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>, spec: &mut Spec<'a>) -> Result<'a
         file: b"",
         in_file: false,
         last: b"",
+        config: None,
+        line: 0,
+        line_start: false,
+        command: None,
+        pending: None,
     };
     let mut names = Names {
         unpacked: [0; text::NAMES_END],
@@ -592,8 +674,21 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>, spec: &mut Spec<'a>) -> Result<'a
     for entry in env.iter() {
         env_option(entry, &mut names, &mut cur, spec)?;
     }
-    while let Some(whole) = cur.shift() {
+    while let Some(whole) = cur.next_option()? {
         let arg = whole.to_bytes();
+        if crate::SANDBOX && arg == b"--" && cur.config.is_some() && cur.in_file {
+            // A --config file's COMMAND, on its last line.
+            let (command, rest) =
+                crate::config::command(cur.file).map_err(|e| Error::new(b"--config", e))?;
+            if !rest.is_empty() {
+                return Err(Error::refused(
+                    arg,
+                    text!("COMMAND's line must be the last"),
+                ));
+            }
+            (cur.command, cur.file) = (Some(command), rest);
+            continue;
+        }
         if arg == b"--" || arg.len() < 2 || arg[0] != b'-' {
             // COMMAND comes from the command line, after the options.
             if cur.in_file {
@@ -625,7 +720,9 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>, spec: &mut Spec<'a>) -> Result<'a
                 Ok(Then::Next) => {}
                 Ok(Then::Act(action)) => return Ok(action),
                 Ok(Then::ReadArgs(fd)) => cur.file = argfile::read(name, fd)?,
+                Ok(Then::ReadConfig) if crate::SANDBOX => cur.read_config(name)?,
                 Err(r) => return Err(r.error(name, cur.last)),
+                Ok(Then::ReadConfig) => {}
             }
             j += 1;
             // Past the cluster, or the rest was this option's value.
@@ -636,6 +733,9 @@ pub fn parse<'a>(argv: Argv<'a>, env: Env<'a>, spec: &mut Spec<'a>) -> Result<'a
         cur.attached = None;
     }
     spec.command = argv.tail(cur.next);
+    if let (true, Some(command)) = (spec.command.is_empty(), cur.command) {
+        spec.command = command;
+    }
     Ok(Action::Run)
 }
 
@@ -684,9 +784,9 @@ fn env_option<'a>(
     option(opt, bytes, cur, spec).map_or_else(|r| Err(refused(r.why)), |_| Ok(()))
 }
 
-/// Why an argument of an `--args` file is refused: COMMAND, `--` and `--args` belong on the
-/// command line.
-const IN_FILE: Text = text!("not allowed in an --args file");
+/// Why an argument of an `--args` or `--config` file is refused: COMMAND (but a
+/// `--config` file's last line), `--`, `--args` and `--config` belong on the command line.
+const IN_FILE: Text = text!("not allowed in an --args or --config file");
 
 /// One option with its values.
 #[inline(never)]
@@ -782,6 +882,15 @@ fn sandbox_option<'a>(
     // value just taken (from argv or an --args file).
     let twice = || bad_value(text!("given twice before the option it applies to"));
     match opt {
+        Opt::Config => {
+            let path = cur.arg()?;
+            if cur.in_file {
+                return Err(refused(IN_FILE));
+            }
+            // Read by the parser loop (Cursor::read_config), which walks the cursor's file.
+            cur.pending = Some(path);
+            return Ok(Then::ReadConfig);
+        }
         Opt::Machine => spec.init.machine = true,
         Opt::Restarts => {
             spec.init.restart = match cur.parsed(

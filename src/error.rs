@@ -101,6 +101,13 @@ impl<'a> Error<'a> {
     pub fn report(&self) {
         let mut texts = [0u8; crate::text::TEXT_LEN];
         let mut line = Line::new();
+        // A fault in a --config file: the file and the line first.
+        if let (true, Some((path, n))) = (crate::SANDBOX, crate::config::at()) {
+            line.push_escaped(path).push(b":").num(n.into());
+            if !self.what.is_empty() {
+                line.push(b": ");
+            }
+        }
         line.push_escaped(self.what);
         for operand in self.operands.iter().flatten() {
             line.push(b" ").push_escaped(operand);

@@ -12,6 +12,7 @@ pub mod argfile;
 pub mod buf;
 pub mod cgroup;
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod exec;
 pub mod init;
