@@ -22,6 +22,22 @@ pub fn read(option: &[u8], fd: i32) -> Result<'_, &'static [u8]> {
 }
 
 fn read_fd(fd: i32) -> core::result::Result<&'static [u8], Errno> {
+    let (room, got) = fill(fd)?;
+    keep(room, got)
+}
+
+/// `--config`'s file, open on `fd`: read as an `--args` file is, into storage of its own,
+/// and closed. The bytes read, and the rest of the storage (zero) for what the reader makes
+/// of them.
+pub fn read_whole(fd: i32) -> core::result::Result<(&'static [u8], &'static mut [u8]), Errno> {
+    let (room, got) = fill(fd)?;
+    let (data, rest) = room.split_at_mut(got);
+    Ok((data, rest))
+}
+
+/// New storage, filled from `fd` to its end (or to the storage's), and the count read; the
+/// descriptor is closed.
+fn fill(fd: i32) -> core::result::Result<(&'static mut [u8], usize), Errno> {
     let room = storage()?;
     // SAFETY: the user handed this descriptor to husk to read; a closed one fails it.
     let file = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };
@@ -33,7 +49,7 @@ fn read_fd(fd: i32) -> core::result::Result<&'static [u8], Errno> {
     // SAFETY: it was open (the reads succeeded), husk holds no other handle to it, and
     // nothing uses the number again (COMMAND must not inherit it).
     unsafe { rustix::io::close(fd) };
-    keep(room, got)
+    Ok((room, got))
 }
 
 /// MAX_BYTES and one byte more, zero, never freed: a file that does not fit shows it by

@@ -551,7 +551,7 @@ impl Cursor<'static> {
     /// passed over are counted).
     #[inline(never)]
     fn next_option(&mut self) -> Result<'static, Option<&'static CStr>> {
-        if let (true, Some(path)) = (crate::SANDBOX, self.config) {
+        if crate::SANDBOX && self.config.is_some() {
             let fresh = self.line_start || self.line_ends();
             while self.line_ends() {
                 self.file = &self.file[2..];
@@ -560,9 +560,9 @@ impl Cursor<'static> {
             self.line_start = false;
             if self.file.is_empty() {
                 self.config = None;
-                crate::config::set_at(c"", 0);
+                crate::config::set_line(0);
             } else {
-                crate::config::set_at(path, self.line);
+                crate::config::set_line(self.line);
             }
             if !self.file.is_empty() && !fresh {
                 let extra = self.shift().map_or(&b""[..], CStr::to_bytes);
@@ -580,13 +580,14 @@ impl Cursor<'static> {
         if self.line != 0 {
             return Err(Error::refused(option, text!("given twice")).with(path));
         }
-        self.file = crate::config::read(path).map_err(|(line, why)| match line {
-            0 => Error::refused(option, why).with(path),
-            n => {
-                crate::config::set_at(path, n);
-                Error::refused(b"", why)
-            }
-        })?;
+        (self.file, self.command) =
+            crate::config::read(path).map_err(|(line, why)| match line {
+                0 => Error::refused(option, why).with(path),
+                n => {
+                    crate::config::set_line(n);
+                    Error::refused(b"", why)
+                }
+            })?;
         (self.config, self.line, self.line_start) = (Some(path), 1, true);
         Ok(())
     }
@@ -676,19 +677,6 @@ pub fn parse(
     }
     while let Some(whole) = cur.next_option()? {
         let arg = whole.to_bytes();
-        if crate::SANDBOX && arg == b"--" && cur.config.is_some() && cur.in_file {
-            // A --config file's COMMAND, on its last line.
-            let (command, rest) =
-                crate::config::command(cur.file).map_err(|e| Error::new(b"--config", e))?;
-            if !rest.is_empty() {
-                return Err(Error::refused(
-                    arg,
-                    text!("COMMAND's line must be the last"),
-                ));
-            }
-            (cur.command, cur.file) = (Some(command), rest);
-            continue;
-        }
         if arg == b"--" || arg.len() < 2 || arg[0] != b'-' {
             // COMMAND comes from the command line, after the options.
             if cur.in_file {

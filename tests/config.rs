@@ -65,7 +65,7 @@ for_each_user! {
             ("\n# two\n--hostname a b\n", "3: b: one option to a line"),
             ("--grace 1\n--setenv A \"x\n", "2: a quote is not closed on its line"),
             ("\n\n--nope\n", "3: --nope: unknown option (see --help)"),
-            ("-- true\n--grace 1\n", "1: --: COMMAND's line must be the last"),
+            ("-- true\n--grace 1\n", "2: COMMAND's line must be the last"),
             ("nginx -g x\n", "1: nginx: not allowed in an --args or --config file"),
             ("--grace 1\n--args 0\n", "2: --args: not allowed in an --args or --config file"),
             ("--setenv A \"\\n\"\n", "1: in quotes a backslash escapes only a quote or a backslash"),
