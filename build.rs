@@ -149,28 +149,21 @@ fn pack_texts() {
     }
     rust.push_str("];\n");
     std::fs::write(out.join("texts.rs"), rust).expect("writing texts.rs");
-    for source in ["src/cli.rs", "LICENSE"].iter().chain(MESSAGE_SOURCES) {
+    for source in ["src/cli.rs", "LICENSE"]
+        .iter()
+        .chain(MESSAGE_SOURCES)
+        .chain(SANDBOX_SOURCES)
+    {
         println!("cargo:rerun-if-changed={source}");
     }
 }
 
-/// The files whose `text!("...")` messages are packed.
-const MESSAGE_SOURCES: &[&str] = &[
-    "src/cli.rs",
-    "src/resolve.rs",
-    "src/user.rs",
-    "src/lib.rs",
-    "src/config.rs",
-    "src/sandbox/mod.rs",
-    "src/sandbox/mounts.rs",
-    "src/sandbox/idmap.rs",
-    "src/sandbox/env.rs",
-    "src/lockdown.rs",
-];
+/// The files whose `text!("...")` messages are packed: these, and `SANDBOX_SOURCES`.
+const MESSAGE_SOURCES: &[&str] = &["src/cli.rs", "src/resolve.rs", "src/user.rs", "src/lib.rs"];
 
-/// The files of `MESSAGE_SOURCES` whose messages only the sandbox says: compiled in the
-/// init-only build too (as dead code, cut off by `SANDBOX`), where `text!` still needs a
-/// number for each, but their texts are not packed there.
+/// The files whose messages only the sandbox says: compiled in the init-only build too (as
+/// dead code, cut off by `SANDBOX`), where `text!` still needs a number for each, but their
+/// texts are not packed there.
 const SANDBOX_SOURCES: &[&str] = &[
     "src/config.rs",
     "src/sandbox/mod.rs",
@@ -191,7 +184,7 @@ fn messages() -> (Vec<(String, String)>, Vec<String>) {
     let sandbox = std::env::var_os("CARGO_FEATURE_SANDBOX").is_some();
     let mut all: Vec<(String, String)> = Vec::new();
     let mut dead: Vec<String> = Vec::new();
-    for source in MESSAGE_SOURCES {
+    for source in MESSAGE_SOURCES.iter().chain(SANDBOX_SOURCES) {
         let only_sandbox = !sandbox && SANDBOX_SOURCES.contains(source);
         let code = std::fs::read_to_string(source).expect(source);
         let item_end = |at: usize| {
