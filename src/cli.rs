@@ -497,6 +497,23 @@ struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
+    /// A cursor at argv's entry `next`, with `file`'s arguments first.
+    fn new(argv: Argv<'a>, next: usize, file: &'a [u8]) -> Self {
+        Cursor {
+            argv,
+            next,
+            attached: None,
+            file,
+            in_file: false,
+            last: b"",
+            config: None,
+            line: 0,
+            line_start: false,
+            command: None,
+            pending: None,
+        }
+    }
+
     /// The next argument, taken: the file's while they last, then argv's.
     fn shift(&mut self) -> Option<&'a CStr> {
         self.in_file = !self.file.is_empty();
@@ -655,19 +672,7 @@ pub fn parse(
     if let Some(v) = env.get(b"TINI_VERBOSITY") {
         init.verbosity = leading_number(v.to_bytes());
     }
-    let mut cur = Cursor {
-        argv,
-        next: 1,
-        attached: None,
-        file: b"",
-        in_file: false,
-        last: b"",
-        config: None,
-        line: 0,
-        line_start: false,
-        command: None,
-        pending: None,
-    };
+    let mut cur = Cursor::new(argv, 1, b"");
     let mut names = Names {
         unpacked: [0; text::NAMES_END],
         len: 0,
@@ -1503,14 +1508,7 @@ mod tests {
         let a = crate::testing::leaked(&["cmd"]);
         // SAFETY: NULL-terminated, never freed, borrowed by nothing else.
         let argv = unsafe { Argv::new(a.as_mut_ptr(), 1) };
-        let mut cur = Cursor {
-            argv,
-            next: 0,
-            attached: None,
-            file: b"--a\0\0b\0",
-            in_file: false,
-            last: b"",
-        };
+        let mut cur = Cursor::new(argv, 0, b"--a\0\0b\0");
         assert_eq!(cur.shift(), Some(c"--a"));
         assert_eq!(cur.arg().ok(), Some(c""));
         assert_eq!(cur.arg().ok(), Some(c"b"));
@@ -1588,7 +1586,7 @@ mod tests {
         let got = with_file(b"--clearenv\0", &[], &["--", "-cmd"]);
         assert_eq!(got, Ok((strings(&["clear"]), false, strings(&["-cmd"]))));
         // What belongs on the command line is refused, named; values come from the file.
-        let in_file = "not allowed in an --args file";
+        let in_file = "not allowed in an --args or --config file";
         let refused = |what: &str| Err((what.to_string(), None, in_file.into()));
         assert_eq!(with_file(b"--clearenv\0sh\0", &[], &["cmd"]), refused("sh"));
         assert_eq!(with_file(b"--\0sh", &[], &["cmd"]), refused("--"));

@@ -199,7 +199,7 @@ fn what_belongs_on_the_command_line_is_refused(u: User) {
             &[file, b""],
             &["--args", "3", "true"],
         );
-        let line = format!("{what}: not allowed in an --args file");
+        let line = format!("{what}: not allowed in an --args or --config file");
         assert_eq!(outcome(&out), refused(&line), "{file:?}");
     }
     // A value refused is the one from the file (`--perms` again named the descriptor).
