@@ -17,10 +17,13 @@ use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering::Relaxed};
 /// The bytes a file may have.
 pub const MAX_BYTES: usize = 64 << 10;
 
-/// The file at `path` in the parser's form, and its COMMAND if it has one; or why not: an
-/// errno's text (line 0), or husk's own reason and the line at fault.
+/// A file's arguments in the parser's form, and its COMMAND if it has one.
+pub type Read = (&'static [u8], Option<Argv<'static>>);
+
+/// The file at `path` in the parser's form; or why not: an errno's text (line 0), or husk's
+/// own reason and the line at fault.
 #[inline(never)]
-pub fn read(path: &'static CStr) -> Result<(&'static [u8], Option<Argv<'static>>), (u32, Text)> {
+pub fn read(path: &'static CStr) -> Result<Read, (u32, Text)> {
     use rustix::fs::{Mode, OFlags};
     let errno = |e| (0, Text::Errno(e));
     let fd =
