@@ -6,12 +6,23 @@
 # (whose init suite `make test` runs too).
 X86 := x86_64-unknown-linux-musl
 ARM := aarch64-unknown-linux-musl
+# `make cross`: the other architectures husk is built and tested for (32-bit ARM boards and
+# RISC-V), linked with rust-lld as aarch64 is, so no cross compiler is needed. rustup has
+# no standard library of theirs to download here, so their core is built from rustup's
+# rust-src (-Zbuild-std, which stable cargo allows under RUSTC_BOOTSTRAP=1), with
+# compiler_builtins' memcpy and kin in place of musl's (build.rs).
+ARMV7 := armv7-unknown-linux-musleabihf
+RISCV := riscv64gc-unknown-linux-musl
+BUILD_STD = RUSTC_BOOTSTRAP=1 $(CARGO)
+BUILD_STD_FLAGS := -Zbuild-std=core,compiler_builtins -Zbuild-std-features=compiler-builtins-mem
 BIN := target/$(X86)/release/husk
 # `make init-only`: the init alone (no sandbox, landlock or --cgroup), in a target dir of
 # its own so it never replaces the full binary.
 INIT_DIR := target/init-only
 INIT_BIN := $(INIT_DIR)/$(X86)/release/husk
 ARM_BIN := target/$(ARM)/release/husk
+ARMV7_BIN := target/$(ARMV7)/release/husk
+RISCV_BIN := target/$(RISCV)/release/husk
 PREFIX ?= /usr/local
 DESTDIR ?=
 CARGO ?= cargo
@@ -36,18 +47,20 @@ ENGINE_APT_FLAGS := --no-install-recommends
 MACHINE_DEBS := qemu-system-x86 xz-utils cpio
 MACHINE_APT_FLAGS := --no-install-recommends
 VM_DIR := target/vm
-# `make test` runs these suites again against the aarch64 binary, under qemu-user named as a
-# runner (binfmt_misc need not be registered); what qemu-user cannot do prints SKIP.
-QEMU := qemu-aarch64-static
+# `make test` runs these suites again against the aarch64, armv7 and riscv64 binaries, each
+# under its qemu-user named as a runner (binfmt_misc need not be registered); what qemu-user
+# cannot do prints SKIP. CROSS pairs each binary with its runner.
 ARM_SUITES := --test init --test sandbox --test hardening --test seccomp
+CROSS := $(ARM_BIN):qemu-aarch64-static $(ARMV7_BIN):qemu-arm-static $(RISCV_BIN):qemu-riscv64-static
 
-.PHONY: all build aarch64 init-only test test-engine test-machine vm-deps vm-kernel size install demo bench bench-floors deps debs targets clean lint miri
+.PHONY: all build aarch64 cross init-only test test-engine test-machine vm-deps vm-kernel size install demo bench bench-floors deps debs targets clean lint miri
 
 all: build
 
 targets:
 	@rustup target list --installed | grep -qx $(X86) || rustup target add $(X86)
 	@rustup target list --installed | grep -qx $(ARM) || rustup target add $(ARM)
+	@rustup component list --installed | grep -q '^rust-src' || rustup component add rust-src
 
 deps:
 	@$(MAKE) --no-print-directory debs DEBS="$(TEST_DEBS)"
@@ -84,6 +97,10 @@ build: targets
 aarch64: targets
 	$(CARGO) build --release --target $(ARM)
 
+cross: aarch64
+	$(BUILD_STD) build --release --target $(ARMV7) $(BUILD_STD_FLAGS)
+	$(BUILD_STD) build --release --target $(RISCV) $(BUILD_STD_FLAGS)
+
 init-only: targets
 	CARGO_TARGET_DIR=$(INIT_DIR) $(CARGO) build --release --target $(X86) --no-default-features
 
@@ -91,15 +108,17 @@ size: build init-only
 	@stat -c %s $(BIN)
 	@printf 'init-only: '; stat -c %s $(INIT_BIN)
 
-test: deps vm-deps vm-kernel build aarch64 init-only
+test: deps vm-deps vm-kernel build cross init-only
 	$(CARGO) test --release --target $(X86) -- --test-threads=2 --nocapture
 	@echo "HUSK_TEST_BIN=$(INIT_BIN) $(CARGO) test ... --test init (the init-only build)"
 	HUSK_TEST_BIN=$(CURDIR)/$(INIT_BIN) $(CARGO) test --release --target $(X86) --test init -- --test-threads=2 --nocapture
-	@if command -v $(QEMU) >/dev/null; then \
-	  echo "HUSK_TEST_BIN=$(ARM_BIN) HUSK_TEST_RUNNER=$(QEMU) $(CARGO) test ... $(ARM_SUITES)"; \
-	  HUSK_TEST_BIN=$(CURDIR)/$(ARM_BIN) HUSK_TEST_RUNNER=$(QEMU) \
-	    $(CARGO) test --release --target $(X86) $(ARM_SUITES) -- --test-threads=2 --nocapture; \
-	else echo "SKIP the aarch64 suites: $(QEMU) is not installed (make deps installs it)"; fi
+	@set -e; for pair in $(CROSS); do bin=$${pair%%:*}; qemu=$${pair##*:}; \
+	  if command -v $$qemu >/dev/null; then \
+	    echo "HUSK_TEST_BIN=$$bin HUSK_TEST_RUNNER=$$qemu $(CARGO) test ... $(ARM_SUITES)"; \
+	    HUSK_TEST_BIN=$(CURDIR)/$$bin HUSK_TEST_RUNNER=$$qemu \
+	      $(CARGO) test --release --target $(X86) $(ARM_SUITES) -- --test-threads=2 --nocapture; \
+	  else echo "SKIP the suites of $$bin: $$qemu is not installed (make deps installs it)"; fi; \
+	done
 
 # The machine suite alone (about 80 s: 20 boots, two at a time). HUSK_MACHINE_SELFTEST=1
 # boots tests/machine/fake-husk.sh as /husk instead, to check the harness itself.

@@ -12,11 +12,14 @@ fn main() {
         .output()
         .expect("rustc --print sysroot");
     let sysroot = String::from_utf8(sysroot.stdout).expect("sysroot is UTF-8");
-    println!(
-        "cargo:rustc-link-search=native={}/lib/rustlib/{target}/lib/self-contained",
-        sysroot.trim()
-    );
-    println!("cargo:rustc-link-lib=static=c");
+    let musl = format!("{}/lib/rustlib/{target}/lib/self-contained", sysroot.trim());
+    // Without rustup's standard library for the target (`make cross` builds core from
+    // source for armv7 and riscv64), there is no musl: compiler_builtins' memcpy and its
+    // kin stand in (-Zbuild-std-features=compiler-builtins-mem).
+    if std::path::Path::new(&musl).exists() {
+        println!("cargo:rustc-link-search=native={musl}");
+        println!("cargo:rustc-link-lib=static=c");
+    }
     // Size: one read-execute segment instead of page-aligned separate ones, and no unwind
     // tables (see no-unwind.ld). Only the husk binary; tests keep their unwinding. No RELRO
     // and a small common page size, so the data segment follows the code in the file instead
@@ -24,11 +27,12 @@ fn main() {
     // musl binary never mprotects a RELRO region anyway (only the dynamic loader does). No
     // build-id note either: nothing here looks binaries up by it.
     let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
-    // x86_64 links through cc (GNU ld); aarch64 directly with rust-lld (.cargo/config.toml).
-    let wl = if target.starts_with("aarch64") {
-        ""
-    } else {
+    // x86_64 links through cc (GNU ld); the others directly with rust-lld
+    // (.cargo/config.toml).
+    let wl = if target.starts_with("x86_64") {
         "-Wl,"
+    } else {
+        ""
     };
     let args = [
         "-z",

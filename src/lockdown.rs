@@ -277,6 +277,10 @@ const fn arg(i: u32) -> u32 {
 const AUDIT_ARCH: u32 = b::AUDIT_ARCH_X86_64;
 #[cfg(target_arch = "aarch64")]
 const AUDIT_ARCH: u32 = b::AUDIT_ARCH_AARCH64;
+#[cfg(target_arch = "arm")]
+const AUDIT_ARCH: u32 = b::AUDIT_ARCH_ARM;
+#[cfg(target_arch = "riscv64")]
+const AUDIT_ARCH: u32 = b::AUDIT_ARCH_RISCV64;
 
 /// A table entry: the syscall number in the low 10 bits, above it the capability that
 /// allows it (a syscall listed twice is allowed by either), or NEVER.
@@ -315,8 +319,8 @@ const GATED: &[u16] = &[
     never(k::__NR_migrate_pages), never(k::__NR_move_pages),
     // Obsolete or never implemented.
     never(k::__NR_nfsservctl),
-    #[cfg(target_arch = "x86_64")] never(k::__NR_uselib),
-    #[cfg(target_arch = "x86_64")] never(k::__NR__sysctl),
+    #[cfg(any(target_arch = "x86_64", target_arch = "arm"))] never(k::__NR_uselib),
+    #[cfg(any(target_arch = "x86_64", target_arch = "arm"))] never(k::__NR__sysctl),
     #[cfg(target_arch = "x86_64")] never(k::__NR_create_module),
     #[cfg(target_arch = "x86_64")] never(k::__NR_get_kernel_syms),
     #[cfg(target_arch = "x86_64")] never(k::__NR_query_module),
@@ -325,9 +329,9 @@ const GATED: &[u16] = &[
     #[cfg(target_arch = "x86_64")] never(k::__NR_putpmsg),
     #[cfg(target_arch = "x86_64")] never(k::__NR_security),
     #[cfg(target_arch = "x86_64")] never(k::__NR_tuxcall),
-    #[cfg(target_arch = "x86_64")] never(k::__NR_vserver),
-    #[cfg(target_arch = "x86_64")] never(k::__NR_ustat),
-    #[cfg(target_arch = "x86_64")] never(k::__NR_sysfs),
+    #[cfg(any(target_arch = "x86_64", target_arch = "arm"))] never(k::__NR_vserver),
+    #[cfg(any(target_arch = "x86_64", target_arch = "arm"))] never(k::__NR_ustat),
+    #[cfg(any(target_arch = "x86_64", target_arch = "arm"))] never(k::__NR_sysfs),
     // SYS_ADMIN: mounts and the mount API, new or joined namespaces (clone's flags and
     // clone3 in Filter::policy), host and domain names, fanotify, LSM attributes.
     // pivot_root and open_tree_attr (Docker: never, or not yet listed) join them so that
@@ -359,6 +363,7 @@ const GATED: &[u16] = &[
     #[cfg(target_arch = "x86_64")] gate(k::CAP_SYS_RAWIO, k::__NR_ioperm),
     // SYS_TIME: the clock is not namespaced.
     gate(k::CAP_SYS_TIME, k::__NR_settimeofday), gate(k::CAP_SYS_TIME, k::__NR_clock_settime),
+    #[cfg(target_pointer_width = "32")] gate(k::CAP_SYS_TIME, k::__NR_clock_settime64),
     // SYS_TTY_CONFIG: hangs up the terminal.
     gate(k::CAP_SYS_TTY_CONFIG, k::__NR_vhangup),
     // SYS_NICE: NUMA memory policy.

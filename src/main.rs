@@ -27,6 +27,37 @@ core::arch::global_asm!(
     "bl {start}",
     start = sym start,
 );
+// 32-bit ARM: Thumb-2 code (src/sys), so the entry is marked as a Thumb function, which
+// sets the entry address's low bit for the kernel to start in Thumb state.
+#[cfg(all(not(test), target_arch = "arm"))]
+core::arch::global_asm!(
+    ".globl husk_entry",
+    ".thumb_func",
+    "husk_entry:",
+    "mov lr, #0",
+    "mov r0, sp",
+    "bic r1, r0, #15",
+    "mov sp, r1",
+    "bl {start}",
+    start = sym start,
+);
+#[cfg(all(not(test), target_arch = "riscv64"))]
+core::arch::global_asm!(
+    ".globl husk_entry",
+    "husk_entry:",
+    // The global pointer, as musl's crt1 sets it, in case the linker relaxed an access
+    // to be relative to it.
+    ".option push",
+    ".option norelax",
+    "lla gp, __global_pointer$",
+    ".option pop",
+    "mv fp, zero",
+    "mv ra, zero",
+    "mv a0, sp",
+    "andi sp, sp, -16",
+    "call {start}",
+    start = sym start,
+);
 
 /// Reads argv and envp off the initial stack and runs husk.
 ///

@@ -42,6 +42,20 @@ macro_rules! enter {
     };
 }
 
+#[cfg(target_arch = "arm")]
+macro_rules! enter {
+    ($nr:expr; $($val:expr),*) => {
+        pair!($nr; ["r0" "r1" "r2" "r3" "r4" "r5"] [] [$($val),*])
+    };
+}
+
+#[cfg(target_arch = "riscv64")]
+macro_rules! enter {
+    ($nr:expr; $($val:expr),*) => {
+        pair!($nr; ["a0" "a1" "a2" "a3" "a4" "a5"] [] [$($val),*])
+    };
+}
+
 /// The instruction itself, with the number and the arguments in their registers.
 #[cfg(target_arch = "x86_64")]
 macro_rules! trap {
@@ -67,6 +81,45 @@ macro_rules! trap {
             in("x8") $nr,
             $(in($reg) $val,)*
             lateout("x0") ret,
+            options(nostack, preserves_flags),
+        );
+        ret
+    }};
+}
+
+/// 32-bit ARM (EABI): the number in r7. husk is built as Thumb-2 code (.cargo/config.toml:
+/// a quarter smaller than ARM code), whose frame pointer r7 is, so r7 is kept in another
+/// register around the call.
+#[cfg(all(target_arch = "arm", not(target_feature = "thumb-mode")))]
+compile_error!("husk's 32-bit ARM code is Thumb-2: build with -C target-feature=+thumb-mode");
+#[cfg(target_arch = "arm")]
+macro_rules! trap {
+    ($nr:expr; [$($reg:tt)*] [$($val:expr),*]) => {{
+        let ret: isize;
+        core::arch::asm!(
+            "mov {saved}, r7",
+            "mov r7, {nr}",
+            "svc 0",
+            "mov r7, {saved}",
+            nr = in(reg) $nr,
+            saved = out(reg) _,
+            $(in($reg) $val,)*
+            lateout("r0") ret,
+            options(nostack, preserves_flags),
+        );
+        ret
+    }};
+}
+
+#[cfg(target_arch = "riscv64")]
+macro_rules! trap {
+    ($nr:expr; [$($reg:tt)*] [$($val:expr),*]) => {{
+        let ret: isize;
+        core::arch::asm!(
+            "ecall",
+            in("a7") $nr,
+            $(in($reg) $val,)*
+            lateout("a0") ret,
             options(nostack, preserves_flags),
         );
         ret
@@ -246,8 +299,13 @@ pub fn set_disposition(sig: i32, new: Option<Disposition>) -> Result<usize, Errn
             core::mem::transmute::<usize, k::__kernel_sighandler_t>(d as usize)
         },
         sa_flags: 0,
+        // RISC-V's struct sigaction has no restorer.
+        #[cfg(not(target_arch = "riscv64"))]
         sa_restorer: None,
-        sa_mask: k::kernel_sigset_t { sig: [0] },
+        // One 64-bit word, or two 32-bit ones on 32-bit ARM.
+        sa_mask: k::kernel_sigset_t {
+            sig: Default::default(),
+        },
     });
     let new_ptr = match &new {
         Some(act) => act as *const k::kernel_sigaction,
@@ -267,6 +325,17 @@ pub fn set_disposition(sig: i32, new: Option<Disposition>) -> Result<usize, Errn
     let old = unsafe { old.assume_init() };
     Ok(old.sa_handler_kernel.map_or(0, |f| f as usize))
 }
+
+/// The calls that take a `__kernel_timespec` (64-bit seconds): on a 32-bit architecture the
+/// plain numbers take the old 32-bit timespec, and the `_time64` ones this.
+#[cfg(target_pointer_width = "64")]
+const SIGTIMEDWAIT: u32 = k::__NR_rt_sigtimedwait;
+#[cfg(target_pointer_width = "64")]
+const CLOCK_GETTIME: u32 = k::__NR_clock_gettime;
+#[cfg(target_pointer_width = "32")]
+const SIGTIMEDWAIT: u32 = k::__NR_rt_sigtimedwait_time64;
+#[cfg(target_pointer_width = "32")]
+const CLOCK_GETTIME: u32 = k::__NR_clock_gettime64;
 
 /// rt_sigtimedwait(2) on `set`: Some(signal) when one was taken, None when `timeout_ms`
 /// (if any) ran out or a stop/continue interrupted the wait.
@@ -289,7 +358,7 @@ pub fn sigtimedwait(set: SigSet, timeout_ms: Option<u64>) -> Option<i32> {
     ];
     // SAFETY: set is a live 8-byte set, as the size says; info is a writable siginfo_t
     // (only written); ts_ptr is null or a valid timespec.
-    let ret = unsafe { syscall(k::__NR_rt_sigtimedwait, args) };
+    let ret = unsafe { syscall(SIGTIMEDWAIT, args) };
     ret.ok().map(|s| s as i32)
 }
 
@@ -313,7 +382,7 @@ pub fn monotonic_ms() -> u64 {
     let ts_ptr = &mut ts as *mut k::__kernel_timespec;
     let args = [k::CLOCK_MONOTONIC as usize, ts_ptr as usize];
     // SAFETY: ts is a writable timespec of the kernel's layout.
-    let _ = unsafe { syscall(k::__NR_clock_gettime, args) };
+    let _ = unsafe { syscall(CLOCK_GETTIME, args) };
     ts.tv_sec as u64 * 1000 + ts.tv_nsec as u64 / 1_000_000
 }
 
