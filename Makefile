@@ -1,9 +1,10 @@
 # husk: `make` builds the static x86_64 binary, `make test` runs every test (root and
 # rootless cases, then the init, sandbox, hardening and seccomp suites again against the
-# aarch64 binary under qemu-user), `make test-engine` runs husk under real podman and
-# docker (root only), `make test-machine` boots a kernel with husk as /init (also part of
-# `make test`), `make size` prints bytes, `make init-only` builds the init alone
-# (whose init suite `make test` runs too).
+# aarch64, armv7 and riscv64 binaries under qemu-user), `make cross` builds those three,
+# `make test-engine` runs husk under real podman and docker (root only), `make
+# test-machine` boots a kernel with husk as /init (also part of `make test`), `make size`
+# prints bytes, `make init-only` builds the init alone (whose init suite `make test` runs
+# too).
 X86 := x86_64-unknown-linux-musl
 ARM := aarch64-unknown-linux-musl
 # `make cross`: the other architectures husk is built and tested for (32-bit ARM boards and
@@ -112,6 +113,11 @@ test: deps vm-deps vm-kernel build cross init-only
 	$(CARGO) test --release --target $(X86) -- --test-threads=2 --nocapture
 	@echo "HUSK_TEST_BIN=$(INIT_BIN) $(CARGO) test ... --test init (the init-only build)"
 	HUSK_TEST_BIN=$(CURDIR)/$(INIT_BIN) $(CARGO) test --release --target $(X86) --test init -- --test-threads=2 --nocapture
+	@if command -v qemu-aarch64-static >/dev/null; then \
+	  echo "CARGO_TARGET_..._RUNNER=qemu-aarch64-static $(CARGO) test --target $(ARM) --lib (the unit tests on aarch64)"; \
+	  CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUNNER=qemu-aarch64-static \
+	    $(CARGO) test --release --target $(ARM) --lib -- --test-threads=2; \
+	else echo "SKIP the aarch64 unit tests: qemu-aarch64-static is not installed (make deps installs it)"; fi
 	@set -e; for pair in $(CROSS); do bin=$${pair%%:*}; qemu=$${pair##*:}; \
 	  if command -v $$qemu >/dev/null; then \
 	    echo "HUSK_TEST_BIN=$$bin HUSK_TEST_RUNNER=$$qemu $(CARGO) test ... $(ARM_SUITES)"; \
@@ -138,6 +144,9 @@ lint: targets
 	$(CARGO) fmt --check
 	$(CARGO) clippy --release --all-targets -- -D warnings
 	CARGO_TARGET_DIR=$(INIT_DIR) $(CARGO) clippy --release --no-default-features -- -D warnings
+	$(CARGO) clippy --release --target $(ARM) -- -D warnings
+	$(BUILD_STD) clippy --release --target $(ARMV7) $(BUILD_STD_FLAGS) -- -D warnings
+	$(BUILD_STD) clippy --release --target $(RISCV) $(BUILD_STD_FLAGS) -- -D warnings
 
 # The unit tests under Miri (undefined behaviour checks), on the host's gnu target: Miri
 # needs a nightly toolchain, so this is not part of `make test`. The tests leak their argv

@@ -613,11 +613,17 @@ mod tests {
     use super::*;
     use linux_raw_sys::errno as e;
 
-    /// A classic-BPF interpreter for the instructions the filter uses, on a seccomp_data.
+    /// A classic-BPF interpreter for the instructions the filter uses, on a seccomp_data
+    /// of this architecture.
     fn interpret(prog: &[SockFilter], nr: u32, args: [u64; 6]) -> u32 {
+        interpret_as(prog, AUDIT_ARCH, nr, args)
+    }
+
+    /// The same, for a call made through the ABI `arch` (AUDIT_ARCH_*).
+    fn interpret_as(prog: &[SockFilter], arch: u32, nr: u32, args: [u64; 6]) -> u32 {
         let mut data = [0u8; 64];
         data[..4].copy_from_slice(&nr.to_ne_bytes());
-        data[4..8].copy_from_slice(&AUDIT_ARCH.to_ne_bytes());
+        data[4..8].copy_from_slice(&arch.to_ne_bytes());
         for (i, a) in args.iter().enumerate() {
             data[16 + 8 * i..24 + 8 * i].copy_from_slice(&a.to_ne_bytes());
         }
@@ -807,7 +813,8 @@ mod tests {
                             "nr {nr} args {args:x?} full {full} caps {caps:#x} userns {userns} af {af:?}"
                         );
                     }
-                    // Other ABIs: x32 numbers and another audit arch.
+                    // x32: x86_64's audit arch, the numbers with bit 30 set.
+                    #[cfg(target_arch = "x86_64")]
                     assert_eq!(interpret(&prog, 0x4000_0000 | 39, [0; 6]), ERRNO | e::EPERM);
                 }
             }
@@ -923,6 +930,49 @@ mod tests {
         }
         for nr in [k::__NR_io_uring_setup, k::__NR_keyctl, k::__NR_chroot] {
             assert_ne!(interpret(&prog, nr, [0; 6]), ALLOW, "nr {nr}");
+        }
+    }
+
+    /// A call through another ABI than the architecture's own is refused whatever its
+    /// number, under every filter: i386 (int 0x80) on x86_64, 32-bit ARM (AArch32 compat
+    /// tasks) on aarch64, and any other. Run under qemu-aarch64 too (`make test`), for the
+    /// aarch64 program.
+    #[test]
+    fn another_abi_is_refused() {
+        let arches = [
+            b::AUDIT_ARCH_X86_64,
+            b::AUDIT_ARCH_I386,
+            b::AUDIT_ARCH_AARCH64,
+            b::AUDIT_ARCH_ARM,
+            b::AUDIT_ARCH_ARMEB,
+            b::AUDIT_ARCH_RISCV64,
+            b::AUDIT_ARCH_RISCV32,
+            0,
+        ];
+        let stride = if cfg!(miri) { 37 } else { 1 };
+        for caps in [0, 1 << ADMIN, !0] {
+            for (full, userns, af) in [
+                (true, false, None),
+                (false, true, None),
+                (false, false, Some(1)),
+            ] {
+                let c = Case {
+                    full,
+                    caps,
+                    userns,
+                    af,
+                };
+                let prog = program(&c);
+                for &arch in arches.iter().filter(|&&a| a != AUDIT_ARCH) {
+                    for nr in (0..=470).step_by(stride).chain([0x4000_0027, 0xf_0005]) {
+                        assert_eq!(
+                            interpret_as(&prog, arch, nr, [0; 6]),
+                            ERRNO | e::EPERM,
+                            "arch {arch:#x} nr {nr} full {full} caps {caps:#x}"
+                        );
+                    }
+                }
+            }
         }
     }
 
