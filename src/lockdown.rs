@@ -275,8 +275,13 @@ const fn arg(i: u32) -> u32 {
 
 #[cfg(target_arch = "x86_64")]
 const AUDIT_ARCH: u32 = b::AUDIT_ARCH_X86_64;
+/// AArch32 compat tasks (a 32-bit ARM program run by an aarch64 kernel) make their calls
+/// with AUDIT_ARCH_ARM: refused whole.
 #[cfg(target_arch = "aarch64")]
 const AUDIT_ARCH: u32 = b::AUDIT_ARCH_AARCH64;
+/// 32-bit ARM kernels offer seccomp filters only without OABI compat (arch/arm/Kconfig:
+/// HAVE_ARCH_SECCOMP_FILTER if AEABI && !OABI_COMPAT), so a filter sees EABI's numbers
+/// only: OABI's socketcall, ipc and indirect syscall cannot get past it.
 #[cfg(target_arch = "arm")]
 const AUDIT_ARCH: u32 = b::AUDIT_ARCH_ARM;
 #[cfg(target_arch = "riscv64")]

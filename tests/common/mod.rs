@@ -92,8 +92,9 @@ macro_rules! for_each_user {
 }
 
 /// The program that runs husk, when the binary under test is not this machine's own (for
-/// the aarch64 build: `HUSK_TEST_RUNNER=qemu-aarch64-static`, as binfmt_misc may not be
-/// registered); husk is its first argument.
+/// the aarch64, armv7 and riscv64 builds: `HUSK_TEST_RUNNER=qemu-aarch64-static`,
+/// `qemu-arm-static`, `qemu-riscv64-static`, as binfmt_misc may not be registered); husk
+/// is its first argument.
 pub fn runner() -> Option<&'static str> {
     static R: OnceLock<Option<String>> = OnceLock::new();
     R.get_or_init(|| {
