@@ -311,7 +311,7 @@ pub fn set_disposition(sig: i32, new: Option<Disposition>) -> Result<usize, Errn
         Some(act) => act as *const k::kernel_sigaction,
         None => core::ptr::null(),
     };
-    let mut old = MaybeUninit::<k::kernel_sigaction>::uninit();
+    let mut old = MaybeUninit::<OldAction>::uninit();
     let args = [
         sig as usize,
         new_ptr as usize,
@@ -321,9 +321,22 @@ pub fn set_disposition(sig: i32, new: Option<Disposition>) -> Result<usize, Errn
     // SAFETY: new_ptr is null or points to a valid struct; old is writable; the set size is
     // the kernel's (8 bytes).
     unsafe { syscall(k::__NR_rt_sigaction, args) }?;
-    // SAFETY: on success the kernel has filled in `old`.
-    let old = unsafe { old.assume_init() };
+    // SAFETY: on success the kernel has filled in the struct sigaction (the slack after it
+    // needs no value).
+    let old = unsafe { old.assume_init() }.act;
     Ok(old.sa_handler_kernel.map_or(0, |f| f as usize))
+}
+
+/// Room for the previous action: the kernel's struct sigaction, and on riscv64 one word
+/// after it. qemu-riscv64 (Debian's 7.2) lays the struct out with a restorer field, which
+/// riscv's lacks, and so writes 8 bytes past it: in a child about to exec with SIGCHLD
+/// ignored, that overwrote husk's stack (SIGSEGV). The handler, read here, is first in
+/// either layout.
+#[repr(C)]
+struct OldAction {
+    act: k::kernel_sigaction,
+    #[cfg(target_arch = "riscv64")]
+    _qemu_slack: MaybeUninit<usize>,
 }
 
 /// The calls that take a `__kernel_timespec` (64-bit seconds): on a 32-bit architecture the
