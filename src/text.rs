@@ -58,8 +58,8 @@ fn unpack(packed: &[u8], out: &mut [u8]) -> usize {
             n += 1;
             continue;
         }
-        let len = usize::from(b >> 3 & 15) + 3;
-        let dist = (usize::from(b & 7) << 8 | usize::from(*bytes.next().unwrap_or(&0))) + 1;
+        let len = usize::from(b >> 4 & 7) + 3;
+        let dist = (usize::from(b & 15) << 8 | usize::from(*bytes.next().unwrap_or(&0))) + 1;
         // The run and what it repeats, which it may overlap: copied forwards, byte by byte.
         let Some(run) = n
             .checked_sub(dist)
