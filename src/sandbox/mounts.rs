@@ -363,7 +363,8 @@ fn apply_op(r: &Roots, op: &MountOp) -> Result<(), Errno> {
             for (i, digit) in mode[..4].iter_mut().enumerate() {
                 *digit = b'0' + (perms >> (9 - 3 * i) & 7) as u8;
             }
-            let mode = CStr::from_bytes_with_nul(&mode).map_err(|_| Errno::INVAL)?;
+            // SAFETY: four digits, none a NUL, then the NUL.
+            let mode = unsafe { CStr::from_bytes_with_nul_unchecked(&mode) };
             let mut size: Buf = Buf::new();
             size.num(op.size.unwrap_or(0) as i64);
             let options = [(c"mode", mode), (c"size", size.as_cstr()?)];
@@ -495,7 +496,7 @@ fn host_path<'f, 'p>(
     if skip == 0 {
         return (cwd.as_fd(), path);
     }
-    let rel = CStr::from_bytes_with_nul(&bytes[skip..]).unwrap_or(c".");
+    let rel = crate::buf::suffix(path, skip);
     (host.as_fd(), if rel.is_empty() { c"." } else { rel })
 }
 
@@ -662,7 +663,8 @@ impl Iterator for Names {
         let end = self.0.iter().position(|&b| b == 0)?;
         let (name, rest) = self.0.split_at(end + 1);
         self.0 = rest;
-        CStr::from_bytes_with_nul(name).ok()
+        // SAFETY: `name` ends at its first NUL.
+        Some(unsafe { CStr::from_bytes_with_nul_unchecked(name) })
     }
 }
 
