@@ -77,31 +77,35 @@ fn main() {
 }
 
 /// `--help` and `-l` are a tenth of the binary as plain text: they are stored packed (LZ77,
-/// unpacked by src/text.rs), as `PACKED`, with `HELP_LEN` and `TEXT_LEN` (the texts one
-/// after the other). The help is read from the rows of the `options!` table in
-/// src/cli.rs, so the table stays the one source; a unit test checks the round trip. The
-/// messages written `text!("...")` in `MESSAGE_SOURCES` follow, and the `text!` macro
-/// written here turns each into its number.
+/// unpacked by src/text.rs), as `PACKED`: the option names, the license, the help, then
+/// the NUL-ended texts, with where each part ends (`NAMES_END`, `LICENSE_END`, `HELP_END`,
+/// `TEXT_LEN`). The help is read from the rows of the `options!` table in src/cli.rs, so
+/// the table stays the one source; a unit test checks the round trip. The texts are the
+/// messages written `text!("...")` in `MESSAGE_SOURCES` (the `text!` macro written here
+/// turns each into its number), then the errnos'.
 fn pack_texts() {
     let cli = std::fs::read_to_string("src/cli.rs").expect("src/cli.rs");
     let (names, help) = table_rows(&cli);
     let license = std::fs::read_to_string("LICENSE").expect("LICENSE");
-    let mut texts = errno_texts();
     let (messages, dead) = messages();
-    // Texts are numbered from the first errno's: "Unknown error" is the one after the last
-    // errno's, and the messages follow.
-    let first_message = texts.iter().filter(|&&b| b == 0).count() + 1;
-    for text in ["Unknown error"]
-        .into_iter()
-        .chain(messages.iter().map(|(_, t)| &t[..]))
-    {
+    // Texts are numbered from the first message's; the errnos' follow (errno N is text
+    // FIRST_ERRNO + N), and "Unknown error" after the last errno's. The messages come
+    // right after the help, whose words (the option names) they repeat: in that order
+    // the LZ77 window finds more (measured: 130 bytes smaller than names, help, license,
+    // errnos, messages).
+    let mut texts = Vec::new();
+    for (_, text) in &messages {
         texts.extend_from_slice(text.as_bytes());
         texts.push(0);
     }
+    let errnos = errno_texts();
+    let unknown_errno = errnos.iter().filter(|&&b| b == 0).count();
+    texts.extend_from_slice(&errnos);
+    texts.extend_from_slice(b"Unknown error\0");
     let text = [
         names.as_bytes(),
-        help.as_bytes(),
         license.as_bytes(),
+        help.as_bytes(),
         &texts,
     ]
     .concat();
@@ -113,15 +117,17 @@ fn pack_texts() {
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let short: String = names.split(' ').filter(|n| n.starts_with('-')).collect();
     let mut rust = format!(
-        "pub const NAMES_END: usize = {};\npub const HELP_END: usize = {};\n\
-         pub const LICENSE_END: usize = {};\npub const UNKNOWN_ERRNO: u16 = {};\n\
+        "pub const NAMES_END: usize = {};\npub const LICENSE_END: usize = {};\n\
+         pub const HELP_END: usize = {};\npub const FIRST_ERRNO: usize = {};\n\
+         pub const UNKNOWN_ERRNO: u16 = {};\n\
          pub const TEXT_LEN: usize = {};\npub const PACKED: [u8; {}] = {:?};\n\
          /// The short options' names, `-s-p...`: a name that outlives the unpacked ones.\n\
          pub const SHORT_NAMES: &[u8] = b\"{short}\";\n",
         names.len(),
-        names.len() + help.len(),
-        names.len() + help.len() + license.len(),
-        first_message - 1,
+        names.len() + license.len(),
+        names.len() + license.len() + help.len(),
+        messages.len(),
+        unknown_errno,
         text.len(),
         packed.len(),
         packed

@@ -13,9 +13,9 @@ pub fn write(license: bool) {
     let mut text = [0u8; TEXT_LEN];
     let n = unpack(&PACKED, &mut text);
     let range = if license {
-        HELP_END..LICENSE_END
+        NAMES_END..LICENSE_END
     } else {
-        NAMES_END..HELP_END
+        LICENSE_END..HELP_END
     };
     report::write_all(1, text[..n].get(range).unwrap_or_default());
 }
@@ -37,13 +37,15 @@ pub enum Text {
 
 /// The words of `t`, unpacked into `buf`.
 pub fn get(t: Text, buf: &mut [u8; TEXT_LEN]) -> &[u8] {
-    // After the errno texts come "Unknown error" and the messages.
+    // After the messages come the errno texts, then "Unknown error".
     let i = match t {
-        Text::Message(message) => usize::from(UNKNOWN_ERRNO) + 1 + usize::from(message),
-        Text::Errno(e) => (e.raw_os_error() as u32).min(UNKNOWN_ERRNO.into()) as usize,
+        Text::Message(message) => usize::from(message),
+        Text::Errno(e) => {
+            FIRST_ERRNO + (e.raw_os_error() as u32).min(UNKNOWN_ERRNO.into()) as usize
+        }
     };
     let n = unpack(&PACKED, buf);
-    let texts = buf.get(LICENSE_END..n).unwrap_or(&[]);
+    let texts = buf.get(HELP_END..n).unwrap_or(&[]);
     texts.split(|&b| b == 0).nth(i).unwrap_or(b"")
 }
 
@@ -83,8 +85,8 @@ mod tests {
     fn the_packed_texts_are_the_help_and_the_license() {
         let mut text = [0u8; TEXT_LEN];
         let n = unpack(&PACKED, &mut text);
-        let help = &text[NAMES_END..HELP_END];
-        let license = &text[HELP_END..LICENSE_END];
+        let license = &text[NAMES_END..LICENSE_END];
+        let help = &text[LICENSE_END..HELP_END];
         assert_eq!(n, TEXT_LEN);
         let mut names = [0u8; NAMES_END];
         assert_eq!(super::names(&mut names), crate::cli::NAMES);
