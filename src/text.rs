@@ -45,8 +45,20 @@ pub fn get(t: Text, buf: &mut [u8; TEXT_LEN]) -> &[u8] {
         }
     };
     let n = unpack(&PACKED, buf);
+    // The i-th NUL-ended text: past i NULs, up to the next (a loop: core's Split is
+    // longer code).
     let texts = buf.get(HELP_END..n).unwrap_or(&[]);
-    texts.split(|&b| b == 0).nth(i).unwrap_or(b"")
+    let (mut start, mut seen) = (0, 0);
+    for (at, &b) in texts.iter().enumerate() {
+        if b == 0 {
+            if seen == i {
+                return &texts[start..at];
+            }
+            seen += 1;
+            start = at + 1;
+        }
+    }
+    b""
 }
 
 /// Unpacks into `out`; returns the length. A reference that does not fit ends it (the
