@@ -25,7 +25,9 @@ const INITIAL_PID_NS: u64 = 0xEFFF_FFFC;
 /// pid namespace. A container's pid 1 is in a namespace of its own. A kernel-started init
 /// may find /proc not mounted yet: then the kernel's kthreadd, pid 2 from the start, tells
 /// the initial namespace from a new one (where nothing is pid 2 before husk's child).
-#[inline(never)]
+/// Inlined in its one caller on x86_64, never on aarch64: smaller on each (measured).
+#[cfg_attr(target_arch = "x86_64", inline(always))]
+#[cfg_attr(not(target_arch = "x86_64"), inline(never))]
 pub fn is_machine(spec: &Spec, pid1: bool) -> bool {
     if !crate::SANDBOX {
         return false;
