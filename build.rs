@@ -113,7 +113,7 @@ fn pack_texts() {
         text.is_ascii(),
         "--help and LICENSE must be ASCII (packing uses the 8th bit)"
     );
-    let packed = pack(&text, names.len());
+    let (packed, pairs) = pack(&text, names.len());
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let short: String = names.split(' ').filter(|n| n.starts_with('-')).collect();
     let mut rust = format!(
@@ -121,6 +121,8 @@ fn pack_texts() {
          pub const HELP_END: usize = {};\npub const FIRST_ERRNO: usize = {};\n\
          pub const UNKNOWN_ERRNO: u16 = {};\n\
          pub const TEXT_LEN: usize = {};\npub const PACKED: [u8; {}] = {:?};\n\
+         /// The pairs of bytes the codes 1 to 31 (but the newline's) stand for.\n\
+         pub const PAIRS: [[u8; 2]; 32] = {:?};\n\
          /// The short options' names, `-s-p...`: a name that outlives the unpacked ones.\n\
          pub const SHORT_NAMES: &[u8] = b\"{short}\";\n",
         names.len(),
@@ -130,7 +132,8 @@ fn pack_texts() {
         unknown_errno,
         text.len(),
         packed.len(),
-        packed
+        packed,
+        pairs
     );
     rust.push_str("/// A message's number, from the message as written.\nmacro_rules! text {\n");
     for (i, (written, _)) in messages.iter().enumerate() {
@@ -327,16 +330,25 @@ fn string_literal(s: &str) -> (String, &str) {
     panic!("unterminated help row literal")
 }
 
-/// LZ77 with 2-byte references: a byte under 0x80 is itself; `0x80 | (len - 3) << 4 |
-/// (dist - 1) >> 8` then `(dist - 1) & 0xff` repeats `len` (3..=10) bytes from `dist`
+/// LZ77 with 2-byte references, and 1-byte codes for the commonest pairs of bytes left:
+/// a byte under 0x80 is itself, unless it is a pair's code (a control character the text
+/// lacks: 1 to 31 but the newline), which stands for `pairs[code]`; `0x80 | (len - 3) << 4
+/// | (dist - 1) >> 8` then `(dist - 1) & 0xff` repeats `len` (3..=10) bytes from `dist`
 /// (1..=4096) back (a 4 KiB window finds more than longer runs would: measured, 3 bits of
 /// length and 12 of distance pack 272 bytes smaller than 4 and 11). Parsed optimally: the
-/// cost of the rest from each position, last to first, picks literal or reference. No
-/// reference crosses `stop`, so unpacking the text before it alone unpacks all of it.
-fn pack(text: &[u8], stop: usize) -> Vec<u8> {
+/// cost of the rest from each position, last to first, picks literal, pair or reference;
+/// the pairs are those the literals of the parse without them repeat most. No reference or
+/// pair crosses `stop`, so unpacking the text before it alone unpacks all of it. Returns
+/// the packed bytes and the pairs, by code.
+fn pack(text: &[u8], stop: usize) -> (Vec<u8>, [[u8; 2]; 32]) {
     const WINDOW: usize = 4096;
     const MAX: usize = 10;
     let n = text.len();
+    let is_code = |b: u8| (1..32).contains(&b) && b != b'\n';
+    assert!(
+        !text.iter().any(|&b| is_code(b)),
+        "the texts hold a control character other than a newline: packing codes pairs so"
+    );
     // The longest run (and its distance) each position can repeat.
     let longest: Vec<(usize, usize)> = (0..n)
         .map(|at| {
@@ -353,31 +365,64 @@ fn pack(text: &[u8], stop: usize) -> Vec<u8> {
             best
         })
         .collect();
-    // cost[at]: the bytes packing text[at..] takes; step[at]: the length taken there (1: a
-    // literal), any run up to the longest (its prefix repeats from the same distance).
-    let mut cost = vec![0usize; n + 1];
-    let mut step = vec![1usize; n];
-    for at in (0..n).rev() {
-        cost[at] = 1 + cost[at + 1];
-        for len in 3..=longest[at].0 {
-            if 2 + cost[at + len] < cost[at] {
-                cost[at] = 2 + cost[at + len];
-                step[at] = len;
+    // step[at]: the bytes taken there by the cheapest packing of text[at..] (1: a literal,
+    // 2: a pair, 3 or more: a reference), given the pairs that have codes.
+    let parse = |pairs: &[[u8; 2]]| -> Vec<usize> {
+        let mut cost = vec![0usize; n + 1];
+        let mut step = vec![1usize; n];
+        for at in (0..n).rev() {
+            cost[at] = 1 + cost[at + 1];
+            let pair = at + 2 <= n && at + 1 != stop && pairs.contains(&[text[at], text[at + 1]]);
+            if pair && 1 + cost[at + 2] < cost[at] {
+                cost[at] = 1 + cost[at + 2];
+                step[at] = 2;
+            }
+            for len in 3..=longest[at].0 {
+                if 2 + cost[at + len] < cost[at] {
+                    cost[at] = 2 + cost[at + len];
+                    step[at] = len;
+                }
             }
         }
+        step
+    };
+    // The pairs: the commonest two literals in a row of the parse without pairs.
+    let plain = parse(&[]);
+    let mut counts = std::collections::BTreeMap::new();
+    let mut at = 0;
+    while at < n {
+        if at + 1 < n && at + 1 != stop && plain[at] == 1 && plain[at + 1] == 1 {
+            *counts.entry([text[at], text[at + 1]]).or_insert(0usize) += 1;
+        }
+        at += plain[at];
     }
+    let mut by_count: Vec<([u8; 2], usize)> = counts.into_iter().collect();
+    by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let codes: Vec<u8> = (1..32).filter(|&b| is_code(b)).collect();
+    let mut pairs = [[0u8; 2]; 32];
+    for (&code, &(pair, _)) in codes.iter().zip(by_count.iter()) {
+        pairs[usize::from(code)] = pair;
+    }
+    let chosen: Vec<[u8; 2]> = codes.iter().map(|&c| pairs[usize::from(c)]).collect();
+    let step = parse(&chosen);
     let mut out = Vec::new();
     let mut at = 0;
     while at < n {
         let len = step[at];
-        if len == 1 {
-            out.push(text[at]);
-        } else {
-            let dist = longest[at].1;
-            out.push(0x80 | ((len - 3) << 4) as u8 | ((dist - 1) >> 8) as u8);
-            out.push(((dist - 1) & 0xff) as u8);
+        match len {
+            1 => out.push(text[at]),
+            2 => {
+                let code =
+                    (1..32u8).find(|&c| is_code(c) && pairs[usize::from(c)] == text[at..at + 2]);
+                out.push(code.expect("a pair has a code"));
+            }
+            _ => {
+                let dist = longest[at].1;
+                out.push(0x80 | ((len - 3) << 4) as u8 | ((dist - 1) >> 8) as u8);
+                out.push(((dist - 1) & 0xff) as u8);
+            }
         }
         at += len;
     }
-    out
+    (out, pairs)
 }

@@ -68,8 +68,18 @@ fn unpack(packed: &[u8], out: &mut [u8]) -> usize {
     let mut bytes = packed.iter();
     while let (Some(&b), Some(slot)) = (bytes.next(), out.get_mut(n)) {
         if b < 0x80 {
-            *slot = b;
-            n += 1;
+            // A control character but the newline (and the NUL that ends a text) is the
+            // code of a pair of bytes (build.rs).
+            if b != 0 && b != b'\n' && b < 32 {
+                let Some(two) = out.get_mut(n..n + 2) else {
+                    return n;
+                };
+                two.copy_from_slice(&PAIRS[usize::from(b)]);
+                n += 2;
+            } else {
+                *slot = b;
+                n += 1;
+            }
             continue;
         }
         let len = usize::from(b >> 4 & 7) + 3;
