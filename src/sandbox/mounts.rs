@@ -177,18 +177,20 @@ pub fn chdir_inside(dir: &CStr) -> Result<(), Errno> {
 /// /tmp, /run and /var/run, so no host socket under them is reachable. The first
 /// ROOTFS_NEEDED are made where missing; the others only cover existing directories.
 const ROOTFS_NEEDED: usize = 3;
-const ROOTFS_DEFAULTS: [(OpKind, &CStr); 5] = [
-    (OpKind::Proc, c"/proc"),
-    (OpKind::Dev, c"/dev"),
-    (OpKind::Tmpfs, c"/tmp"),
-    (OpKind::Tmpfs, c"/run"),
-    (OpKind::Tmpfs, c"/var/run"),
-];
+/// Their destinations, packed: a /proc, a /dev, then tmpfs.
+const ROOTFS_DEFAULTS: Names = Names(b"/proc\0/dev\0/tmp\0/run\0/var/run\0");
+const ROOTFS_DEFAULTS_LEN: usize = 5;
 
 /// The i-th of them as a mount operation (made here: a table of whole operations is
 /// mostly empty fields).
 fn rootfs_default(i: usize) -> MountOp<'static> {
-    let (kind, dest) = ROOTFS_DEFAULTS[i];
+    let kind = match i {
+        0 => OpKind::Proc,
+        1 => OpKind::Dev,
+        _ => OpKind::Tmpfs,
+    };
+    let mut dests = ROOTFS_DEFAULTS;
+    let dest = dests.nth(i).unwrap_or(c"/");
     MountOp {
         kind,
         option: b"--rootfs",
@@ -214,7 +216,7 @@ fn same_path(a: &CStr, b: &CStr) -> bool {
 /// How many of ROOTFS_DEFAULTS apply: all with --rootfs, none without.
 fn rootfs_defaults(sb: &Sandbox) -> usize {
     if sb.rootfs.is_some() {
-        ROOTFS_DEFAULTS.len()
+        ROOTFS_DEFAULTS_LEN
     } else {
         0
     }
@@ -654,6 +656,7 @@ fn cover(tree: OwnedFd, target: &OwnedFd, attrs: u64) -> Result<(), Errno> {
 
 /// C strings packed one after another, each ending in NUL (`b"a\0bc\0"`): a list of names
 /// without a pointer and a length stored for each.
+#[derive(Clone, Copy)]
 pub(crate) struct Names(pub(crate) &'static [u8]);
 
 impl Iterator for Names {
