@@ -23,7 +23,7 @@ use rustix::process::{self, Pid, WaitOptions};
 /// Every descriptor the options name must be open before husk opens any of its own: a
 /// closed `--keep-fd 5` would otherwise hand COMMAND whatever husk opened as 5 (its
 /// internal pipe, say).
-#[inline(always)]
+#[inline(never)]
 pub fn check_fds<'a>(sb: &Sandbox<'a>) -> Result<'a, ()> {
     let mut closed = None;
     let mut check = |option: &'a [u8], fd: i32| {
