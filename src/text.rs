@@ -82,8 +82,12 @@ fn unpack(packed: &[u8], out: &mut [u8]) -> usize {
             }
             continue;
         }
-        let len = usize::from(b >> 4 & 7) + 3;
+        let mut len = usize::from(b >> 4 & 7) + 3;
         let dist = (usize::from(b & 15) << 8 | usize::from(*bytes.next().unwrap_or(&0))) + 1;
+        // A run of 10 or more: the rest of its length follows.
+        if len == 10 {
+            len += usize::from(*bytes.next().unwrap_or(&0));
+        }
         // The run and what it repeats, which it may overlap: copied forwards, byte by byte.
         let Some(run) = n
             .checked_sub(dist)
