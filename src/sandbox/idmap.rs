@@ -62,12 +62,12 @@ pub fn write<'a>(
         !root && map.iter().any(|r| r.count != 1 || r.outside != own)
     };
     if needs_helper(uid_map, uid) || needs_helper(gid_map, gid) {
-        const HELPERS: [(&CStr, &[u8]); 2] = [
-            (c"newuidmap", b"--uid-map (newuidmap)"),
-            (c"newgidmap", b"--gid-map (newgidmap)"),
-        ];
-        for (i, &(name, what)) in HELPERS.iter().enumerate() {
-            let map = if i == 0 { uid_map } else { gid_map };
+        for (i, name) in Names(b"newuidmap\0newgidmap\0").enumerate() {
+            let (map, what): (_, &[u8]) = if i == 0 {
+                (uid_map, b"--uid-map (newuidmap)")
+            } else {
+                (gid_map, b"--gid-map (newgidmap)")
+            };
             if let Err(e) = helper(name, pid, map, said) {
                 let len = said.iter().position(|&b| b == 0).unwrap_or(said.len());
                 let words = said[..len].trim_ascii_end();
