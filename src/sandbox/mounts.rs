@@ -43,6 +43,8 @@ struct Roots {
 
 /// Builds the root from `--rootfs` (or an empty tmpfs) and the mount options, in order, then
 /// pivots into it and detaches the host's tree. A failure ends the inner init (`die`).
+/// Never inlined on x86_64, inlined in `enter` elsewhere: smaller on each (measured).
+#[cfg_attr(target_arch = "x86_64", inline(never))]
 pub fn build_root(sb: &Sandbox) {
     let private = MountPropagationFlags::REC | MountPropagationFlags::PRIVATE;
     must(
