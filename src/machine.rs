@@ -5,7 +5,6 @@
 //!
 //! `--restart` lives here too, and works in container mode as well.
 
-use crate::error::Error;
 use crate::report::Line;
 use crate::spec::{OnExit, Restart, Spec};
 use crate::sys::{self, ALL_SIGNALS, SIGCHLD, SIGTERM};
@@ -108,15 +107,9 @@ pub fn set_up(spec: &mut Spec) {
     spec.init.grace_ms.get_or_insert(2000);
 }
 
-/// Reports a step of the set-up that failed, naming it and its operand. Never inlined,
-/// and the error built in one piece: each of Error's builders copies it whole.
-#[inline(never)]
+/// Reports a step of the set-up that failed, naming it and its operand.
 fn failed(what: &[u8], e: rustix::io::Errno, operand: &CStr) {
-    Error {
-        operands: [Some(operand.to_bytes()), None],
-        ..Error::new(what, e)
-    }
-    .report()
+    crate::error::report_about(what, e, operand, None)
 }
 
 /// Started from an initramfs, the root is the rootfs, which pivot_root(2) cannot take
