@@ -13,9 +13,9 @@ pub fn write(license: bool) {
     let mut text = [0u8; TEXT_LEN];
     let n = unpack(&PACKED, &mut text);
     let range = if license {
-        NAMES_END..LICENSE_END
+        LICENSE_START..TEXT_LEN
     } else {
-        LICENSE_END..HELP_END
+        NAMES_END..HELP_END
     };
     report::write_all(1, text[..n].get(range).unwrap_or_default());
 }
@@ -111,8 +111,8 @@ mod tests {
     fn the_packed_texts_are_the_help_and_the_license() {
         let mut text = [0u8; TEXT_LEN];
         let n = unpack(&PACKED, &mut text);
-        let license = &text[NAMES_END..LICENSE_END];
-        let help = &text[LICENSE_END..HELP_END];
+        let help = &text[NAMES_END..HELP_END];
+        let license = &text[LICENSE_START..];
         assert_eq!(n, TEXT_LEN);
         let mut names = [0u8; NAMES_END];
         assert_eq!(super::names(&mut names), crate::cli::NAMES);
