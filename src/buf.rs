@@ -124,7 +124,10 @@ pub fn holds(s: &[u8], byte: u8) -> bool {
 /// `a/b//c/` → (`a/b//`, `c`): the last component, which must name an entry (not `.` or
 /// `..`, and not the root), and what leads to it.
 pub fn split_last(path: &[u8]) -> Result<(&[u8], &[u8]), Errno> {
-    let trimmed = &path[..path.len() - path.iter().rev().take_while(|&&b| b == b'/').count()];
+    let mut trimmed = path;
+    while let [rest @ .., b'/'] = trimmed {
+        trimmed = rest;
+    }
     let cut = trimmed
         .iter()
         .rposition(|&b| b == b'/')
