@@ -334,16 +334,16 @@ fn string_literal(s: &str) -> (String, &str) {
 
 /// LZ77 with 2-byte references, and 1-byte codes for the commonest pairs of bytes left:
 /// a byte under 0x80 is itself, unless it is a pair's code (a control character the text
-/// lacks: 1 to 31 but the newline), which stands for `pairs[code]`; `0x80 | (min(len, 10)
-/// - 3) << 4 | (dist - 1) >> 8` then `(dist - 1) & 0xff` repeats `len` bytes from `dist`
-/// (1..=4096) back, with `len - 10` in a third byte when `len` is 10 or more (up to 265):
-/// a 4 KiB window finds more than longer lengths in the first byte would (measured: 3 bits
-/// of length and 12 of distance pack 272 bytes smaller than 4 and 11, and 128 smaller than
-/// 2 and 13), and the third byte takes the long runs in one reference. Parsed optimally: the
-/// cost of the rest from each position, last to first, picks literal, pair or reference;
-/// the pairs are those the literals of the parse without them repeat most. No reference or
-/// pair crosses `stop`, so unpacking the text before it alone unpacks all of it. Returns
-/// the packed bytes and the pairs, by code.
+/// lacks: 1 to 31 but the newline), which stands for `pairs[code]`;
+/// `0x80 | (min(len, 10) - 3) << 4 | (dist - 1) >> 8` then `(dist - 1) & 0xff` repeats
+/// `len` bytes from `dist` (1..=4096) back, with `len - 10` in a third byte when `len` is
+/// 10 or more (up to 265): a 4 KiB window finds more than longer lengths in the first
+/// byte would (measured: 3 bits of length and 12 of distance pack 272 bytes smaller than
+/// 4 and 11, and 128 smaller than 2 and 13), and the third byte takes the long runs in
+/// one reference. Parsed optimally: the cost of the rest from each position, last to
+/// first, picks literal, pair or reference; the pairs are those the literals of the parse
+/// without them repeat most. No reference or pair crosses `stop`, so unpacking the text
+/// before it alone unpacks all of it. Returns the packed bytes and the pairs, by code.
 fn pack(text: &[u8], stop: usize) -> (Vec<u8>, [[u8; 2]; 32]) {
     const WINDOW: usize = 4096;
     const MAX: usize = 265;
