@@ -45,24 +45,19 @@ pub fn is_machine(spec: &Spec, pid1: bool) -> bool {
     }
 }
 
-/// What a machine's init mounts where nothing is mounted yet: a path, its parent, the type
-/// and its data, for each of MOUNT_FLAGS (packed: 16-byte pointers to each would be most of
-/// the table). A path is taken as mounted when it is on another device than its parent.
+/// What a machine's init mounts where nothing is mounted yet: its MS_* flags (a byte:
+/// \x02 nosuid, \x06 and nodev, \x0e and noexec) then the path, its parent, the type and
+/// its data (packed: 16-byte pointers to each would be most of the table; the test below
+/// checks the flags). A path is taken as mounted when it is on another device than its
+/// parent.
 const MOUNTS: &[u8] = b"\
-    /proc\0/\0proc\0\0\
-    /sys\0/\0sysfs\0\0\
-    /dev\0/\0devtmpfs\0mode=0755\0\
-    /dev/pts\0/dev\0devpts\0mode=0620,ptmxmode=0666\0\
-    /dev/shm\0/dev\0tmpfs\0mode=1777\0\
-    /run\0/\0tmpfs\0mode=0755\0\
-    /sys/fs/cgroup\0/sys/fs\0cgroup2\0\0";
-
-const MOUNT_FLAGS: [MountFlags; 7] = {
-    const NOSUID: MountFlags = MountFlags::NOSUID;
-    const NODEV: MountFlags = NOSUID.union(MountFlags::NODEV);
-    const NOEXEC: MountFlags = NODEV.union(MountFlags::NOEXEC);
-    [NOEXEC, NOEXEC, NOSUID, NOSUID, NODEV, NODEV, NOEXEC]
-};
+    \x0e/proc\0/\0proc\0\0\
+    \x0e/sys\0/\0sysfs\0\0\
+    \x02/dev\0/\0devtmpfs\0mode=0755\0\
+    \x02/dev/pts\0/dev\0devpts\0mode=0620,ptmxmode=0666\0\
+    \x06/dev/shm\0/dev\0tmpfs\0mode=1777\0\
+    \x06/run\0/\0tmpfs\0mode=0755\0\
+    \x0e/sys/fs/cgroup\0/sys/fs\0cgroup2\0\0";
 
 /// The machine's early set-up, before COMMAND: the mounts that are missing, the console
 /// as fds 0-2 if they are closed, Ctrl-Alt-Del as a SIGINT to husk, the hostname, every
@@ -74,12 +69,11 @@ pub fn set_up(spec: &mut Spec) {
     switch_root();
     let dev = |p: &CStr| rustix::fs::stat(p).map(|st| st.st_dev);
     let mut names = crate::sandbox::mounts::Names(MOUNTS);
-    for flags in MOUNT_FLAGS {
-        let (Some(path), Some(parent), Some(fs), Some(data)) =
-            (names.next(), names.next(), names.next(), names.next())
-        else {
-            break;
-        };
+    while let (Some(entry), Some(parent), Some(fs), Some(data)) =
+        (names.next(), names.next(), names.next(), names.next())
+    {
+        let flags = MountFlags::from_bits_retain(entry.to_bytes().first().map_or(0, |&b| b.into()));
+        let path = crate::buf::suffix(entry, 1);
         let _ = rustix::fs::mkdir(path, Mode::from_raw_mode(0o755));
         if dev(path).is_ok_and(|d| dev(parent).is_ok_and(|p| p != d)) {
             continue;
@@ -296,4 +290,36 @@ pub fn shut_down(spec: &Spec, status: i32) -> ! {
         OnExit::Halt => R::Halt,
     });
     sys::exit(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_early_mount_has_its_flags() {
+        let nosuid = MountFlags::NOSUID;
+        let nodev = nosuid | MountFlags::NODEV;
+        let noexec = nodev | MountFlags::NOEXEC;
+        let want = [
+            ("/proc", noexec),
+            ("/sys", noexec),
+            ("/dev", nosuid),
+            ("/dev/pts", nosuid),
+            ("/dev/shm", nodev),
+            ("/run", nodev),
+            ("/sys/fs/cgroup", noexec),
+        ];
+        let got: Vec<(String, MountFlags)> = crate::sandbox::mounts::Names(MOUNTS)
+            .step_by(4)
+            .map(|e| {
+                let (&flags, path) = e.to_bytes().split_first().unwrap();
+                let path = String::from_utf8(path.to_vec()).unwrap();
+                (path, MountFlags::from_bits_retain(flags.into()))
+            })
+            .collect();
+        let want: Vec<(String, MountFlags)> =
+            want.iter().map(|&(p, f)| (p.to_string(), f)).collect();
+        assert_eq!(got, want);
+    }
 }
