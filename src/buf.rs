@@ -72,7 +72,6 @@ fn content(bytes: &[u8], len: usize, overflowed: bool) -> Result<&[u8], Errno> {
     }
 }
 
-#[inline(never)]
 fn as_bytes(bytes: &[u8], len: usize, overflowed: bool) -> Result<&[u8], Errno> {
     Ok(&content(bytes, len, overflowed)?[..len])
 }
