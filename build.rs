@@ -81,54 +81,65 @@ fn main() {
 }
 
 /// `--help` and `-l` are a tenth of the binary as plain text: they are stored packed (LZ77,
-/// unpacked by src/text.rs), as `PACKED`, with `HELP_LEN` and `TEXT_LEN` (the texts one
-/// after the other). The help is read from the rows of the `options!` table in
-/// src/cli.rs, so the table stays the one source; a unit test checks the round trip. The
-/// messages written `text!("...")` in `MESSAGE_SOURCES` follow, and the `text!` macro
-/// written here turns each into its number.
+/// unpacked by src/text.rs), as `PACKED`: the option names, the help, the NUL-ended
+/// texts, then the license (which has no NUL, so no text reaches into it), with where the
+/// parts end and the license starts (`NAMES_END`, `HELP_END`, `LICENSE_START`,
+/// `TEXT_LEN`). The help is read from the rows of the `options!` table in src/cli.rs, so
+/// the table stays the one source; a unit test checks the round trip. The texts are the
+/// messages written `text!("...")` in `MESSAGE_SOURCES` (the `text!` macro written here
+/// turns each into its number), then the errnos'.
 fn pack_texts() {
     let cli = std::fs::read_to_string("src/cli.rs").expect("src/cli.rs");
     let (names, help) = table_rows(&cli);
     let license = std::fs::read_to_string("LICENSE").expect("LICENSE");
-    let mut texts = errno_texts();
     let (messages, dead) = messages();
-    // Texts are numbered from the first errno's: "Unknown error" is the one after the last
-    // errno's, and the messages follow.
-    let first_message = texts.iter().filter(|&&b| b == 0).count() + 1;
-    for text in ["Unknown error"]
-        .into_iter()
-        .chain(messages.iter().map(|(_, t)| &t[..]))
-    {
+    // Texts are numbered from the first message's; the errnos' follow (errno N is text
+    // FIRST_ERRNO + N), and "Unknown error" after the last errno's. The messages come
+    // right after the help, whose words (the option names) they repeat: in that order
+    // the LZ77 window finds more (measured: 170 bytes smaller than names, help, license,
+    // errnos, messages).
+    let mut texts = Vec::new();
+    for (_, text) in &messages {
         texts.extend_from_slice(text.as_bytes());
         texts.push(0);
     }
+    let errnos = errno_texts();
+    let unknown_errno = errnos.iter().filter(|&&b| b == 0).count();
+    texts.extend_from_slice(&errnos);
+    texts.extend_from_slice(b"Unknown error\0");
+    assert!(!license.contains('\0'), "LICENSE holds a NUL");
     let text = [
         names.as_bytes(),
         help.as_bytes(),
-        license.as_bytes(),
         &texts,
+        license.as_bytes(),
     ]
     .concat();
     assert!(
         text.is_ascii(),
         "--help and LICENSE must be ASCII (packing uses the 8th bit)"
     );
-    let packed = pack(&text, names.len());
+    let (packed, pairs) = pack(&text, names.len());
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let short: String = names.split(' ').filter(|n| n.starts_with('-')).collect();
     let mut rust = format!(
         "pub const NAMES_END: usize = {};\npub const HELP_END: usize = {};\n\
-         pub const LICENSE_END: usize = {};\npub const UNKNOWN_ERRNO: u16 = {};\n\
+         pub const LICENSE_START: usize = {};\npub const FIRST_ERRNO: usize = {};\n\
+         pub const UNKNOWN_ERRNO: u16 = {};\n\
          pub const TEXT_LEN: usize = {};\npub const PACKED: [u8; {}] = {:?};\n\
+         /// The pairs of bytes the codes 1 to 31 (but the newline's) stand for.\n\
+         pub const PAIRS: [[u8; 2]; 32] = {:?};\n\
          /// The short options' names, `-s-p...`: a name that outlives the unpacked ones.\n\
          pub const SHORT_NAMES: &[u8] = b\"{short}\";\n",
         names.len(),
         names.len() + help.len(),
-        names.len() + help.len() + license.len(),
-        first_message - 1,
+        text.len() - license.len(),
+        messages.len(),
+        unknown_errno,
         text.len(),
         packed.len(),
-        packed
+        packed,
+        pairs
     );
     rust.push_str("/// A message's number, from the message as written.\nmacro_rules! text {\n");
     for (i, (written, _)) in messages.iter().enumerate() {
@@ -320,39 +331,105 @@ fn string_literal(s: &str) -> (String, &str) {
     panic!("unterminated help row literal")
 }
 
-/// LZ77 with 2-byte references: a byte under 0x80 is itself; `0x80 | (len - 3) << 3 |
-/// (dist - 1) >> 8` then `(dist - 1) & 0xff` repeats `len` (3..=18) bytes from `dist`
-/// (1..=2048) back. Greedy, with one step of lazy matching. No reference crosses `stop`,
-/// so unpacking the text before it alone unpacks all of it.
-fn pack(text: &[u8], stop: usize) -> Vec<u8> {
-    const WINDOW: usize = 2048;
-    const MAX: usize = 18;
-    let longest = |at: usize| -> (usize, usize) {
-        let end = if at < stop { stop } else { text.len() };
-        let mut best = (0, 0);
-        for from in at.saturating_sub(WINDOW)..at {
-            let len = (0..MAX.min(end - at))
-                .take_while(|&k| text[from + k] == text[at + k])
-                .count();
-            if len > best.0 {
-                best = (len, at - from);
+/// LZ77 with 2-byte references, and 1-byte codes for the commonest pairs of bytes left:
+/// a byte under 0x80 is itself, unless it is a pair's code (a control character the text
+/// lacks: 1 to 31 but the newline), which stands for `pairs[code]`;
+/// `0x80 | (min(len, 10) - 3) << 4 | (dist - 1) >> 8` then `(dist - 1) & 0xff` repeats
+/// `len` bytes from `dist` (1..=4096) back, with `len - 10` in a third byte when `len` is
+/// 10 or more (up to 265): a 4 KiB window finds more than longer lengths in the first
+/// byte would (measured: 3 bits of length and 12 of distance pack 272 bytes smaller than
+/// 4 and 11, and 128 smaller than 2 and 13), and the third byte takes the long runs in
+/// one reference. Parsed optimally: the cost of the rest from each position, last to
+/// first, picks literal, pair or reference; the pairs are those the literals of the parse
+/// without them repeat most. No reference or pair crosses `stop`, so unpacking the text
+/// before it alone unpacks all of it. Returns the packed bytes and the pairs, by code.
+fn pack(text: &[u8], stop: usize) -> (Vec<u8>, [[u8; 2]; 32]) {
+    const WINDOW: usize = 4096;
+    const MAX: usize = 265;
+    let n = text.len();
+    let is_code = |b: u8| (1..32).contains(&b) && b != b'\n';
+    assert!(
+        !text.iter().any(|&b| is_code(b)),
+        "the texts hold a control character other than a newline: packing codes pairs so"
+    );
+    // The longest run (and its distance) each position can repeat.
+    let longest: Vec<(usize, usize)> = (0..n)
+        .map(|at| {
+            let end = if at < stop { stop } else { n };
+            let mut best = (0, 0);
+            for from in at.saturating_sub(WINDOW)..at {
+                let len = (0..MAX.min(end - at))
+                    .take_while(|&k| text[from + k] == text[at + k])
+                    .count();
+                if len > best.0 {
+                    best = (len, at - from);
+                }
+            }
+            best
+        })
+        .collect();
+    // step[at]: the bytes taken there by the cheapest packing of text[at..] (1: a literal,
+    // 2: a pair, 3 or more: a reference), given the pairs that have codes.
+    let parse = |pairs: &[[u8; 2]]| -> Vec<usize> {
+        let mut cost = vec![0usize; n + 1];
+        let mut step = vec![1usize; n];
+        for at in (0..n).rev() {
+            cost[at] = 1 + cost[at + 1];
+            let pair = at + 2 <= n && at + 1 != stop && pairs.contains(&[text[at], text[at + 1]]);
+            if pair && 1 + cost[at + 2] < cost[at] {
+                cost[at] = 1 + cost[at + 2];
+                step[at] = 2;
+            }
+            for len in 3..=longest[at].0 {
+                let bytes = if len < 10 { 2 } else { 3 };
+                if bytes + cost[at + len] < cost[at] {
+                    cost[at] = bytes + cost[at + len];
+                    step[at] = len;
+                }
             }
         }
-        best
+        step
     };
+    // The pairs: the commonest two literals in a row of the parse without pairs.
+    let plain = parse(&[]);
+    let mut counts = std::collections::BTreeMap::new();
+    let mut at = 0;
+    while at < n {
+        if at + 1 < n && at + 1 != stop && plain[at] == 1 && plain[at + 1] == 1 {
+            *counts.entry([text[at], text[at + 1]]).or_insert(0usize) += 1;
+        }
+        at += plain[at];
+    }
+    let mut by_count: Vec<([u8; 2], usize)> = counts.into_iter().collect();
+    by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let codes: Vec<u8> = (1..32).filter(|&b| is_code(b)).collect();
+    let mut pairs = [[0u8; 2]; 32];
+    for (&code, &(pair, _)) in codes.iter().zip(by_count.iter()) {
+        pairs[usize::from(code)] = pair;
+    }
+    let chosen: Vec<[u8; 2]> = codes.iter().map(|&c| pairs[usize::from(c)]).collect();
+    let step = parse(&chosen);
     let mut out = Vec::new();
     let mut at = 0;
-    while at < text.len() {
-        let (len, dist) = longest(at);
-        let lazy = at + 1 < text.len() && longest(at + 1).0 > len;
-        if len < 3 || lazy {
-            out.push(text[at]);
-            at += 1;
-        } else {
-            out.push(0x80 | ((len - 3) << 3) as u8 | ((dist - 1) >> 8) as u8);
-            out.push(((dist - 1) & 0xff) as u8);
-            at += len;
+    while at < n {
+        let len = step[at];
+        match len {
+            1 => out.push(text[at]),
+            2 => {
+                let code =
+                    (1..32u8).find(|&c| is_code(c) && pairs[usize::from(c)] == text[at..at + 2]);
+                out.push(code.expect("a pair has a code"));
+            }
+            _ => {
+                let dist = longest[at].1;
+                out.push(0x80 | ((len.min(10) - 3) << 4) as u8 | ((dist - 1) >> 8) as u8);
+                out.push(((dist - 1) & 0xff) as u8);
+                if len >= 10 {
+                    out.push((len - 10) as u8);
+                }
+            }
         }
+        at += len;
     }
-    out
+    (out, pairs)
 }

@@ -72,14 +72,30 @@ fn content(bytes: &[u8], len: usize, overflowed: bool) -> Result<&[u8], Errno> {
     }
 }
 
-#[inline(never)]
 fn as_bytes(bytes: &[u8], len: usize, overflowed: bool) -> Result<&[u8], Errno> {
     Ok(&content(bytes, len, overflowed)?[..len])
 }
 
 #[inline(never)]
 fn as_cstr(bytes: &[u8], len: usize, overflowed: bool) -> Result<&CStr, Errno> {
-    CStr::from_bytes_with_nul(content(bytes, len, overflowed)?).map_err(|_| Errno::INVAL)
+    let with_nul = content(bytes, len, overflowed)?;
+    if holds(&with_nul[..len], 0) {
+        return Err(Errno::INVAL);
+    }
+    // SAFETY: the content holds no NUL and the byte after it is one (the bytes after the
+    // content are always zero).
+    Ok(unsafe { CStr::from_bytes_with_nul_unchecked(with_nul) })
+}
+
+/// The part of a C string after its first `at` bytes, itself a C string (the empty one if
+/// `at` is past its end). Not core's `CStr::from_bytes_with_nul`: that looks for a NUL
+/// inside with core's memchr, 279 bytes, where the suffix of a C string holds none.
+pub fn suffix(s: &CStr, at: usize) -> &CStr {
+    match s.to_bytes_with_nul().get(at..) {
+        // SAFETY: the tail of a C string's bytes ends with its NUL and holds no other.
+        Some(tail) if !tail.is_empty() => unsafe { CStr::from_bytes_with_nul_unchecked(tail) },
+        _ => c"",
+    }
 }
 
 #[inline(never)]
@@ -107,7 +123,10 @@ pub fn holds(s: &[u8], byte: u8) -> bool {
 /// `a/b//c/` → (`a/b//`, `c`): the last component, which must name an entry (not `.` or
 /// `..`, and not the root), and what leads to it.
 pub fn split_last(path: &[u8]) -> Result<(&[u8], &[u8]), Errno> {
-    let trimmed = &path[..path.len() - path.iter().rev().take_while(|&&b| b == b'/').count()];
+    let mut trimmed = path;
+    while let [rest @ .., b'/'] = trimmed {
+        trimmed = rest;
+    }
     let cut = trimmed
         .iter()
         .rposition(|&b| b == b'/')
@@ -148,5 +167,12 @@ mod tests {
         assert_eq!(b.push(b"a\0b").as_cstr().err(), Some(Errno::INVAL));
         assert_eq!(Buf::<4>::new().num(-12).as_bytes().unwrap(), b"-12");
         assert!(Buf::<4>::new().num(-123).as_bytes().is_err());
+    }
+
+    #[test]
+    fn a_suffix_is_the_tail_of_the_c_string() {
+        assert_eq!(suffix(c"/a/b", 1), c"a/b");
+        assert_eq!(suffix(c"/a/b", 4), c"");
+        assert_eq!(suffix(c"/a/b", 9), c"");
     }
 }

@@ -99,10 +99,8 @@ pub fn finish(joined: Option<Joined>) {
         if let Ok(parent) = rustix::fs::openat(&j.dir, c"..", up, Mode::empty()) {
             // DIR's last component, and the slashes after it (`a/b/` → `b/`).
             if let Ok((dir, _)) = crate::buf::split_last(j.path.to_bytes()) {
-                let name = &j.path.to_bytes_with_nul()[dir.len()..];
-                if let Ok(name) = CStr::from_bytes_with_nul(name) {
-                    let _ = rustix::fs::unlinkat(&parent, name, AtFlags::REMOVEDIR);
-                }
+                let name = crate::buf::suffix(j.path, dir.len());
+                let _ = rustix::fs::unlinkat(&parent, name, AtFlags::REMOVEDIR);
             }
         }
     }

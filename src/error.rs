@@ -129,6 +129,20 @@ impl<'a> Error<'a> {
     }
 }
 
+/// Reports `what operand: <reason, or the errno's text>`. Never inlined, and the error
+/// built in one piece (each of Error's builders copies it whole): the one copy for the
+/// sandbox's `die_with` and the machine's set-up.
+#[inline(never)]
+pub fn report_about(what: &[u8], e: Errno, operand: &CStr, reason: Option<Text>) {
+    let base = Error::new(what, e);
+    Error {
+        operands: [Some(operand.to_bytes()), None],
+        why: reason.map_or(base.why, Why::Text),
+        ..base
+    }
+    .report()
+}
+
 /// The errno of a step, as an error naming the step.
 pub fn step<'a, T>(r: core::result::Result<T, Errno>, what: &'a [u8]) -> Result<'a, T> {
     r.map_err(|e| Error::new(what, e))

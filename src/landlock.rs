@@ -103,12 +103,12 @@ pub fn apply<'a>(ll: &'a Landlock<'a>, scope: bool) -> Result<'a, ()> {
         added.map_err(|e| Error::new(access.option(), e).with(path))?;
     }
     if handled_net != 0 {
-        const OPTIONS: [(&[u8], u64); 2] = [
-            (b"--landlock-bind", BIND_TCP),
-            (b"--landlock-connect", CONNECT_TCP),
-        ];
-        for (i, &(option, right)) in OPTIONS.iter().enumerate() {
-            let ports = if i == 0 { &ll.bind } else { &ll.connect };
+        for bind in [true, false] {
+            let (option, right, ports): (&[u8], _, _) = if bind {
+                (b"--landlock-bind", BIND_TCP, &ll.bind)
+            } else {
+                (b"--landlock-connect", CONNECT_TCP, &ll.connect)
+            };
             for &port in ports.iter() {
                 sys::landlock_add_port(&ruleset, u64::from(port), right)
                     .map_err(|e| Error::new(option, e).with_number(port.into()))?;

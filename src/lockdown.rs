@@ -232,14 +232,13 @@ fn load_from_fd(fd: i32) -> Result<(), Errno> {
     let fd = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };
     let mut got = 0;
     loop {
-        match rustix::io::read(fd, &mut bytes[got..]) {
+        // Nothing left of the buffer: the program is too big.
+        let rest = bytes.get_mut(got..).filter(|r| !r.is_empty());
+        match rustix::io::read(fd, rest.ok_or(Errno::TOOBIG)?) {
             Ok(0) => break,
             Ok(n) => got += n,
             Err(Errno::INTR) => {}
             Err(e) => return Err(e),
-        }
-        if got == bytes.len() {
-            return Err(Errno::TOOBIG);
         }
     }
     if got == 0 || got % core::mem::size_of::<SockFilter>() != 0 {
@@ -606,10 +605,10 @@ impl Filter {
     }
 
     fn program(&self) -> Result<&[SockFilter], Errno> {
-        if self.broken {
-            return Err(Errno::TOOBIG);
+        match self.ins.get(..self.len) {
+            Some(ins) if !self.broken => Ok(ins),
+            _ => Err(Errno::TOOBIG),
         }
-        Ok(&self.ins[..self.len])
     }
 }
 

@@ -13,7 +13,7 @@ pub fn write(license: bool) {
     let mut text = [0u8; TEXT_LEN];
     let n = unpack(&PACKED, &mut text);
     let range = if license {
-        HELP_END..LICENSE_END
+        LICENSE_START..TEXT_LEN
     } else {
         NAMES_END..HELP_END
     };
@@ -37,14 +37,28 @@ pub enum Text {
 
 /// The words of `t`, unpacked into `buf`.
 pub fn get(t: Text, buf: &mut [u8; TEXT_LEN]) -> &[u8] {
-    // After the errno texts come "Unknown error" and the messages.
+    // After the messages come the errno texts, then "Unknown error".
     let i = match t {
-        Text::Message(message) => usize::from(UNKNOWN_ERRNO) + 1 + usize::from(message),
-        Text::Errno(e) => (e.raw_os_error() as u32).min(UNKNOWN_ERRNO.into()) as usize,
+        Text::Message(message) => usize::from(message),
+        Text::Errno(e) => {
+            FIRST_ERRNO + (e.raw_os_error() as u32).min(UNKNOWN_ERRNO.into()) as usize
+        }
     };
     let n = unpack(&PACKED, buf);
-    let texts = buf.get(LICENSE_END..n).unwrap_or(&[]);
-    texts.split(|&b| b == 0).nth(i).unwrap_or(b"")
+    // The i-th NUL-ended text: past i NULs, up to the next (a loop: core's Split is
+    // longer code).
+    let texts = buf.get(HELP_END..n).unwrap_or(&[]);
+    let (mut start, mut seen) = (0, 0);
+    for (at, &b) in texts.iter().enumerate() {
+        if b == 0 {
+            if seen == i {
+                return &texts[start..at];
+            }
+            seen += 1;
+            start = at + 1;
+        }
+    }
+    b""
 }
 
 /// Unpacks into `out`; returns the length. A reference that does not fit ends it (the
@@ -54,12 +68,26 @@ fn unpack(packed: &[u8], out: &mut [u8]) -> usize {
     let mut bytes = packed.iter();
     while let (Some(&b), Some(slot)) = (bytes.next(), out.get_mut(n)) {
         if b < 0x80 {
-            *slot = b;
-            n += 1;
+            // A control character but the newline (and the NUL that ends a text) is the
+            // code of a pair of bytes (build.rs).
+            if b != 0 && b != b'\n' && b < 32 {
+                let Some(two) = out.get_mut(n..n + 2) else {
+                    return n;
+                };
+                two.copy_from_slice(&PAIRS[usize::from(b)]);
+                n += 2;
+            } else {
+                *slot = b;
+                n += 1;
+            }
             continue;
         }
-        let len = usize::from(b >> 3 & 15) + 3;
-        let dist = (usize::from(b & 7) << 8 | usize::from(*bytes.next().unwrap_or(&0))) + 1;
+        let mut len = usize::from(b >> 4 & 7) + 3;
+        let dist = (usize::from(b & 15) << 8 | usize::from(*bytes.next().unwrap_or(&0))) + 1;
+        // A run of 10 or more: the rest of its length follows.
+        if len == 10 {
+            len += usize::from(*bytes.next().unwrap_or(&0));
+        }
         // The run and what it repeats, which it may overlap: copied forwards, byte by byte.
         let Some(run) = n
             .checked_sub(dist)
@@ -84,7 +112,7 @@ mod tests {
         let mut text = [0u8; TEXT_LEN];
         let n = unpack(&PACKED, &mut text);
         let help = &text[NAMES_END..HELP_END];
-        let license = &text[HELP_END..LICENSE_END];
+        let license = &text[LICENSE_START..];
         assert_eq!(n, TEXT_LEN);
         let mut names = [0u8; NAMES_END];
         assert_eq!(super::names(&mut names), crate::cli::NAMES);

@@ -33,15 +33,17 @@ pub fn write<'a>(
         });
         l
     };
+    // The maps given, or the defaults made here (borrowed, not copied).
+    let (own_uid, own_gid) = (default(uid), default(gid));
     let uid_map = if sb.uid_map.is_empty() {
-        default(uid)
+        &own_uid
     } else {
-        sb.uid_map.clone()
+        &sb.uid_map
     };
     let gid_map = if sb.gid_map.is_empty() {
-        default(gid)
+        &own_gid
     } else {
-        sb.gid_map.clone()
+        &sb.gid_map
     };
     // Setup runs as the caller: it must appear in the maps (or files it creates overflow).
     let covers = |map: &List<IdRange, MAX_ID_RANGES>, own: u32| {
@@ -50,22 +52,22 @@ pub fn write<'a>(
     };
     let refuse =
         |what| Error::new(what, Errno::INVAL).because(text!("must map the caller's own id"));
-    if !covers(&uid_map, uid) {
+    if !covers(uid_map, uid) {
         return Err(refuse(b"--uid-map"));
     }
-    if !covers(&gid_map, gid) {
+    if !covers(gid_map, gid) {
         return Err(refuse(b"--gid-map"));
     }
     let needs_helper = |map: &List<IdRange, MAX_ID_RANGES>, own: u32| {
         !root && map.iter().any(|r| r.count != 1 || r.outside != own)
     };
-    if needs_helper(&uid_map, uid) || needs_helper(&gid_map, gid) {
-        const HELPERS: [(&CStr, &[u8]); 2] = [
-            (c"newuidmap", b"--uid-map (newuidmap)"),
-            (c"newgidmap", b"--gid-map (newgidmap)"),
-        ];
-        for (i, &(name, what)) in HELPERS.iter().enumerate() {
-            let map = if i == 0 { &uid_map } else { &gid_map };
+    if needs_helper(uid_map, uid) || needs_helper(gid_map, gid) {
+        for (i, name) in Names(b"newuidmap\0newgidmap\0").enumerate() {
+            let (map, what): (_, &[u8]) = if i == 0 {
+                (uid_map, b"--uid-map (newuidmap)")
+            } else {
+                (gid_map, b"--gid-map (newgidmap)")
+            };
             if let Err(e) = helper(name, pid, map, said) {
                 let len = said.iter().position(|&b| b == 0).unwrap_or(said.len());
                 let words = said[..len].trim_ascii_end();
@@ -78,12 +80,12 @@ pub fn write<'a>(
         }
         return Ok(());
     }
-    write_map(pid, b"uid_map", &uid_map).map_err(|e| Error::new(b"writing uid_map", e))?;
+    write_map(pid, b"uid_map", uid_map).map_err(|e| Error::new(b"writing uid_map", e))?;
     if !root {
         // Unprivileged gid maps need setgroups denied first (user_namespaces(7)).
         write_proc(pid, b"setgroups", b"deny").map_err(|e| Error::new(b"writing setgroups", e))?;
     }
-    write_map(pid, b"gid_map", &gid_map).map_err(|e| Error::new(b"writing gid_map", e))
+    write_map(pid, b"gid_map", gid_map).map_err(|e| Error::new(b"writing gid_map", e))
 }
 
 /// Room for MAX_ID_RANGES lines (or arguments) of three u32 numbers. PATH_MAX, as every

@@ -23,7 +23,7 @@ use rustix::process::{self, Pid, WaitOptions};
 /// Every descriptor the options name must be open before husk opens any of its own: a
 /// closed `--keep-fd 5` would otherwise hand COMMAND whatever husk opened as 5 (its
 /// internal pipe, say).
-#[inline(always)]
+#[inline(never)]
 pub fn check_fds<'a>(sb: &Sandbox<'a>) -> Result<'a, ()> {
     let mut closed = None;
     let mut check = |option: &'a [u8], fd: i32| {
@@ -212,16 +212,10 @@ fn die_at(what: Text, e: Errno) -> ! {
 }
 
 /// `die` of the error naming an option, its operand, and the reason if husk has one of its
-/// own. Never inlined, and the error built in one piece: each of Error's builders copies
-/// it whole.
-#[inline(never)]
+/// own (`error::report_about`).
 pub(super) fn die_with(what: &[u8], e: Errno, operand: &CStr, reason: Option<Text>) -> ! {
-    let base = Error::new(what, e);
-    die(Error {
-        operands: [Some(operand.to_bytes()), None],
-        why: reason.map_or(base.why, crate::error::Why::Text),
-        ..base
-    })
+    crate::error::report_about(what, e, operand, reason);
+    sys::exit(125)
 }
 
 /// The value of a setup step of the inner init, or its failure (`die`).

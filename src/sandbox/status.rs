@@ -1,20 +1,15 @@
 //! `--info-fd` and `--json-status-fd`: bubblewrap's JSON, written by the monitor.
 
+use super::mounts::Names;
 use crate::buf::Buf;
 use crate::report::Line;
 use crate::spec::Sandbox;
-use linux_raw_sys::general as k;
 
 /// What bubblewrap lists, in its order: the namespaces made for the sandbox but the user
-/// namespace (and the time one, which the inner init enters later).
-const NAMESPACES: [(&[u8], u32); 6] = [
-    (b"cgroup", k::CLONE_NEWCGROUP),
-    (b"ipc", k::CLONE_NEWIPC),
-    (b"mnt", k::CLONE_NEWNS),
-    (b"net", k::CLONE_NEWNET),
-    (b"pid", k::CLONE_NEWPID),
-    (b"uts", k::CLONE_NEWUTS),
-];
+/// namespace (and the time one, which the inner init enters later). Packed, each its
+/// CLONE_NEW* flag's bit number then its name (a table of slices would be 16 bytes of
+/// pointer and length a name); the test below checks the bits.
+const NAMESPACES: &[u8] = b"\x19cgroup\0\x1bipc\0\x11mnt\0\x1enet\0\x1dpid\0\x1auts\0";
 
 /// `{ "child-pid": N, "<ns>-namespace": INODE, ... }` on `--json-status-fd`, and the same
 /// over lines of its own on `--info-fd` (then closed), as bubblewrap writes them once the
@@ -34,14 +29,15 @@ pub fn started(sb: &Sandbox, pid: i32, flags: u64) {
         };
         let mut json = Line::empty();
         json.push(open).num(pid.into());
-        for &(file, flag) in NAMESPACES.iter() {
+        for entry in Names(NAMESPACES) {
+            let (&bit, file) = entry.to_bytes().split_first().unwrap_or((&63, b""));
             let mut path: Buf = Buf::new();
             path.push(b"/proc/")
                 .num(pid.into())
                 .push(b"/ns/")
                 .push(file);
             let id = match path.as_cstr() {
-                Ok(path) if flags & u64::from(flag) != 0 => {
+                Ok(path) if flags & 1 << bit != 0 => {
                     rustix::fs::stat(path).map_or(0, |st| st.st_ino)
                 }
                 _ => 0,
@@ -69,5 +65,27 @@ pub fn exited(sb: &Sandbox, status: i32, ran: bool) {
             .num(status.into())
             .push(b" }")
             .write_line(fd);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use linux_raw_sys::general as k;
+
+    #[test]
+    fn each_namespace_has_its_flag() {
+        let want = [
+            (&b"cgroup"[..], k::CLONE_NEWCGROUP),
+            (b"ipc", k::CLONE_NEWIPC),
+            (b"mnt", k::CLONE_NEWNS),
+            (b"net", k::CLONE_NEWNET),
+            (b"pid", k::CLONE_NEWPID),
+            (b"uts", k::CLONE_NEWUTS),
+        ];
+        let got: Vec<(&[u8], u32)> = Names(NAMESPACES)
+            .map(|e| (&e.to_bytes()[1..], 1u32 << e.to_bytes()[0]))
+            .collect();
+        assert_eq!(got, want);
     }
 }
