@@ -10,6 +10,7 @@
 #![cfg_attr(not(feature = "sandbox"), allow(dead_code, unused_imports))]
 
 use crate::argfile;
+use crate::buf::suffix;
 use crate::error::{Error, Result};
 use crate::num::parse as parse_u64;
 use crate::spec::{
@@ -650,11 +651,6 @@ enum Then {
     ReadArgs(i32),
     /// `--config FILE` (in `Cursor::config`): likewise.
     ReadConfig,
-}
-
-/// The part of a C string after its first `at` bytes, itself a C string.
-fn suffix(s: &CStr, at: usize) -> &CStr {
-    CStr::from_bytes_with_nul(&s.to_bytes_with_nul()[at..]).unwrap_or(c"")
 }
 
 /// Fills `spec` (built once by the caller: it is large, and moving it would touch every

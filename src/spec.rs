@@ -109,10 +109,8 @@ impl<'a> Env<'a> {
         self.iter().enumerate().find_map(|(i, entry)| {
             let bytes = entry.to_bytes();
             let found = bytes.len() > name.len() && bytes.starts_with(name);
-            (found && bytes[name.len()] == b'=').then(|| {
-                let rest = &entry.to_bytes_with_nul()[name.len() + 1..];
-                (i, CStr::from_bytes_with_nul(rest).unwrap_or(c""))
-            })
+            (found && bytes[name.len()] == b'=')
+                .then(|| (i, crate::buf::suffix(entry, name.len() + 1)))
         })
     }
 
