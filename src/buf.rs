@@ -9,7 +9,6 @@ use core::ffi::CStr;
 
 pub const PATH_MAX: usize = 4096;
 
-#[derive(Clone)]
 pub struct Buf<const N: usize = PATH_MAX> {
     bytes: [u8; N],
     len: usize,

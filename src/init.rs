@@ -183,7 +183,7 @@ fn spawn(
         }
         let mut listen_pid: crate::buf::Buf<32> = crate::buf::Buf::new();
         rewrite_listen_pid(env, &mut listen_pid);
-        if let Some(home) = payload.confine.user.as_ref().and_then(|u| u.home.as_ref()) {
+        if let Some(home) = payload.confine.user.as_ref().and_then(|u| u.home) {
             set_home(env, home);
         }
         inherited.restore();
@@ -238,13 +238,12 @@ fn lock_down_and_exec(payload: &Payload, started: Option<&OwnedFd>) -> i32 {
     exec::status_for(errno)
 }
 
-/// `--user`, as gosu and su-exec: HOME, when set, names the user's home directory (a
-/// directory too long for a path, or with a NUL, leaves it as it was).
-fn set_home(env: Env, home: &crate::buf::Buf) {
-    if let (Some((index, _)), Ok(entry)) = (env.find(b"HOME"), home.as_cstr()) {
+/// `--user`, as gosu and su-exec: HOME, when set, names the user's home directory.
+fn set_home(env: Env, home: &'static CStr) {
+    if let Some((index, _)) = env.find(b"HOME") {
         // SAFETY: as in rewrite_listen_pid: the forked child's own copy of the array, an
-        // index from Env::find, and `home` is in the Spec, which outlives the exec.
-        unsafe { env.set(index, entry.as_ptr()) };
+        // index from Env::find, and `home` lives as long as husk.
+        unsafe { env.set(index, home.as_ptr()) };
     }
 }
 

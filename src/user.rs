@@ -7,7 +7,6 @@
 //! directory; a number not in the file keeps husk's own group; a GROUP given is the only
 //! group.
 
-use crate::buf::Buf;
 use crate::num::parse as parse_u64;
 use crate::spec::List;
 use crate::sys::Errno;
@@ -26,8 +25,9 @@ pub struct User<'a> {
     /// Every group, the primary one first.
     pub groups: List<Gid, MAX_GROUPS>,
     /// `HOME=` and the home directory from /etc/passwd, for COMMAND's environment (none
-    /// when the entry names no directory). In the Spec, which lives as long as husk.
-    pub home: Option<Buf>,
+    /// when the entry names no directory). In storage of its own: in the Spec, its 4 KiB
+    /// cost init mode a page at every start.
+    pub home: Option<&'static CStr>,
 }
 
 impl<'a> User<'a> {
@@ -54,12 +54,7 @@ pub fn resolve(user: &mut User<'static>) -> core::result::Result<(), Text> {
     let mut gid = rustix::process::getgid().as_raw();
     match (entry, number) {
         (Some(e), _) => {
-            let dir = field(e, 5);
-            if !dir.is_empty() {
-                let mut home = Buf::new();
-                home.push(b"HOME=").push(dir);
-                user.home = Some(home);
-            }
+            user.home = home_entry(field(e, 5))?;
             let ids = id_at(e, 2).zip(id_at(e, 3));
             (user.uid, gid) = ids.ok_or(text!("its /etc/passwd entry has no ids"))?;
         }
@@ -165,6 +160,30 @@ fn read_file(path: &CStr) -> core::result::Result<&'static [u8], Errno> {
     };
     // SAFETY: `at` is a mapping of `len` readable bytes, never unmapped or written.
     Ok(unsafe { core::slice::from_raw_parts(at.cast(), len) })
+}
+
+/// `HOME=DIR`, NUL-terminated, in storage of its own that is never freed: the environment
+/// entry the child points at (the file's mapping has no room for the name or the NUL).
+/// None for an empty DIR.
+#[inline(never)]
+fn home_entry(dir: &[u8]) -> core::result::Result<Option<&'static CStr>, Text> {
+    use rustix::mm::{mmap_anonymous, MapFlags, ProtFlags};
+    if dir.is_empty() {
+        return Ok(None);
+    }
+    let len = dir.len() + 6;
+    let rw = ProtFlags::READ | ProtFlags::WRITE;
+    // SAFETY: a new mapping, placed where the kernel chooses, replaces nothing.
+    let at = unsafe { mmap_anonymous(core::ptr::null_mut(), len, rw, MapFlags::PRIVATE) };
+    let at = at.map_err(Text::Errno)?;
+    // SAFETY: `at` is a fresh private mapping of `len` writable zeroed bytes, never
+    // unmapped, and this is the only reference to it.
+    let entry: &'static mut [u8] = unsafe { core::slice::from_raw_parts_mut(at.cast(), len) };
+    entry[..5].copy_from_slice(b"HOME=");
+    entry[5..len - 1].copy_from_slice(dir);
+    // SAFETY: the entry ends with the mapping's last byte, zero; a NUL of the file's own
+    // (which /etc/passwd does not hold) would only end it early.
+    Ok(Some(unsafe { CStr::from_bytes_with_nul_unchecked(entry) }))
 }
 
 /// In the child, just before exec: the groups, then the gid, then the uid (after it, the
