@@ -26,13 +26,20 @@ fn read_fd(fd: i32) -> core::result::Result<&'static [u8], Errno> {
     keep(room, got)
 }
 
-/// `--config`'s file, open on `fd`: read as an `--args` file is, into storage of its own,
-/// and closed. The bytes read, and the rest of the storage (zero) for what the reader makes
-/// of them.
-pub fn read_whole(fd: i32) -> core::result::Result<(&'static [u8], &'static mut [u8]), Errno> {
-    let (room, got) = fill(fd)?;
-    let (data, rest) = room.split_at_mut(got);
-    Ok((data, rest))
+/// A file read whole, as an `--args` file is, into storage of its own that is never freed
+/// (`--config`'s file, and `--user`'s /etc/passwd and /etc/group): its bytes, and the rest
+/// of the storage (zero, at least one byte) for what the reader makes of them. E2BIG when
+/// the file does not fit in MAX_BYTES.
+pub fn read_path(
+    path: &core::ffi::CStr,
+) -> core::result::Result<(&'static [u8], &'static mut [u8]), Errno> {
+    use rustix::fs::{Mode, OFlags};
+    let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+    let (room, got) = fill(rustix::fd::IntoRawFd::into_raw_fd(fd))?;
+    match got {
+        MAX_BYTES.. => Err(Errno::TOOBIG),
+        _ => Ok(room.split_at_mut(got)).map(|(data, rest)| (&*data, rest)),
+    }
 }
 
 /// New storage, filled from `fd` to its end (or to the storage's), and the count read; the

@@ -24,14 +24,13 @@ pub type Read = (&'static [u8], Option<Argv<'static>>);
 /// own reason and the line at fault.
 #[inline(never)]
 pub fn read(path: &'static CStr) -> Result<Read, (u32, Text)> {
-    use rustix::fs::{Mode, OFlags};
-    let errno = |e| (0, Text::Errno(e));
-    let fd =
-        rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).map_err(errno)?;
-    let (input, room) =
-        crate::argfile::read_whole(rustix::fd::IntoRawFd::into_raw_fd(fd)).map_err(errno)?;
+    let too_big = (0, text!("more than 64 KiB"));
+    let (input, room) = crate::argfile::read_path(path).map_err(|e| match e {
+        crate::sys::Errno::TOOBIG => too_big,
+        e => (0, Text::Errno(e)),
+    })?;
     if input.len() > MAX_BYTES {
-        return Err((0, text!("more than 64 KiB")));
+        return Err(too_big);
     }
     // At most two bytes out for each byte in, and a last line's end, then COMMAND's
     // pointers (one for every two bytes at most, and the NULL).

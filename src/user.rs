@@ -50,11 +50,12 @@ pub fn resolve(user: &mut User<'static>) -> core::result::Result<(), Text> {
     let group = given.get(name.len() + 1..);
     let number = id(name);
     let mut found = |e: &[u8]| field(e, 0) == name || number.is_some() && id_at(e, 2) == number;
-    let entry = find(read(c"/etc/passwd")?, b'\n', &mut found);
+    let (passwd, room) = read(c"/etc/passwd")?;
+    let entry = find(passwd, b'\n', &mut found);
     let mut gid = rustix::process::getgid().as_raw();
     match (entry, number) {
         (Some(e), _) => {
-            user.home = home_entry(field(e, 5))?;
+            user.home = home_entry(field(e, 5), room)?;
             let ids = id_at(e, 2).zip(id_at(e, 3));
             (user.uid, gid) = ids.ok_or(text!("its /etc/passwd entry has no ids"))?;
         }
@@ -62,7 +63,7 @@ pub fn resolve(user: &mut User<'static>) -> core::result::Result<(), Text> {
         (None, Some(uid)) => user.uid = uid,
         (None, None) => return Err(text!("no such user in /etc/passwd")),
     }
-    let groups = read(c"/etc/group")?;
+    let (groups, _) = read(c"/etc/group")?;
     if let Some(group) = group {
         let named = find(groups, b'\n', &mut |e| field(e, 0) == group);
         gid = id(group)
@@ -128,61 +129,31 @@ fn field(entry: &[u8], n: usize) -> &[u8] {
     entry.split(|&b| b == b':').nth(n).unwrap_or_default()
 }
 
-/// The whole file, mapped read-only and never unmapped (its names are used until the
-/// exec); a missing or empty file has no entries.
-fn read(path: &CStr) -> core::result::Result<&'static [u8], Text> {
-    read_file(path).map_err(Text::Errno)
-}
-
-fn read_file(path: &CStr) -> core::result::Result<&'static [u8], Errno> {
-    use rustix::fs::{Mode, OFlags};
-    use rustix::mm::{mmap, MapFlags, ProtFlags};
-    let fd = match rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()) {
-        Err(Errno::NOENT) => return Ok(b""),
-        fd => fd?,
-    };
-    let len = rustix::fs::fstat(&fd)?.st_size as usize;
-    if len == 0 {
-        return Ok(b"");
+/// The whole file, read into storage of its own that is never freed (its names are used
+/// until the exec), and the zeroed rest of that storage; a missing file has no entries.
+fn read(path: &CStr) -> core::result::Result<(&'static [u8], &'static mut [u8]), Text> {
+    match crate::argfile::read_path(path) {
+        Err(Errno::NOENT) => Ok((b"", &mut [])),
+        read => read.map_err(Text::Errno),
     }
-    // SAFETY: a new private mapping where the kernel chooses replaces nothing; a file that
-    // shrinks under it only makes its tail unreadable, which /etc files an image holds do
-    // not do while husk starts.
-    let at = unsafe {
-        mmap(
-            core::ptr::null_mut(),
-            len,
-            ProtFlags::READ,
-            MapFlags::PRIVATE,
-            &fd,
-            0,
-        )?
-    };
-    // SAFETY: `at` is a mapping of `len` readable bytes, never unmapped or written.
-    Ok(unsafe { core::slice::from_raw_parts(at.cast(), len) })
 }
 
-/// `HOME=DIR`, NUL-terminated, in storage of its own that is never freed: the environment
-/// entry the child points at (the file's mapping has no room for the name or the NUL).
-/// None for an empty DIR.
-#[inline(never)]
-fn home_entry(dir: &[u8]) -> core::result::Result<Option<&'static CStr>, Text> {
-    use rustix::mm::{mmap_anonymous, MapFlags, ProtFlags};
+/// `HOME=DIR`, NUL-terminated, written into `room` (zero: the NUL is there already): the
+/// environment entry the child points at. None for an empty DIR.
+fn home_entry(
+    dir: &[u8],
+    room: &'static mut [u8],
+) -> core::result::Result<Option<&'static CStr>, Text> {
     if dir.is_empty() {
         return Ok(None);
     }
-    let len = dir.len() + 6;
-    let rw = ProtFlags::READ | ProtFlags::WRITE;
-    // SAFETY: a new mapping, placed where the kernel chooses, replaces nothing.
-    let at = unsafe { mmap_anonymous(core::ptr::null_mut(), len, rw, MapFlags::PRIVATE) };
-    let at = at.map_err(Text::Errno)?;
-    // SAFETY: `at` is a fresh private mapping of `len` writable zeroed bytes, never
-    // unmapped, and this is the only reference to it.
-    let entry: &'static mut [u8] = unsafe { core::slice::from_raw_parts_mut(at.cast(), len) };
+    let entry = room
+        .get_mut(..dir.len() + 6)
+        .ok_or(Text::Errno(Errno::TOOBIG))?;
     entry[..5].copy_from_slice(b"HOME=");
-    entry[5..len - 1].copy_from_slice(dir);
-    // SAFETY: the entry ends with the mapping's last byte, zero; a NUL of the file's own
-    // (which /etc/passwd does not hold) would only end it early.
+    entry[5..dir.len() + 5].copy_from_slice(dir);
+    // SAFETY: the entry ends with a zero byte of the room, and holds no other NUL but what
+    // /etc/passwd holds (none; one would only end it early).
     Ok(Some(unsafe { CStr::from_bytes_with_nul_unchecked(entry) }))
 }
 
