@@ -174,7 +174,7 @@ fn pack_texts() {
 }
 
 /// The files whose `text!("...")` messages are packed: these, and `SANDBOX_SOURCES`.
-const MESSAGE_SOURCES: &[&str] = &["src/cli.rs", "src/resolve.rs", "src/user.rs", "src/lib.rs"];
+const MESSAGE_SOURCES: &[&str] = &["src/cli.rs", "src/resolve.rs", "src/user.rs"];
 
 /// The files whose messages only the sandbox says: compiled in the init-only build too (as
 /// dead code, cut off by `SANDBOX`), where `text!` still needs a number for each, but their

@@ -122,12 +122,6 @@ pub fn run(argv: Argv<'static>, env: Env<'static>) -> i32 {
 #[inline(never)]
 fn prepare(spec: &mut spec::Spec<'static>) -> error::Result<'static, ()> {
     if let Some(user) = spec.confine.user.as_mut() {
-        if SANDBOX && spec.sandbox.enabled {
-            return Err(error::Error::refused(
-                b"--user",
-                text!("is for init mode (a sandbox takes --uid and --gid)"),
-            ));
-        }
         let given = user.given;
         user::resolve(user).map_err(|why| error::Error::refused(b"--user", why).with(given))?;
     }

@@ -42,6 +42,12 @@ fn sandbox<'a>(spec: &mut Spec<'a>, root: bool) -> Result<'a, ()> {
     if sb.hostname.is_some() && !sb.enabled {
         return Err(Error::refused(b"--hostname", text!("needs --unshare-uts")));
     }
+    if sb.enabled && spec.confine.user.is_some() {
+        return Err(Error::refused(
+            b"--user",
+            text!("is for init mode (a sandbox takes --uid and --gid)"),
+        ));
+    }
     if spec.cgroup.dir.is_none() && spec.cgroup.limits.iter().any(Option::is_some) {
         return Err(Error::refused(
             b"--memory-max/--pids-max/--cpu-max",
