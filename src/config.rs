@@ -118,8 +118,11 @@ pub fn set_line(line: u32) {
 /// The file and the line the parser is at, if in a file.
 pub fn at() -> Option<(&'static [u8], u32)> {
     let line = AT_LINE.load(Relaxed);
-    // SAFETY: `read` stored the path of a file that lives as long as husk (husk's own
-    // argv), before any line was set.
+    if line == 0 {
+        return None;
+    }
+    // SAFETY: a line is set only once `read` has stored the path of a file, a C string
+    // that lives as long as husk (husk's own argv).
     let path = unsafe { CStr::from_ptr(AT.load(Relaxed) as *const c_char) };
-    (line != 0).then(|| (path.to_bytes(), line))
+    Some((path.to_bytes(), line))
 }
