@@ -54,7 +54,7 @@ VM_DIR := target/vm
 ARM_SUITES := --test init --test sandbox --test hardening --test seccomp
 CROSS := $(ARM_BIN):qemu-aarch64-static $(ARMV7_BIN):qemu-arm-static $(RISCV_BIN):qemu-riscv64-static
 
-.PHONY: all build aarch64 cross init-only test test-engine test-machine vm-deps vm-kernel size install demo bench bench-floors deps debs targets clean lint miri
+.PHONY: all build aarch64 cross init-only size-ceiling test test-engine test-machine vm-deps vm-kernel size install demo bench bench-floors deps debs targets clean lint miri
 
 all: build
 
@@ -109,7 +109,15 @@ size: build init-only
 	@stat -c %s $(BIN)
 	@printf 'init-only: '; stat -c %s $(INIT_BIN)
 
-test: deps vm-deps vm-kernel build cross init-only
+# The ceiling every full binary stays under (stripped): `make test` fails past it.
+CEILING := 65536
+size-ceiling: build cross
+	@for b in $(BIN) $(ARM_BIN) $(ARMV7_BIN) $(RISCV_BIN); do \
+	  n=$$(stat -c %s $$b); echo "$$b: $$n bytes (ceiling $(CEILING))"; \
+	  [ $$n -le $(CEILING) ] || { echo "FAIL $$b is over the $(CEILING)-byte ceiling"; exit 1; }; \
+	done
+
+test: deps vm-deps vm-kernel build cross init-only size-ceiling
 	$(CARGO) test --release --target $(X86) -- --test-threads=2 --nocapture
 	@echo "HUSK_TEST_BIN=$(INIT_BIN) $(CARGO) test ... --test init (the init-only build)"
 	HUSK_TEST_BIN=$(CURDIR)/$(INIT_BIN) $(CARGO) test --release --target $(X86) --test init -- --test-threads=2 --nocapture

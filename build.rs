@@ -1,5 +1,6 @@
-//! Links musl's libc statically (for memcpy and its kin only: the process starts at husk's
-//! own entry point, src/main.rs) and embeds the git commit for `--version`.
+//! Puts musl's libc on the link line (for anything the compiler may call that husk does not
+//! define: the process starts at husk's own entry point, and memcpy and its kin are husk's
+//! too, src/main.rs), and embeds the git commit for `--version`.
 use std::process::Command;
 
 fn main() {
