@@ -673,7 +673,7 @@ pub fn parse(
         unpacked: [0; text::NAMES_END],
         len: 0,
     };
-    for entry in env.iter() {
+    for (_, entry) in env.starting_with(b"HUSK_") {
         env_option(entry, &mut names, &mut cur, spec)?;
     }
     while let Some(whole) = cur.next_option()? {

@@ -104,12 +104,32 @@ impl<'a> Env<'a> {
             .map(|p| unsafe { CStr::from_ptr(p) })
     }
 
+    /// The entries that start with `prefix` (which holds no NUL), with their index. The
+    /// others are passed over unmeasured: an entry is read only as far as it matches (at
+    /// every start husk looks up four names and the `HUSK_*` ones; measuring every entry
+    /// for each was most of its instructions).
+    pub fn starting_with<'p>(
+        &self,
+        prefix: &'p [u8],
+    ) -> impl Iterator<Item = (usize, &'a CStr)> + use<'_, 'a, 'p> {
+        (0..)
+            // SAFETY: the array is NULL-terminated and the walk stops at the NULL (Env::new).
+            .map(|i| (i, unsafe { *self.ptr.add(i) }))
+            .take_while(|(_, p)| !p.is_null())
+            .filter(move |&(_, p)| {
+                // SAFETY: byte k is read only after bytes 0..k matched `prefix`, which has
+                // no NUL: all of them are inside the C string, before its NUL.
+                (0..prefix.len()).all(|k| unsafe { *p.cast::<u8>().add(k) } == prefix[k])
+            })
+            // SAFETY: non-null entries are valid C strings living for 'a.
+            .map(|(i, p)| (i, unsafe { CStr::from_ptr(p) }))
+    }
+
     /// Index and value of the first `NAME=value` entry.
     pub fn find(&self, name: &[u8]) -> Option<(usize, &'a CStr)> {
-        self.iter().enumerate().find_map(|(i, entry)| {
-            let bytes = entry.to_bytes();
-            let found = bytes.len() > name.len() && bytes.starts_with(name);
-            (found && bytes[name.len()] == b'=')
+        let mut found = self.starting_with(name);
+        found.find_map(|(i, entry)| {
+            (entry.to_bytes().get(name.len()) == Some(&b'='))
                 .then(|| (i, crate::buf::suffix(entry, name.len() + 1)))
         })
     }
@@ -650,5 +670,29 @@ mod tests {
         assert_eq!(env.get(b"A"), Some(c"1"));
         assert_eq!(env.get(b"LISTEN"), None);
         assert_eq!(env.iter().count(), 3);
+    }
+
+    /// Entries shorter than the prefix, or equal to it up to a point, are passed over; a
+    /// name matches only with its `=`.
+    #[test]
+    fn entries_are_found_by_prefix() {
+        let e = leaked(&[
+            "",
+            "H",
+            "HUSK",
+            "HUSK_",
+            "HUSK_A=1",
+            "XHUSK_B=2",
+            "HUSK_C",
+            "HUSK_C=3",
+        ]);
+        // SAFETY: NULL-terminated, never freed, borrowed by nothing else.
+        let env = unsafe { Env::new(e.as_mut_ptr()) };
+        let found: Vec<usize> = env.starting_with(b"HUSK_").map(|(i, _)| i).collect();
+        assert_eq!(found, [3, 4, 6, 7]);
+        assert_eq!(env.find(b"HUSK_C"), Some((7, c"3")));
+        assert_eq!(env.get(b"HUSK"), None);
+        assert_eq!(env.get(b"HUSK_A"), Some(c"1"));
+        assert_eq!(env.starting_with(b"").count(), 8);
     }
 }
