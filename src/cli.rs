@@ -738,14 +738,12 @@ fn env_option<'a>(
     cur: &mut Cursor<'a>,
     spec: &mut Spec<'a>,
 ) -> Result<'a, ()> {
+    // The entry starts with HUSK_ (the caller's Env::starting_with): NAME is up to the `=`.
     let bytes = entry.to_bytes();
-    let (Some(var), Some(eq)) = (
-        bytes.strip_prefix(b"HUSK_"),
-        bytes.iter().position(|&b| b == b'='),
-    ) else {
+    let eq = bytes.iter().position(|&b| b == b'=').unwrap_or(0);
+    let Some(var) = bytes.get(5..eq) else {
         return Ok(());
     };
-    let var = &var[..eq - 5];
     let mut long = [b'-'; 32];
     let Some(slots) = long.get_mut(2..2 + var.len()) else {
         return Ok(());
