@@ -650,13 +650,15 @@ for_each_user! {
 
 for_each_user! {
     fn pause_sleeps_until_term(u: User) {
-        // catatonit's -P is the same.
+        // catatonit's -P is the same. The signals go once husk waits for them: sent
+        // earlier (a fixed 200 ms was too short once under qemu-user, busy), SIGTERM
+        // killed it before it had blocked them, as it would any init.
         let mut short = husk_as(u, &["-P"]).spawn().unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(200));
+        assert!(eventually(10, || waits_for_signals(short.id())), "{u:?} -P");
         kill(short.id(), libc::SIGTERM);
         assert_eq!(code(wait_for(&mut short, 10)), 0, "-P");
         let mut child = husk_as(u, &["--pause"]).spawn().unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(200));
+        assert!(eventually(10, || waits_for_signals(child.id())), "{u:?} --pause");
         kill(child.id(), libc::SIGUSR1);
         std::thread::sleep(std::time::Duration::from_millis(100));
         assert!(child.try_wait().unwrap().is_none());

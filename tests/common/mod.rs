@@ -503,6 +503,13 @@ pub fn with_marker(marker: &str) -> Vec<u32> {
     found
 }
 
+/// Whether `pid` sleeps in rt_sigtimedwait (the first field of /proc/PID/syscall: 128 on
+/// this x86_64 host, also where qemu-user carries out the guest's call): an init waiting
+/// there has every signal blocked, so a SIGTERM is a request to it, not its death.
+pub fn waits_for_signals(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/syscall")).is_ok_and(|s| s.starts_with("128 "))
+}
+
 /// Polls `cond` for up to `secs` seconds.
 pub fn eventually(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + Duration::from_secs(secs);
