@@ -6,7 +6,7 @@
 use crate::error::Error;
 use crate::exec;
 use crate::report::{self, Line};
-use crate::spec::{Argv, Confine, Env, Init, Sandbox};
+use crate::spec::{Argv, CodeSet, Confine, Env, Init, Sandbox};
 use crate::sys::{
     self, Disposition, SigSet, ALL_SIGNALS, SIGCHLD, SIGINT, SIGKILL, SIGSTOP, SIGTERM,
 };
@@ -82,11 +82,11 @@ impl<'a> Payload<'a> {
 }
 
 /// Serves as COMMAND's init until it ends; returns the exit status. `inherited` is the
-/// signal state taken at start; `started`, if given, gets one byte once COMMAND has been
-/// executed (the sandbox monitor waits for it). `cgroup`, if given, is the cgroup COMMAND
-/// starts in. `held` are the descriptors above 2 husk keeps open while it serves (`--sync-fd`,
-/// the locks of `--lock-file`); numbers under 3 are ignored. `pid1`: husk is pid 1 of its
-/// pid namespace (the caller has asked already).
+/// signal state taken at start; `started`, if given, is told by COMMAND's process whether
+/// it was executed (`lock_down_and_exec`: the sandbox monitor reads it to its end).
+/// `cgroup`, if given, is the cgroup COMMAND starts in. `held` are the descriptors above 2
+/// husk keeps open while it serves (`--sync-fd`, the locks of `--lock-file`); numbers under
+/// 3 are ignored. `pid1`: husk is pid 1 of its pid namespace (the caller has asked already).
 pub fn serve(
     init: &Init,
     payload: &Payload,
@@ -122,14 +122,16 @@ pub fn serve(
     let (child, job_control) = if init.pause {
         (0, false)
     } else {
-        match spawn(payload, inherited, cgroup, pid1) {
+        // -e remaps COMMAND's exit, not husk's failure to exec it, and --time-limit starts
+        // once COMMAND runs: they wait for the exec.
+        let told = init.remap != CodeSet::default() || init.time_limit_ms.is_some();
+        match spawn(payload, inherited, started.as_ref(), told, cgroup, pid1) {
             Ok(spawned) => spawned,
             Err(status) => return status,
         }
     };
-    if let Some(fd) = started {
-        report::write_all(fd.as_raw_fd(), b"1");
-    }
+    // The child has its own copy; the monitor reads to the end, when both are closed.
+    drop(started);
     // COMMAND has its own copies of the directory and the descriptors: husk keeps neither
     // busy (a mount it sits in, the write end of a pipe someone reads to EOF), as catatonit.
     let _ = process::chdir(c"/");
@@ -140,14 +142,18 @@ pub fn serve(
 }
 
 /// Forks and execs COMMAND in its own process group (in the terminal's foreground when husk
-/// holds it). The child reports its own failure and sends its exit status over a CLOEXEC
-/// pipe (EOF alone: the exec happened). Returns the pid, and whether COMMAND took the
-/// terminal (then husk follows its stops), or an exit status. Always inlined: smaller
+/// holds it). The child reports its own failure and exits with its status. With `told` it
+/// also sends that status over a CLOEXEC pipe, and husk waits on it for the exec (EOF).
+/// Returns the pid, and whether COMMAND took the terminal (then husk follows its stops), or
+/// the status of a failed exec (`told`: else the child's exit says it). Not waiting saves a
+/// wake-up and 5 system calls: 14 µs of a 276 µs start (measured). Always inlined: smaller
 /// inlined in serve, its one caller (measured).
 #[inline(always)]
 fn spawn(
     payload: &Payload,
     inherited: &Inherited,
+    started: Option<&OwnedFd>,
+    told: bool,
     cgroup: Option<BorrowedFd>,
     pid1: bool,
 ) -> Result<(i32, bool), i32> {
@@ -168,11 +174,13 @@ fn spawn(
         Error::new(what, e).report();
         125
     };
-    let (status_rd, status_wr) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
-        .map_err(|e| failed(b"pipe", e))?;
+    let pipe = match told {
+        true => Some(rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)),
+        false => None,
+    };
+    let (status_rd, status_wr) = pipe.transpose().map_err(|e| failed(b"pipe", e))?.unzip();
     let pid = sys::spawn_child(0, cgroup).map_err(|e| failed(b"fork", e))?;
     if pid == 0 {
-        drop(status_rd);
         if payload.new_session {
             let _ = process::setsid();
         } else {
@@ -187,8 +195,10 @@ fn spawn(
             set_home(env, home);
         }
         inherited.restore();
-        let status = lock_down_and_exec(payload, None);
-        report::write_all(status_wr.as_raw_fd(), &[status as u8]);
+        let status = lock_down_and_exec(payload, started);
+        if let Some(fd) = status_wr {
+            report::write_all(fd.as_raw_fd(), &[status as u8]);
+        }
         sys::exit(status)
     }
     drop(status_wr);
@@ -198,27 +208,28 @@ fn spawn(
         let _ = process::setpgid(Pid::from_raw(pid), Pid::from_raw(pid));
     }
     let mut status = [0u8; 1];
-    loop {
-        match rustix::io::read(&status_rd, &mut status) {
+    while let Some(fd) = &status_rd {
+        match rustix::io::read(fd, &mut status) {
             Err(rustix::io::Errno::INTR) => {}
-            Ok(1) => break,
-            _ => {
-                // Inside a sandbox without a pid namespace the stops stay COMMAND's: the
-                // monitor above would not see husk stop. As PID 1 with a terminal, stops
-                // from it are watched even when husk kept the terminal (it forwards them).
-                let own_terminal = payload.foreground.is_none() || pid1;
-                let watched = foreground || pid1 && terminal;
-                let job_control = watched && !payload.new_session && own_terminal;
-                return Ok((pid, job_control));
+            Ok(1) => {
+                let _ = process::waitpid(Pid::from_raw(pid), WaitOptions::empty());
+                return Err(status[0].into());
             }
+            _ => break,
         }
     }
-    let _ = process::waitpid(Pid::from_raw(pid), WaitOptions::empty());
-    Err(status[0].into())
+    // Inside a sandbox without a pid namespace the stops stay COMMAND's: the monitor above
+    // would not see husk stop. As PID 1 with a terminal, stops from it are watched even
+    // when husk kept the terminal (it forwards them).
+    let own_terminal = payload.foreground.is_none() || pid1;
+    let watched = foreground || pid1 && terminal;
+    let job_control = watched && !payload.new_session && own_terminal;
+    Ok((pid, job_control))
 }
 
 /// The last steps before COMMAND: the lockdown, then the exec; `started`, if given, gets
-/// one byte in between. Returns the exit status for a failure (reported here).
+/// one byte in between, and a second if the exec fails (so COMMAND ran if it holds exactly
+/// one once closed). Returns the exit status for a failure (reported here).
 fn lock_down_and_exec(payload: &Payload, started: Option<&OwnedFd>) -> i32 {
     if let Err(e) = crate::lockdown::apply(payload.confine, payload.sandbox) {
         e.report();
@@ -235,6 +246,9 @@ fn lock_down_and_exec(payload: &Payload, started: Option<&OwnedFd>) -> i32 {
     }
     let errno = exec::exec(payload.program, payload.argv, payload.env);
     Error::new(payload.program.to_bytes(), errno).report();
+    if let Some(fd) = started {
+        report::write_all(fd.as_raw_fd(), b"!");
+    }
     exec::status_for(errno)
 }
 

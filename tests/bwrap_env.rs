@@ -248,17 +248,22 @@ for_each_user! {
             return;
         }
         let reference = bwrap_for(u, "no exit-code without COMMAND");
-        let cases: [(&[&str], &[&str], i32); 4] = [
+        let as_pid_1: &[&str] = &["--as-pid-1", "--unshare-pid"];
+        let cases: [(&[&str], &[&str], i32); 6] = [
             (&[], &["/nonexistent"], 127),
             (&[], &["/etc/passwd"], 126),
             (&["--chdir", "/nonexistent"], &["true"], 125),
             // A COMMAND that ran and failed still gets its record.
             (&[], &["/bin/sh", "-c", "exit 127"], 127),
+            // Without an init in the sandbox, the exec is told too (husk wrote the record).
+            (as_pid_1, &["/nonexistent"], 127),
+            (as_pid_1, &["/bin/sh", "-c", "exit 127"], 127),
         ];
         for (opts, command, status) in cases {
+            let keys: &[&str] = if opts == as_pid_1 { &["mnt", "pid"] } else { &["mnt"] };
             let opts = [opts, &["--ro-bind", "/", "/"]].concat();
             let exit = if command.len() > 1 { "{ \"exit-code\": 127 }\n" } else { "" };
-            let want = (json_shape(&["mnt"]) + exit, info_shape(&["mnt"]));
+            let want = (json_shape(keys) + exit, info_shape(keys));
             let (json, info, got) = records(u, &husk(), &opts, command);
             assert_eq!((json, info, got), (want.0.clone(), want.1.clone(), status), "husk {opts:?} {command:?}");
             if let Some(b) = &reference {

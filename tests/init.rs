@@ -567,6 +567,15 @@ for_each_user! {
             code(run(husk_as(u, &["-e", "3", "sh", "-c", "exit 4"]), 10).status),
             4
         );
+        // -e remaps COMMAND's exit, not husk's failure to execute it.
+        assert_eq!(
+            code(run(husk_as(u, &["-e", "127", "sh", "-c", "exit 127"]), 10).status),
+            0
+        );
+        for (command, status) in [("/nonexistent", 127), ("/etc/passwd", 126)] {
+            let out = run(husk_as(u, &["-e", "127", "-e126", command]), 10);
+            assert_eq!(code(out.status), status, "{command}");
+        }
     }
 }
 

@@ -159,8 +159,14 @@ fn clone_and_watch<'a>(
     }
     drop(maps_wr);
 
-    // One byte once COMMAND has been executed; EOF when setup or the exec failed.
-    let ran = rustix::io::read(&started_rd, &mut [0u8; 1]) == Ok(1);
+    // One byte once COMMAND is about to be executed, a second if its exec failed; none when
+    // the setup failed (init::lock_down_and_exec). Read to the end: both holders, the inner
+    // init and COMMAND's process, close it (the latter at its exec).
+    let mut said = 0;
+    while let Ok(1) = rustix::io::read(&started_rd, &mut [0u8; 1]) {
+        said += 1;
+    }
+    let ran = said == 1;
     // Every signal goes on to the inner init, which applies the init options.
     let status = init::supervise(&crate::spec::Init::default(), pid, false);
     status::exited(sb, status, ran);
