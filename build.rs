@@ -21,12 +21,9 @@ fn main() {
         println!("cargo:rustc-link-search=native={musl}");
         println!("cargo:rustc-link-lib=static=c");
     }
-    // Size: one read-execute segment instead of page-aligned separate ones, and no unwind
-    // tables (see no-unwind.ld). Only the husk binary; tests keep their unwinding. No RELRO
-    // and a small common page size, so the data segment follows the code in the file instead
-    // of starting at a page boundary: without them the file grows in 4 KiB steps. A static
-    // musl binary never mprotects a RELRO region anyway (only the dynamic loader does). No
-    // build-id note either: nothing here looks binaries up by it.
+    // Size: the binary's whole layout is husk.ld's (two segments, no unwind tables, no
+    // start files' sections; it says why each is safe here). Only the husk binary; tests
+    // keep their unwinding. No build-id note either: nothing here looks binaries up by it.
     let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     // x86_64 links through cc (GNU ld); the others directly with rust-lld
     // (.cargo/config.toml).
@@ -35,23 +32,12 @@ fn main() {
     } else {
         ""
     };
-    let args = [
-        "-z",
-        "noseparate-code",
-        "-z",
-        "norelro",
-        "-z",
-        "common-page-size=64",
-        "--no-eh-frame-hdr",
-        "--build-id=none",
-        "--entry=husk_entry",
-        "-T",
-    ];
+    let args = ["--no-eh-frame-hdr", "--build-id=none", "-T"];
     for arg in args {
         println!("cargo:rustc-link-arg-bins={wl}{arg}");
     }
-    println!("cargo:rustc-link-arg-bins={wl}{dir}/no-unwind.ld");
-    println!("cargo:rerun-if-changed=no-unwind.ld");
+    println!("cargo:rustc-link-arg-bins={wl}{dir}/husk.ld");
+    println!("cargo:rerun-if-changed=husk.ld");
     let commit = Command::new("git")
         .args(["rev-parse", "--short=12", "HEAD"])
         .output()
