@@ -172,13 +172,19 @@ pub unsafe fn close_all_but(kept: &mut [u32], cloexec: bool) -> Result<(), Errno
     unsafe { sys::close_range(first, u32::MAX, cloexec) }
 }
 
-/// Every capability this kernel knows (the bounding set reads EINVAL past the last).
+/// Every capability this kernel knows (the bounding set reads EINVAL past the last), found
+/// by halving: 6 system calls instead of one for each (42 on Linux 6.x).
 pub fn known_caps() -> u64 {
-    let mut cap = 0;
-    while thread::capability_is_in_bounding_set(one_cap(cap)).is_ok() {
-        cap += 1;
+    // The last capability is below `high`, and the kernel knows every one below `low`.
+    let (mut low, mut high) = (0, 64);
+    while low < high {
+        let mid = (low + high) / 2;
+        match thread::capability_is_in_bounding_set(one_cap(mid)) {
+            Ok(_) => low = mid + 1,
+            Err(_) => high = mid,
+        }
     }
-    (1u64 << cap) - 1
+    1u64.checked_shl(low).unwrap_or(0).wrapping_sub(1)
 }
 
 /// Capability number `cap` as rustix's one-bit set.
@@ -768,6 +774,18 @@ mod tests {
 
     /// The kernel runs the filter for every syscall number when it loads it (to cache the
     /// numbers it always allows), each up to a RET or a load of an argument: every path
+    /// The halving finds what the kernel says its last capability is.
+    #[test]
+    #[cfg_attr(miri, ignore = "reads /proc and the bounding set through raw syscalls")]
+    fn known_caps_are_the_kernel_s() {
+        let last: u32 = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+            .expect("cap_last_cap")
+            .trim()
+            .parse()
+            .unwrap();
+        assert_eq!(known_caps(), (1u64 << (last + 1)) - 1);
+    }
+
     /// must stay short (32 steps at most today, 95 with GATED as one list; see RUN).
     #[test]
     fn every_number_is_decided_in_few_steps() {
