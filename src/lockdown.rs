@@ -445,10 +445,9 @@ const fn at(here: u8, s: Step) -> Step {
     }
 }
 
-// Pseudo instructions: the GATED denials, the --restrict-af families, a label alone.
+// Pseudo instructions: the GATED denials, the --restrict-af families.
 const GATED_HERE: u16 = 0xff;
 const FAMILIES_HERE: u16 = 0xfe;
-const LABEL_HERE: u16 = 0xfd;
 // Conditions, computed by Filter::policy:
 /// the default filter (not only the --disable-userns/--restrict-af part);
 const FULL: u8 = 1;
@@ -495,10 +494,9 @@ const POLICY: &[Step] = &[
     // x32: the same numbers with bit 30 set.
     #[cfg(target_arch = "x86_64")] step(0, JGE_K, 0x4000_0000, TO_EPERM),
     step(FULL, GATED_HERE, 0, 0),
-    at(TO_REST, step(0, LABEL_HERE, 0, 0)),
     // io_uring makes sockets without socket(2): --restrict-af denies it under any filter
     // (the full one denies it anyway).
-    step(RESTRICTED, JEQ_K, k::__NR_io_uring_setup, TO_EPERM),
+    at(TO_REST, step(RESTRICTED, JEQ_K, k::__NR_io_uring_setup, TO_EPERM)),
     step(RESTRICTED, JEQ_K, k::__NR_io_uring_enter, TO_EPERM),
     step(RESTRICTED, JEQ_K, k::__NR_io_uring_register, TO_EPERM),
     step(FULL, JEQ_K, k::__NR_ioctl, TO_IOCTL),
@@ -604,10 +602,12 @@ impl Filter {
         };
         let mut at = [usize::MAX; LABELS];
         for s in POLICY {
+            // A label on a step left out marks what comes next (a jump to it is left out
+            // with it, or, like TO_REST's, means "past here").
+            at[usize::from(s.to >> 4)] = self.len;
             if s.cond & cond != s.cond {
                 continue;
             }
-            at[usize::from(s.to >> 4)] = self.len;
             match u16::from(s.code) {
                 GATED_HERE => {
                     for (r, run) in GATED.chunks(RUN).enumerate() {
@@ -628,7 +628,6 @@ impl Filter {
                         }
                     }
                 }
-                LABEL_HERE => {}
                 FAMILIES_HERE => {
                     let mask = af.unwrap_or(0);
                     for (i, &family) in crate::spec::ADDRESS_FAMILIES.iter().enumerate() {
