@@ -63,6 +63,7 @@ class Cmd:
     name: str
     argv: list
     times: list = field(default_factory=list)
+    faults: list = field(default_factory=list)  # minor page faults of each run, all processes
     failed: int = 0
 
 
@@ -257,12 +258,13 @@ def startup_pool(b):
 
 
 def spawn_wait(argv, devnull):
-    """Nanoseconds from before the fork to after the wait; the exit status."""
+    """Nanoseconds from before the fork to after the wait; the exit status; the minor page
+    faults of the process and of every descendant it waited for (wait4's rusage)."""
     actions = [(os.POSIX_SPAWN_DUP2, devnull, fd) for fd in (0, 1, 2)]
     t0 = time.perf_counter_ns()
     pid = os.posix_spawn(argv[0], argv, ENV, file_actions=actions)
-    _, status = os.waitpid(pid, 0)
-    return time.perf_counter_ns() - t0, status
+    _, status, usage = os.wait4(pid, 0)
+    return time.perf_counter_ns() - t0, status, usage.ru_minflt
 
 
 def time_pool(cmds):
@@ -271,13 +273,14 @@ def time_pool(cmds):
     for rnd in range(WARMUP + ROUNDS):
         random.shuffle(order)
         for c in order:
-            ns, status = spawn_wait(c.argv, devnull)
+            ns, status, faults = spawn_wait(c.argv, devnull)
             if rnd < WARMUP:
                 continue
             if status != 0:
                 c.failed += 1
             # A failed run keeps its slot (None), so per-round ratios still pair up.
             c.times.append(ns if status == 0 else None)
+            c.faults.append(faults)
     os.close(devnull)
 
 
@@ -292,7 +295,7 @@ def startup_table(group, cmds):
     base, extra = by_name.get(group.baseline), by_name.get(group.extra_ratio)
     out(f"### {group.title}")
     out()
-    headers = ["command", "median µs", "p10–p90 µs", f"÷ {group.baseline}"]
+    headers = ["command", "median µs", "p10–p90 µs", "page faults", f"÷ {group.baseline}"]
     if group.extra_ratio:
         headers.append(f"÷ {group.extra_ratio}")
     rows, medians = [], {}
@@ -305,7 +308,8 @@ def startup_table(group, cmds):
         med = statistics.median(ok)
         medians[c.name] = med
         row = [c.name + (f" ({c.failed} failed)" if c.failed else ""), num(med),
-               f"{num(q[0])}–{num(q[-1])}", ratio(c, base) if base else "-"]
+               f"{num(q[0])}–{num(q[-1])}", num(statistics.median(c.faults)),
+               ratio(c, base) if base else "-"]
         if group.extra_ratio:
             row.append(ratio(c, extra) if extra else "-")
         rows.append(row)
@@ -317,7 +321,8 @@ def init_startup(groups, cmds):
     out("## 2. Init start-up")
     out()
     out(f"T is a static musl `true`. Medians of {ROUNDS} interleaved rounds; "
-        "÷ is the median of per-round ratios.")
+        "÷ is the median of per-round ratios; page faults, the median of a start's minor "
+        "page faults, every process's (wait4's rusage: T's own included).")
     out()
     return {g.key: startup_table(g, cmds) for g in groups if g.key in ("child", "pid1")}
 

@@ -100,7 +100,10 @@ fn clone_and_watch<'a>(
         return Ok(status);
     }
     let (maps_rd, maps_wr) = step(rustix::pipe::pipe_with(CLOEXEC), b"pipe")?;
-    let (started_rd, started_wr) = step(rustix::pipe::pipe_with(CLOEXEC), b"pipe")?;
+    // Non-blocking: read after the inner init's end, it must not wait for a COMMAND's
+    // process the inner init left behind (without a pid namespace) still short of its exec.
+    let nonblock = CLOEXEC | rustix::pipe::PipeFlags::NONBLOCK;
+    let (started_rd, started_wr) = step(rustix::pipe::pipe_with(nonblock), b"pipe")?;
     let (uid, gid) = (process::getuid().as_raw(), process::getgid().as_raw());
 
     // SAFETY: fd 0 is only borrowed for the query; a closed fd just fails it.
@@ -159,16 +162,16 @@ fn clone_and_watch<'a>(
     }
     drop(maps_wr);
 
-    // One byte once COMMAND is about to be executed, a second if its exec failed; none when
-    // the setup failed (init::lock_down_and_exec). Read to the end: both holders, the inner
-    // init and COMMAND's process, close it (the latter at its exec).
+    // Every signal goes on to the inner init, which applies the init options.
+    let status = init::supervise(&crate::spec::Init::default(), pid, false);
+    // One byte once COMMAND was about to be executed, a second if its exec failed; none when
+    // the setup failed (init::lock_down_and_exec). Read once the inner init is gone, not
+    // while it works: every wake-up of the monitor on the way is a handoff between CPUs.
     let mut said = 0;
     while let Ok(1) = rustix::io::read(&started_rd, &mut [0u8; 1]) {
         said += 1;
     }
     let ran = said == 1;
-    // Every signal goes on to the inner init, which applies the init options.
-    let status = init::supervise(&crate::spec::Init::default(), pid, false);
     status::exited(sb, status, ran);
     Ok(status)
 }
@@ -303,7 +306,8 @@ fn enter<'a>(
         text!("PR_SET_DUMPABLE"),
     );
 
-    let mut block = env::Block::new();
+    // SAFETY: the inner init enters once (its process ends in exit or exec).
+    let block = unsafe { env::Block::the_inner_init_s() };
     let env = block.build(env, sb).unwrap_or_else(|e| die(e));
     let argv = spec.command;
     // The file to execute is argv[0] as given; --argv0 only changes what COMMAND sees.
