@@ -31,13 +31,13 @@ impl Block {
         }
     }
 
-    /// The inner init's block: in .bss, not on its stack. There its 48 KiB would be probed
+    /// The process's one block, in .bss: on the inner init's stack its 48 KiB were probed
     /// page by page on every start (12 page faults of the 59 a sandbox took, measured),
-    /// where .bss pages are faulted in only once touched.
+    /// where a .bss page is faulted in only once touched.
     ///
     /// # Safety
-    /// Called at most once in the process (its one reference is live as long as it).
-    pub unsafe fn the_inner_init_s() -> &'static mut Block {
+    /// Called at most once in the process (its one reference lives as long as the process).
+    pub unsafe fn in_bss() -> &'static mut Block {
         static mut BLOCK: Block = Block::new();
         // SAFETY: as the caller promises, no other reference to BLOCK exists.
         unsafe { &mut *core::ptr::addr_of_mut!(BLOCK) }

@@ -100,8 +100,8 @@ fn clone_and_watch<'a>(
         return Ok(status);
     }
     let (maps_rd, maps_wr) = step(rustix::pipe::pipe_with(CLOEXEC), b"pipe")?;
-    // Non-blocking: read after the inner init's end, it must not wait for a COMMAND's
-    // process the inner init left behind (without a pid namespace) still short of its exec.
+    // Non-blocking: read once the inner init has ended, it must not make the monitor wait
+    // for a COMMAND's process left behind (without a pid namespace) short of its exec.
     let nonblock = CLOEXEC | rustix::pipe::PipeFlags::NONBLOCK;
     let (started_rd, started_wr) = step(rustix::pipe::pipe_with(nonblock), b"pipe")?;
     let (uid, gid) = (process::getuid().as_raw(), process::getgid().as_raw());
@@ -307,7 +307,7 @@ fn enter<'a>(
     );
 
     // SAFETY: the inner init enters once (its process ends in exit or exec).
-    let block = unsafe { env::Block::the_inner_init_s() };
+    let block = unsafe { env::Block::in_bss() };
     let env = block.build(env, sb).unwrap_or_else(|e| die(e));
     let argv = spec.command;
     // The file to execute is argv[0] as given; --argv0 only changes what COMMAND sees.
